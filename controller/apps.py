@@ -1,0 +1,19 @@
+"""`ryu-manager controller.apps` loads this module.
+
+It defines the one entry app and pulls in the Ryu apps of the top-level `apps` package. Every app speaks
+OpenFlow 1.0 only; ryu listens on 6653 and 6633 unless --ofp-tcp-listen-port picks one port, and serves
+REST on 8080 (--wsapi-port, --wsapi-host).
+"""
+from ryu.base import app_manager
+from ryu.base.app_manager import require_app
+
+from controller import ofmsgs, options
+
+options.register()
+
+require_app('apps.staticflow')
+
+
+class FloodlightReplacementApp(app_manager.RyuApp):
+    """Entry point only: the work is done by the apps required above."""
+    OFP_VERSIONS = [ofmsgs.OFP_VERSION]

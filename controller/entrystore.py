@@ -1,0 +1,56 @@
+"""Durable static flow entries in an embedded SQLite database.
+
+Floodlight kept entries in memory only. Here an entry is committed before "Entry pushed" is answered, and
+every entry is read back at start-up. The request JSON is stored as received, so a later version of the
+parser can read old databases. Side effects only; the logic is in controller.staticflow.
+"""
+import json
+import os
+import sqlite3
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS static_flow_entries (
+    name     TEXT PRIMARY KEY,
+    dpid     INTEGER NOT NULL,
+    dialect  TEXT NOT NULL,
+    request  TEXT NOT NULL
+)
+"""
+
+
+class EntryStore:
+    def __init__(self, path):
+        self.path = path
+        directory = os.path.dirname(os.path.abspath(path))
+        os.makedirs(directory, exist_ok=True)
+        # isolation_level=None: each statement is its own transaction, committed when execute returns.
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute('PRAGMA journal_mode=WAL')
+        self.db.execute('PRAGMA synchronous=FULL')
+        self.db.execute(SCHEMA)
+
+    def save(self, entry, dialect_name):
+        # dpid is stored as signed 64-bit (SQLite's integer); load() does not need it back.
+        self.db.execute('INSERT OR REPLACE INTO static_flow_entries (name, dpid, dialect, request) VALUES (?,?,?,?)',
+                        (entry.name, _signed64(entry.dpid), dialect_name, json.dumps(entry.request)))
+
+    def delete(self, name):
+        self.db.execute('DELETE FROM static_flow_entries WHERE name = ?', (name,))
+
+    def clear(self, dpid=None):
+        if dpid is None:
+            self.db.execute('DELETE FROM static_flow_entries')
+        else:
+            self.db.execute('DELETE FROM static_flow_entries WHERE dpid = ?', (_signed64(dpid),))
+
+    def load(self):
+        """[(dialect_name, request_dict)] in insertion order."""
+        rows = self.db.execute('SELECT dialect, request FROM static_flow_entries ORDER BY rowid')
+        return [(dialect, json.loads(request)) for dialect, request in rows]
+
+    def close(self):
+        self.db.close()
+
+
+def _signed64(value):
+    return value - (1 << 64) if value >= 1 << 63 else value

@@ -1,0 +1,70 @@
+"""The static flow entry as the core sees it: validated, immutable, independent of any JSON dialect."""
+from dataclasses import dataclass, field
+
+# Floodlight's AppCookie: STATIC_FLOW_APP_ID = 10 in the top 12 bits (APP_ID_SHIFT = 52).
+STATIC_FLOW_APP_ID = 10
+APP_ID_SHIFT = 52
+STATIC_FLOW_COOKIE_BASE = STATIC_FLOW_APP_ID << APP_ID_SHIFT
+APP_ID_MASK = 0xfff << APP_ID_SHIFT
+
+# OpenFlow 1.0 match fields in the order ofp_match lays them out; entries keep their match in this order.
+MATCH_FIELD_ORDER = ('in_port', 'dl_src', 'dl_dst', 'dl_vlan', 'dl_vlan_pcp', 'dl_type',
+                     'nw_tos', 'nw_proto', 'nw_src', 'nw_dst', 'tp_src', 'tp_dst')
+
+
+def java_string_hash(text, seed=2311, multiplier=211):
+    """Floodlight's flow hash: `h = h * 211 + ch` over UTF-16 code units, with Java int overflow."""
+    value = seed
+    for unit in _utf16_units(text):
+        value = (value * multiplier + unit) & 0xffffffff
+    return value
+
+
+def floodlight_cookie(name):
+    """The cookie Floodlight 0.91+ puts on a static flow: (10 << 52) | (hash(name) & 0xffffffff).
+
+    static-flow1 -> 0x00a00000d7014f7f, as in the Floodlight tutorial's dump-flows output.
+    """
+    return STATIC_FLOW_COOKIE_BASE | java_string_hash(name)
+
+
+def is_static_flow_cookie(cookie):
+    """True for cookies in the static flow pusher's application space (app id 10)."""
+    return cookie & APP_ID_MASK == STATIC_FLOW_COOKIE_BASE
+
+
+def _utf16_units(text):
+    data = text.encode('utf-16-be', 'surrogatepass')
+    return (int.from_bytes(data[i:i + 2], 'big') for i in range(0, len(data), 2))
+
+
+@dataclass(frozen=True)
+class FlowEntry:
+    """One named static flow entry.
+
+    match: tuple of (of10_field, value) in MATCH_FIELD_ORDER; nw_src/nw_dst values are (address, prefix_len).
+    actions: tuple of action tuples, e.g. ('output', 3, 65535), ('set_dl_src', '52:54:00:9b:d5:bc').
+    request: the JSON object as received (minus nothing), kept so entries can be stored and re-read verbatim.
+    """
+    name: str
+    dpid: int
+    priority: int
+    match: tuple
+    actions: tuple
+    active: bool = True
+    idle_timeout: int = 0
+    hard_timeout: int = 0
+    priority_given: bool = True
+    request: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def cookie(self):
+        return floodlight_cookie(self.name)
+
+    def match_dict(self):
+        return dict(self.match)
+
+    def same_flow_identity(self, other):
+        """True when `other` replaces this entry's flow in place (OpenFlow MODIFY_STRICT is enough)."""
+        return (other is not None and self.dpid == other.dpid and self.match == other.match
+                and self.priority == other.priority and self.cookie == other.cookie)

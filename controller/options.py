@@ -1,0 +1,30 @@
+"""The controller's own settings, and Ryu defaults changed to what a Floodlight user expects.
+
+Registered before ryu-manager parses its command line (controller.manager imports this module first), so
+they work as flags (`--staticflow-db PATH`) and in a `--config-file` ([DEFAULT] staticflow_db = PATH).
+"""
+from oslo_config import cfg as oslo_cfg
+from ryu import cfg
+from ryu.controller import controller as _ryu_controller  # noqa: F401  registers the echo options we default
+
+CONF = cfg.CONF
+
+OPTIONS = [
+    cfg.StrOpt('staticflow-db', default='var/staticflows.sqlite3',
+               help='SQLite file that keeps static flow entries across restarts (relative to the working '
+                    'directory; default var/staticflows.sqlite3)'),
+]
+
+
+def register():
+    """Idempotent: both the console script and the apps call it."""
+    if 'staticflow_db' not in CONF:
+        try:
+            CONF.register_cli_opts(OPTIONS)
+        except oslo_cfg.ArgsAlreadyParsedError:
+            # Loaded by a launcher other than our ryu-manager: still readable from --config-file.
+            CONF.register_opts(OPTIONS)
+    # Ryu's default of 0 unreplied echo requests turns its keepalive off, so a switch that dies without
+    # closing TCP would stay "connected" forever. Probe every 5 s; drop it after 3 unanswered probes.
+    CONF.set_default('echo_request_interval', 5.0)
+    CONF.set_default('maximum_unreplied_echo_requests', 3)

@@ -1,0 +1,1 @@
+"""HTTP layer: Floodlight-compatible REST. Parsing and reply shapes live in rest.floodlight (pure)."""

@@ -1,0 +1,29 @@
+"""Floodlight's core URLs: the connected switches list."""
+from ryu.app.wsgi import ControllerBase
+
+from controller.dpid import format_dpid
+from rest.http import json_response, rest_errors
+
+APP_KEY = 'switches_app'
+
+
+def register_routes(wsgi, switches_app):
+    wsgi.registory[CoreController.__name__] = {APP_KEY: switches_app}
+    wsgi.mapper.connect('core_switches', '/wm/core/controller/switches/json', controller=CoreController,
+                        action='switches', conditions={'method': ['GET']})
+
+
+def switches_json(sessions):
+    """Floodlight 1.x's shape: [{"inetAddress":"/127.0.0.1:42380","connectedSince":ms,"switchDPID":"00:.."}]."""
+    return [{'inetAddress': '/' + s.remote, 'connectedSince': int(s.since * 1000), 'switchDPID': format_dpid(s.dpid)}
+            for s in sessions]
+
+
+class CoreController(ControllerBase):
+    def __init__(self, req, link, data, **config):
+        super().__init__(req, link, data, **config)
+        self.switches_app = data[APP_KEY]
+
+    @rest_errors
+    def switches(self, req):
+        return json_response(switches_json(self.switches_app.sessions()))

@@ -1,0 +1,88 @@
+"""Static flow pusher URLs, for the three Floodlight URL families. Handlers decode, call the app, reply."""
+from ryu.app.wsgi import ControllerBase
+
+from controller.dpid import DpidError, parse_dpid
+from rest import floodlight
+from rest.http import HttpError, json_response, no_content, rest_errors
+
+# URL family (the path segment after /wm/) -> the dialect of its replies and defaults.
+URL_FAMILIES = {
+    'staticflowentrypusher': floodlight.DIALECT_V0,  # Floodlight 0.90, 0.91
+    'staticflowpusher': floodlight.DIALECT_V1,       # Floodlight 1.0 - 1.2
+    'staticentrypusher': floodlight.DIALECT_V1,      # Floodlight master
+}
+APP_KEY = 'static_flow_app'
+
+
+def register_routes(wsgi, app):
+    """Connect every static flow URL of every family to StaticFlowController."""
+    wsgi.registory[StaticFlowController.__name__] = {APP_KEY: app}
+    for family in URL_FAMILIES:
+        base = '/wm/' + family
+        routes = [
+            ('json', '/json', None, 'entry'),
+            ('store', '/json/store', ['POST'], 'store'),
+            ('delete', '/json/delete', ['POST'], 'delete_alias'),
+            ('list', '/list/{switch}/json', ['GET'], 'list_entries'),
+            ('clear', '/clear/{switch}/json', ['GET'], 'clear_entries'),
+        ]
+        for name, suffix, methods, action in routes:
+            conditions = {'method': methods} if methods else {}
+            wsgi.mapper.connect('%s_%s' % (family, name), base + suffix, controller=StaticFlowController,
+                                action=action, family=family, conditions=conditions)
+
+
+def _switch_param(switch):
+    """'all' (any case) -> None; otherwise the DPID, or 400."""
+    if switch.lower() == 'all':
+        return None
+    try:
+        return parse_dpid(switch)
+    except DpidError as error:
+        raise HttpError(400, 'Invalid switch DPID: %s' % error) from None
+
+
+class StaticFlowController(ControllerBase):
+    def __init__(self, req, link, data, **config):
+        super().__init__(req, link, data, **config)
+        self.app = data[APP_KEY]
+
+    @rest_errors
+    def entry(self, req, family):
+        dialect = URL_FAMILIES[family]
+        if req.method == 'POST':
+            return self._push(req, dialect)
+        if req.method == 'DELETE':
+            return self._delete(req)
+        raise HttpError(405, 'use POST to push an entry or DELETE to remove one', {'Allow': 'POST, DELETE'})
+
+    @rest_errors
+    def store(self, req, family):
+        return self._push(req, URL_FAMILIES[family])
+
+    @rest_errors
+    def delete_alias(self, req, family):
+        return self._delete(req)
+
+    def _push(self, req, dialect):
+        entry = floodlight.parse_entry(floodlight.decode_body(req.body), dialect)
+        self.app.push(entry, dialect)
+        return json_response(floodlight.ENTRY_PUSHED)
+
+    def _delete(self, req):
+        name = floodlight.parse_entry_name(floodlight.decode_body(req.body))
+        self.app.delete(name)
+        return json_response(floodlight.entry_deleted_body(name))
+
+    @rest_errors
+    def list_entries(self, req, family, switch):
+        dpid = _switch_param(switch)
+        return json_response(floodlight.v1_list(self.app.list(dpid), URL_FAMILIES[family]))
+
+    @rest_errors
+    def clear_entries(self, req, family, switch):
+        dpid = _switch_param(switch)
+        self.app.clear(dpid)
+        if URL_FAMILIES[family] is floodlight.DIALECT_V0:
+            return no_content()
+        return json_response(floodlight.clear_body(None if dpid is None else switch))
