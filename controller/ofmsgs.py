@@ -16,8 +16,8 @@ _ACTION_BUILDERS = {
     'set_dl_src': lambda a: parser.OFPActionSetDlSrc(addrconv.mac.text_to_bin(a[1])),
     'set_dl_dst': lambda a: parser.OFPActionSetDlDst(addrconv.mac.text_to_bin(a[1])),
     'set_nw_tos': lambda a: parser.OFPActionSetNwTos(a[1]),
-    'set_nw_src': lambda a: parser.OFPActionSetNwSrc(addrconv.ipv4.text_to_bin(a[1])),
-    'set_nw_dst': lambda a: parser.OFPActionSetNwDst(addrconv.ipv4.text_to_bin(a[1])),
+    'set_nw_src': lambda a: parser.OFPActionSetNwSrc(a[1]),
+    'set_nw_dst': lambda a: parser.OFPActionSetNwDst(a[1]),
     'set_tp_src': lambda a: parser.OFPActionSetTpSrc(a[1]),
     'set_tp_dst': lambda a: parser.OFPActionSetTpDst(a[1]),
 }

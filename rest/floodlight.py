@@ -318,7 +318,7 @@ def parse_actions(text, dialect):
         part = part.strip().lower()
         if not part:
             continue
-        match = re.fullmatch(r'([a-z_-]+)\s*(?:[=:]\s*(.*))?', part)
+        match = re.fullmatch(r'([a-z][a-z0-9_-]*)\s*(?:[=:]\s*(.*))?', part)
         keyword = match.group(1) if match else part
         if keyword not in ACTION_KEYWORDS:
             raise FlowValidationError('unknown action %r in actions' % part, 'actions')
