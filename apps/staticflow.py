@@ -1,5 +1,6 @@
 """Static flow pusher glue: REST calls and switch events in, flow-mods out, entries kept in SQLite."""
 import logging
+import time
 
 from ryu import cfg
 from ryu.app.wsgi import WSGIApplication
@@ -11,8 +12,9 @@ from apps.events import EventSwitchGone, EventSwitchReady
 from apps.switches import SwitchesApp
 from controller import ofmsgs, options
 from controller.dpid import format_dpid
+from controller.entrystatus import EntryStatus
 from controller.entrystore import EntryStore
-from controller.staticflow import StaticFlowTable
+from controller.staticflow import EntryConflictError, StaticFlowTable
 from rest import core as core_rest
 from rest import floodlight
 from rest import staticflow as staticflow_rest
@@ -30,7 +32,9 @@ class StaticFlowApp(app_manager.RyuApp):
         options.register()
         self.switches = kwargs['switches']
         self.table = StaticFlowTable()
+        self.status = EntryStatus()
         self.store = EntryStore(cfg.CONF.staticflow_db)
+        self._flow_stats = {}   # dpid -> (xid of our flow stats request, InstalledFlows so far)
         self._restore()
         wsgi = kwargs['wsgi']
         staticflow_rest.register_routes(wsgi, self)
@@ -38,6 +42,7 @@ class StaticFlowApp(app_manager.RyuApp):
 
     def _restore(self):
         """Read back every committed entry; one the parser now rejects is logged and skipped, not fatal."""
+        now = time.time()
         for dialect_name, request in self.store.load():
             try:
                 entry = floodlight.parse_entry(request, DIALECTS.get(dialect_name, floodlight.DIALECT_V1))
@@ -46,68 +51,110 @@ class StaticFlowApp(app_manager.RyuApp):
                           self.store.path)
                 continue
             self.table.push(entry)
+            self.status.stored(entry, False, now)
         LOG.info('%d static flow entries restored from %s', len(self.table.entries), self.store.path)
+
+    def _send(self, msgs_by_dpid):
+        """Queue the messages, then note which entry each flow-mod's xid belongs to."""
+        self.switches.send(msgs_by_dpid)
+        now = time.time()
+        for dpid, msgs in msgs_by_dpid.items():
+            for msg in msgs:
+                name = getattr(msg, 'entry_name', None)
+                if name is not None and msg.xid is not None and name in self.table.entries:
+                    self.status.flow_mod_sent(name, dpid, msg.xid, now)
 
     # --- REST side: commit first, then change the switches ----------------------------------------------
 
     def push(self, entry, dialect):
+        other = self.table.conflicting_entry(entry)
+        if other is not None:
+            raise EntryConflictError('entry %s already has this match and priority on switch %s; OpenFlow 1.0 '
+                                     'keeps one flow for both, so change the priority or delete %s first'
+                                     % (other, format_dpid(entry.dpid), other))
         self.store.save(entry, dialect.name)
-        self.switches.send(self.table.push(entry))
+        msgs = self.table.push(entry)
+        self.status.stored(entry, entry.dpid in self.table.connected, time.time())
+        self._send(msgs)
 
     def delete(self, name):
         self.store.delete(name)
-        self.switches.send(self.table.delete(name))
+        self.status.forget(name)
+        self._send(self.table.delete(name))
 
     def clear(self, dpid):
         self.store.clear(dpid)
-        self.switches.send(self.table.clear(dpid))
+        for name, entry in list(self.table.entries.items()):
+            if dpid is None or entry.dpid == dpid:
+                self.status.forget(name)
+        self._send(self.table.clear(dpid))
 
     def list(self, dpid):
         return self.table.entries_by_dpid(dpid)
+
+    def entry_status(self, dpid):
+        """{dpid: {name: status}} of every stored entry (inactive ones included)."""
+        out = {}
+        for name, entry in sorted(self.table.entries.items()):
+            if dpid is None or entry.dpid == dpid:
+                out.setdefault(entry.dpid, {})[name] = self.status.get(name)
+        if dpid is not None:
+            out.setdefault(dpid, {})
+        return out
 
     # --- switch side ----------------------------------------------------------------------------------
 
     @set_ev_cls(EventSwitchReady)
     def switch_ready_handler(self, ev):
-        self.switches.send(self.table.switch_connected(ev.dpid))
+        msgs = self.table.switch_connected(ev.dpid)
+        self.switches.send(msgs)
+        self._flow_stats[ev.dpid] = (msgs[ev.dpid][0].xid, [])
 
     @set_ev_cls(EventSwitchGone)
     def switch_gone_handler(self, ev):
         self.table.switch_disconnected(ev.dpid)
+        self.status.switch_gone(ev.dpid, time.time())
+        self._flow_stats.pop(ev.dpid, None)
+
+    @set_ev_cls(ofp_event.EventOFPFlowStatsReply, MAIN_DISPATCHER)
+    def flow_stats_reply_handler(self, ev):
+        msg = ev.msg
+        dpid = msg.datapath.id
+        pending = self._flow_stats.get(dpid)
+        if pending is None or pending[0] != msg.xid or not self.switches.is_current(msg.datapath):
+            return
+        pending[1].extend(ofmsgs.installed_flow(stats) for stats in msg.body)
+        if not ofmsgs.is_last_stats_part(msg):
+            return
+        del self._flow_stats[dpid]
+        msgs, in_place = self.table.reconcile(dpid, pending[1])
+        now = time.time()
+        for name in in_place:
+            self.status.seen_installed(name, dpid, now)
+        self._send(msgs)
+        LOG.info('switch %s reconciled: %d flows read, %d entries in place, %d flow-mods sent',
+                 format_dpid(dpid), len(pending[1]), len(in_place), len(msgs.get(dpid, [])) - 1)
+
+    @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)
+    def barrier_reply_handler(self, ev):
+        self.status.barrier_reply(ev.msg.datapath.id, ev.msg.xid, time.time())
 
     @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)
     def flow_removed_handler(self, ev):
         msg = ev.msg
-        if msg.reason not in (msg.datapath.ofproto.OFPRR_IDLE_TIMEOUT, msg.datapath.ofproto.OFPRR_HARD_TIMEOUT):
+        ofp = msg.datapath.ofproto
+        if msg.reason not in (ofp.OFPRR_IDLE_TIMEOUT, ofp.OFPRR_HARD_TIMEOUT):
             return
-        name = self.table.remove_expired(msg.datapath.id, msg.cookie, msg.priority, _match_pairs(msg.match))
+        name = self.table.remove_expired(msg.datapath.id, msg.cookie, msg.priority, ofmsgs.match_key(msg.match))
         if name is not None:
             self.store.delete(name)
+            self.status.forget(name)
             LOG.info('static flow %s on %s expired; entry removed', name, format_dpid(msg.datapath.id))
 
     @set_ev_cls(ofp_event.EventOFPErrorMsg, MAIN_DISPATCHER)
     def error_handler(self, ev):
         msg = ev.msg
-        LOG.error('switch %s answered xid %s with OpenFlow error type %d code %d',
-                  format_dpid(msg.datapath.id), msg.xid, msg.type, msg.code)
-
-
-def _match_pairs(ofp_match):
-    """An OFPMatch from the switch -> the (field, value) pairs FlowEntry keeps."""
-    from controller.flowentry import MATCH_FIELD_ORDER
-    pairs = []
-    for field in MATCH_FIELD_ORDER:
-        if field in ('nw_src', 'nw_dst'):
-            try:
-                value = (ofp_match[field], ofp_match[field + '_mask'])
-            except KeyError:
-                continue
-            if value[1] == 0:
-                continue
-        else:
-            try:
-                value = ofp_match[field]
-            except KeyError:
-                continue
-        pairs.append((field, value))
-    return tuple(pairs)
+        dpid = msg.datapath.id
+        name = self.status.error(dpid, msg.xid, msg.type, msg.code, time.time())
+        LOG.error('switch %s rejected %s (xid %s): OpenFlow error type %d code %d', format_dpid(dpid),
+                  'static flow entry %r' % name if name else 'a message', msg.xid, msg.type, msg.code)

@@ -1,8 +1,12 @@
 """The only module that builds OpenFlow 1.0 messages. Messages are values: datapath is bound at send time."""
+from collections import namedtuple
+
 from ryu.lib import addrconv
 from ryu.ofproto import ofproto_v1_0 as ofp
 from ryu.ofproto import ofproto_v1_0_parser as parser
 from ryu.ofproto.ofproto_protocol import ProtocolDesc
+
+from controller.flowentry import MATCH_FIELD_ORDER
 
 OFP_VERSION = ofp.OFP_VERSION
 NULL_DATAPATH = ProtocolDesc(ofp.OFP_VERSION)  # enough for serialize(): tests check messages without a switch
@@ -42,10 +46,12 @@ def _flow_mod(entry, command):
     # Ask for FLOW_REMOVED only when the flow can expire: the static flow pusher then forgets the entry
     # (Floodlight 1.1+). Asking for it always would make every clear echo one message per flow.
     flags = ofp.OFPFF_SEND_FLOW_REM if (entry.idle_timeout or entry.hard_timeout) else 0
-    return parser.OFPFlowMod(
+    msg = parser.OFPFlowMod(
         datapath=None, match=build_match(entry.match), cookie=entry.cookie, command=command,
         idle_timeout=entry.idle_timeout, hard_timeout=entry.hard_timeout, priority=entry.priority,
         buffer_id=0xffffffff, out_port=ofp.OFPP_NONE, flags=flags, actions=build_actions(entry.actions))
+    msg.entry_name = entry.name  # lets the glue tie the switch's answer (by xid) back to the entry
+    return msg
 
 
 def flow_add(entry):
@@ -65,6 +71,76 @@ def flow_delete_all():
     return parser.OFPFlowMod(
         datapath=None, match=parser.OFPMatch(), cookie=0, command=ofp.OFPFC_DELETE, idle_timeout=0,
         hard_timeout=0, priority=0, buffer_id=0xffffffff, out_port=ofp.OFPP_NONE, flags=0, actions=[])
+
+
+def flow_delete_strict_installed(flow):
+    """Delete a flow seen in the switch's table (an InstalledFlow) that no entry accounts for."""
+    return parser.OFPFlowMod(
+        datapath=None, match=flow.ofp_match, cookie=flow.cookie, command=ofp.OFPFC_DELETE_STRICT,
+        idle_timeout=0, hard_timeout=0, priority=flow.priority, buffer_id=0xffffffff, out_port=ofp.OFPP_NONE,
+        flags=0, actions=[])
+
+
+def flow_stats_request():
+    """Every flow of every table: what reconciliation compares the stored entries against."""
+    return parser.OFPFlowStatsRequest(None, 0, parser.OFPMatch(), 0xff, ofp.OFPP_NONE)
+
+
+def is_last_stats_part(msg):
+    return not msg.flags & ofp.OFPSF_REPLY_MORE
+
+
+# --- Reading flows back -----------------------------------------------------------------------------------
+# A flow as the switch reports it and a flow as an entry would install it are reduced to the same key, so
+# reconciliation compares like with like whatever normalisation the switch applied (zeroed wildcarded
+# fields, host bits of a CIDR cleared, max_len dropped on non-controller outputs).
+
+InstalledFlow = namedtuple('InstalledFlow', 'cookie priority match actions idle_timeout hard_timeout ofp_match')
+
+
+def match_key(ofp_match):
+    pairs = []
+    for field in MATCH_FIELD_ORDER:
+        if field in ('nw_src', 'nw_dst'):
+            prefix = ofp_match[field + '_mask']
+            if prefix:
+                mask = (0xffffffff << (32 - prefix)) & 0xffffffff
+                pairs.append((field, getattr(ofp_match, field) & mask, prefix))
+            continue
+        try:
+            pairs.append((field, ofp_match[field]))
+        except KeyError:
+            pass
+    return tuple(pairs)
+
+
+def _action_key(action):
+    if isinstance(action, parser.OFPActionOutput):
+        return ('output', action.port, action.max_len if action.port == ofp.OFPP_CONTROLLER else None)
+    return (type(action).__name__,) + tuple(sorted((k, str(v)) for k, v in vars(action).items()
+                                                   if k not in ('type', 'len')))
+
+
+def installed_flow(flow_stats):
+    """An OFPFlowStats from a flow stats reply -> InstalledFlow."""
+    return InstalledFlow(flow_stats.cookie, flow_stats.priority, match_key(flow_stats.match),
+                         tuple(_action_key(a) for a in flow_stats.actions), flow_stats.idle_timeout,
+                         flow_stats.hard_timeout, flow_stats.match)
+
+
+def expected_flow(entry):
+    """The InstalledFlow an entry's ADD would leave in the switch's table."""
+    msg = flow_add(entry)
+    return InstalledFlow(msg.cookie, msg.priority, match_key(msg.match), tuple(_action_key(a) for a in msg.actions),
+                         msg.idle_timeout, msg.hard_timeout, msg.match)
+
+
+def is_flow_mod(msg):
+    return isinstance(msg, parser.OFPFlowMod)
+
+
+def is_barrier(msg):
+    return isinstance(msg, parser.OFPBarrierRequest)
 
 
 def barrier():

@@ -7,6 +7,11 @@ sent again on every reconnect.
 from collections import defaultdict
 
 from controller import ofmsgs
+from controller.flowentry import is_static_flow_cookie
+
+
+class EntryConflictError(ValueError):
+    """A push that would share its flow with another entry (REST answers 409)."""
 
 
 class StaticFlowTable:
@@ -28,6 +33,20 @@ class StaticFlowTable:
             if entry.active and entry.dpid in grouped:
                 grouped[entry.dpid].append(entry)
         return grouped
+
+    def conflicting_entry(self, entry):
+        """Name of another active entry with the same switch, match and priority, or None.
+
+        OpenFlow 1.0 keeps one flow per (match, priority): two such entries would silently share one flow,
+        and deleting either would remove both (Floodlight issue #736).
+        """
+        if not entry.active:
+            return None
+        for other in self.entries.values():
+            if (other.name != entry.name and other.active and other.dpid == entry.dpid
+                    and other.priority == entry.priority and other.match == entry.match):
+                return other.name
+        return None
 
     # --- changes from REST ---------------------------------------------------------------------------------
 
@@ -67,14 +86,15 @@ class StaticFlowTable:
             self.listed_dpids.add(dpid)
         return _with_barriers(out)
 
-    def remove_expired(self, dpid, cookie, priority, match_pairs):
+    def remove_expired(self, dpid, cookie, priority, match_key):
         """A FLOW_REMOVED for an idle or hard timeout: forget the entry it belonged to (Floodlight 1.1+).
 
-        Returns the name of the removed entry, or None.
+        match_key is ofmsgs.match_key of the removed flow's match. Returns the removed entry's name, or None.
         """
         for name, entry in self.entries.items():
             if (entry.dpid == dpid and entry.cookie == cookie and entry.priority == priority
-                    and entry.match == match_pairs and (entry.idle_timeout or entry.hard_timeout)):
+                    and (entry.idle_timeout or entry.hard_timeout)
+                    and ofmsgs.expected_flow(entry).match == match_key):
                 del self.entries[name]
                 return name
         return None
@@ -82,17 +102,45 @@ class StaticFlowTable:
     # --- switch sessions ----------------------------------------------------------------------------------
 
     def switch_connected(self, dpid):
-        """A switch finished its handshake: install its active entries, lowest priority first, then a barrier."""
+        """A switch finished its handshake: ask for its flow table, to reconcile against (see reconcile)."""
         self.connected.add(dpid)
-        entries = sorted((e for e in self.entries.values() if e.dpid == dpid and e.active),
-                         key=lambda e: (e.priority, e.name))
-        msgs = [ofmsgs.flow_add(entry) for entry in entries]
+        return {dpid: [ofmsgs.flow_stats_request()]}
+
+    def reconcile(self, dpid, installed_flows):
+        """The switch's table (InstalledFlows) -> ({dpid: flow-mods that make it match the stored entries},
+        [names of entries whose flow is already in place]).
+
+        Only flows with the static flow pusher's cookie are ours: one no entry accounts for is deleted; an
+        entry whose flow is missing or differs is added (lowest priority first, as Floodlight); identical
+        flows are left alone, so a secure-mode bridge that kept its flows sees no flow-mod at all.
+        """
+        if dpid not in self.connected:
+            return {}, []
+        desired = {}
+        for entry in self.entries.values():
+            if entry.dpid == dpid and entry.active:
+                flow = ofmsgs.expected_flow(entry)
+                desired[(flow.priority, flow.match)] = (entry, flow)
+        msgs = []
+        for flow in installed_flows:
+            if is_static_flow_cookie(flow.cookie) and (flow.priority, flow.match) not in desired:
+                msgs.append(ofmsgs.flow_delete_strict_installed(flow))
+        present = {(f.priority, f.match): f for f in installed_flows}
+        missing, in_place = [], []
+        for key, (entry, flow) in desired.items():
+            (in_place if _comparable(present.get(key)) == _comparable(flow) else missing).append(entry)
+        msgs.extend(ofmsgs.flow_add(e) for e in sorted(missing, key=lambda e: (e.priority, e.name)))
         msgs.append(ofmsgs.barrier())
-        return {dpid: msgs}
+        return {dpid: msgs}, [e.name for e in in_place]
 
     def switch_disconnected(self, dpid):
         self.connected.discard(dpid)
         return {}
+
+
+def _comparable(flow):
+    """What must agree for an installed flow to count as the entry's (not the raw OFPMatch)."""
+    return None if flow is None else flow[:6]
 
 
 def _with_barriers(out):

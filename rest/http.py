@@ -5,6 +5,7 @@ import logging
 
 from webob import Response
 
+from controller.staticflow import EntryConflictError
 from rest.floodlight import FlowValidationError
 
 LOG = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ def rest_errors(handler):
             return handler(self, req, **kwargs)
         except FlowValidationError as error:
             return json_response(error.to_json(), status=400)
+        except EntryConflictError as error:
+            return error_response(409, str(error))
         except HttpError as error:
             return error_response(error.status, error.reason, headers=error.headers)
         except Exception:  # the one catch-all of the REST layer: never answer with a stack trace

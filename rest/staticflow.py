@@ -1,7 +1,7 @@
 """Static flow pusher URLs, for the three Floodlight URL families. Handlers decode, call the app, reply."""
 from ryu.app.wsgi import ControllerBase
 
-from controller.dpid import DpidError, parse_dpid
+from controller.dpid import DpidError, format_dpid, parse_dpid
 from rest import floodlight
 from rest.http import HttpError, json_response, no_content, rest_errors
 
@@ -25,6 +25,8 @@ def register_routes(wsgi, app):
             ('delete', '/json/delete', ['POST'], 'delete_alias'),
             ('list', '/list/{switch}/json', ['GET'], 'list_entries'),
             ('clear', '/clear/{switch}/json', ['GET'], 'clear_entries'),
+            # Ours, not Floodlight's: where each entry stands on its switch (see controller/entrystatus.py).
+            ('status', '/status/{switch}/json', ['GET'], 'entry_status'),
         ]
         for name, suffix, methods, action in routes:
             conditions = {'method': methods} if methods else {}
@@ -86,3 +88,15 @@ class StaticFlowController(ControllerBase):
         if URL_FAMILIES[family] is floodlight.DIALECT_V0:
             return no_content()
         return json_response(floodlight.clear_body(None if dpid is None else switch))
+
+    @rest_errors
+    def entry_status(self, req, family, switch):
+        dpid = _switch_param(switch)
+        return json_response({format_dpid(d): {name: _public_status(status) for name, status in entries.items()}
+                              for d, entries in self.app.entry_status(dpid).items()})
+
+
+def _public_status(status):
+    if status is None:
+        return None
+    return {key: value for key, value in status.items() if key != 'dpid'}

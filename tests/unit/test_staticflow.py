@@ -2,6 +2,7 @@
 import pytest
 from ryu.ofproto import ofproto_v1_0 as ofp
 
+from controller import ofmsgs
 from controller.staticflow import StaticFlowTable
 from rest import floodlight as fl
 
@@ -21,11 +22,28 @@ def kinds(out):
             for dpid, msgs in out.items()}
 
 
+def flow_stats_of(msgs):
+    """What a switch's table would report after applying these flow-mods in order (a tiny OF1.0 table)."""
+    table = {}
+    for msg in msgs:
+        if not hasattr(msg, 'command'):
+            continue
+        key = (msg.priority, ofmsgs.match_key(msg.match))
+        if msg.command in (ofp.OFPFC_ADD, ofp.OFPFC_MODIFY_STRICT):
+            table[key] = msg
+        elif msg.command == ofp.OFPFC_DELETE_STRICT:
+            table.pop(key, None)
+    return [ofmsgs.InstalledFlow(m.cookie, m.priority, ofmsgs.match_key(m.match),
+                                 tuple(ofmsgs._action_key(a) for a in m.actions), m.idle_timeout, m.hard_timeout,
+                                 m.match) for m in table.values()]
+
+
 @pytest.fixture
 def table():
     t = StaticFlowTable()
-    t.switch_connected(SW1)
-    t.switch_connected(SW2)
+    for dpid in (SW1, SW2):
+        assert t.switch_connected(dpid)[dpid][0].__class__.__name__ == 'OFPFlowStatsRequest'
+        t.reconcile(dpid, [])
     return t
 
 
@@ -63,16 +81,52 @@ def test_entries_for_a_disconnected_switch_wait_for_it():
     table = StaticFlowTable()
     assert table.push(entry(priority='200')) == {}
     table.push(entry(name='low', priority='5'))
-    out = table.switch_connected(SW1)
-    assert kinds(out) == {SW1: ['ADD', 'ADD', 'BARRIER']}
+    table.switch_connected(SW1)
+    out, in_place = table.reconcile(SW1, [])
+    assert kinds(out) == {SW1: ['ADD', 'ADD', 'BARRIER']} and in_place == []
     assert [m.priority for m in out[SW1][:2]] == [5, 200]  # lowest priority first, as Floodlight
 
 
-def test_reconnect_sends_entries_again(table):
+def test_reconnect_after_a_flush_sends_entries_again(table):
     table.push(entry())
     table.switch_disconnected(SW1)
-    assert table.push(entry(name='later')) == {}
-    assert kinds(table.switch_connected(SW1)) == {SW1: ['ADD', 'ADD', 'BARRIER']}
+    assert table.push(entry(name='later', in_port='9')) == {}
+    table.switch_connected(SW1)
+    assert kinds(table.reconcile(SW1, [])[0]) == {SW1: ['ADD', 'ADD', 'BARRIER']}
+
+
+def test_reconnect_with_flows_kept_sends_no_flow_mod(table):
+    pushed = table.push(entry(name='a', in_port='1', actions='output=2'))
+    pushed2 = table.push(entry(name='b', eth_type='0x800', ipv4_dst='10.0.0.7/24', ip_proto='6', tcp_dst='22',
+                               idle_timeout='30', actions='set_eth_dst=00:00:00:00:00:01,output=controller'))
+    kept = flow_stats_of(pushed[SW1] + pushed2[SW1])
+    table.switch_disconnected(SW1)
+    table.switch_connected(SW1)
+    out, in_place = table.reconcile(SW1, kept)
+    assert kinds(out) == {SW1: ['BARRIER']}
+    assert sorted(in_place) == ['a', 'b']
+
+
+def test_reconcile_fixes_only_what_differs(table):
+    table.push(entry(name='same', in_port='1', actions='output=2'))
+    table.push(entry(name='changed', in_port='2', actions='output=3'))
+    table.push(entry(name='missing', in_port='3', actions='output=1'))
+    stale = entry(name='deleted-while-away', in_port='4')
+    foreign = ofmsgs.flow_add(entry(name='x', in_port='5'))
+    foreign.cookie = 0x1234  # another application's flow: never ours to touch
+    switch_table = flow_stats_of([ofmsgs.flow_add(table.get('same')),
+                                  ofmsgs.flow_add(entry(name='changed', in_port='2', actions='output=4')),
+                                  ofmsgs.flow_add(stale), foreign])
+    table.switch_disconnected(SW1)
+    table.switch_connected(SW1)
+    out, in_place = table.reconcile(SW1, switch_table)
+    assert kinds(out) == {SW1: ['DELETE_STRICT', 'ADD', 'ADD', 'BARRIER']}
+    assert out[SW1][0].match.in_port == 4
+    assert sorted(m.match.in_port for m in out[SW1][1:3]) == [2, 3]
+    assert in_place == ['same']
+    assert flow_stats_of([ofmsgs.flow_add(e) for e in table.entries.values()]) and \
+        kinds(table.reconcile(SW1, flow_stats_of(
+            [ofmsgs.flow_add(e) for e in table.entries.values()] + [foreign]))[0]) == {SW1: ['BARRIER']}
 
 
 def test_delete_and_clear(table):
@@ -90,5 +144,13 @@ def test_expired_entry_is_forgotten(table):
     e = entry(in_port='1', idle_timeout='5')
     table.push(e)
     table.push(entry(name='other', in_port='1', priority='7'))
-    assert table.remove_expired(SW1, e.cookie, e.priority, e.match) == 'e'
+    assert table.remove_expired(SW1, e.cookie, e.priority, ofmsgs.match_key(ofmsgs.flow_add(e).match)) == 'e'
     assert table.get('e') is None and table.get('other') is not None
+
+
+def test_same_match_and_priority_under_another_name_is_a_conflict(table):
+    table.push(entry(name='a', in_port='1'))
+    assert table.conflicting_entry(entry(name='b', in_port='1')) == 'a'
+    assert table.conflicting_entry(entry(name='b', in_port='1', priority='7')) is None
+    assert table.conflicting_entry(entry(name='a', in_port='1', actions='output=2')) is None  # a re-push
+    assert table.conflicting_entry(entry(name='b', in_port='1', active='false')) is None

@@ -1,0 +1,64 @@
+"""Where each static flow entry stands on its switch, tied to OpenFlow xids. Pure; the glue passes `now`.
+
+States: `waiting` (stored; its switch is not connected), `sent` (flow-mod on the wire, no barrier reply yet),
+`installed` (a barrier sent after its flow-mod was answered, with no error for it), `error` (the switch
+rejected its flow-mod: OpenFlow error type and code kept), `inactive` (stored with active=false).
+"""
+from collections import defaultdict
+
+WAITING, SENT, INSTALLED, ERROR, INACTIVE = 'waiting', 'sent', 'installed', 'error', 'inactive'
+
+
+class EntryStatus:
+    def __init__(self):
+        self.states = {}                      # name -> {'state', 'since', 'dpid', 'xid', 'error'}
+        self.in_flight = defaultdict(dict)    # dpid -> {xid: name} flow-mods awaiting a barrier reply
+
+    def _set(self, name, dpid, state, now, xid=None, error=None):
+        self.states[name] = {'state': state, 'since': now, 'dpid': dpid, 'xid': xid, 'error': error}
+
+    def stored(self, entry, connected, now):
+        """An entry was pushed or restored; before any flow-mod for it is sent."""
+        if not entry.active:
+            self._set(entry.name, entry.dpid, INACTIVE, now)
+        elif not connected:
+            self._set(entry.name, entry.dpid, WAITING, now)
+
+    def flow_mod_sent(self, name, dpid, xid, now):
+        if name in self.states and self.states[name]['state'] == INACTIVE:
+            return  # the DELETE_STRICT that took an inactive entry's flow away
+        self._set(name, dpid, SENT, now, xid=xid)
+        self.in_flight[dpid][xid] = name
+
+    def seen_installed(self, name, dpid, now):
+        """The switch's own flow table shows the entry's flow exactly as it should be."""
+        self._set(name, dpid, INSTALLED, now)
+
+    def barrier_reply(self, dpid, xid, now):
+        """Every flow-mod sent before this barrier on this switch has been processed."""
+        pending = self.in_flight[dpid]
+        for sent_xid in [x for x in pending if x < xid]:
+            name = pending.pop(sent_xid)
+            state = self.states.get(name)
+            if state is not None and state['state'] == SENT and state['xid'] == sent_xid:
+                self._set(name, dpid, INSTALLED, now, xid=sent_xid)
+
+    def error(self, dpid, xid, error_type, error_code, now):
+        """An OpenFlow error answering one of our flow-mods. Returns the entry's name, or None."""
+        name = self.in_flight[dpid].pop(xid, None)
+        if name is None:
+            return None
+        self._set(name, dpid, ERROR, now, xid=xid, error={'type': error_type, 'code': error_code})
+        return name
+
+    def forget(self, name):
+        self.states.pop(name, None)
+
+    def switch_gone(self, dpid, now):
+        self.in_flight.pop(dpid, None)
+        for name, state in self.states.items():
+            if state['dpid'] == dpid and state['state'] in (SENT, INSTALLED):
+                self._set(name, dpid, WAITING, now)
+
+    def get(self, name):
+        return self.states.get(name)
