@@ -155,6 +155,8 @@ class StaticFlowApp(app_manager.RyuApp):
     def error_handler(self, ev):
         msg = ev.msg
         dpid = msg.datapath.id
-        name = self.status.error(dpid, msg.xid, msg.type, msg.code, time.time())
-        LOG.error('switch %s rejected %s (xid %s): OpenFlow error type %d code %d', format_dpid(dpid),
-                  'static flow entry %r' % name if name else 'a message', msg.xid, msg.type, msg.code)
+        type_name, code_name = ofmsgs.describe_error(msg.type, msg.code)
+        error = {'type': msg.type, 'code': msg.code, 'type_name': type_name, 'code_name': code_name}
+        name = self.status.error(dpid, msg.xid, error, time.time())
+        LOG.error('switch %s rejected %s (xid %s): %s %s', format_dpid(dpid),
+                  'static flow entry %r' % name if name else 'a message', msg.xid, type_name, code_name)

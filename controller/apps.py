@@ -7,8 +7,9 @@ REST on 8080 (--wsapi-port, --wsapi-host).
 from ryu.base import app_manager
 from ryu.base.app_manager import require_app
 
-from controller import ofmsgs, options
+from controller import ofmsgs, options, ryu_compat
 
+ryu_compat.apply_all()
 options.register()
 
 require_app('apps.staticflow')

@@ -43,12 +43,15 @@ class EntryStatus:
             if state is not None and state['state'] == SENT and state['xid'] == sent_xid:
                 self._set(name, dpid, INSTALLED, now, xid=sent_xid)
 
-    def error(self, dpid, xid, error_type, error_code, now):
-        """An OpenFlow error answering one of our flow-mods. Returns the entry's name, or None."""
+    def error(self, dpid, xid, error, now):
+        """An OpenFlow error answering one of our flow-mods (`error`: a dict describing it).
+
+        Returns the entry's name, or None when the xid is not one of our flow-mods.
+        """
         name = self.in_flight[dpid].pop(xid, None)
         if name is None:
             return None
-        self._set(name, dpid, ERROR, now, xid=xid, error={'type': error_type, 'code': error_code})
+        self._set(name, dpid, ERROR, now, xid=xid, error=error)
         return name
 
     def forget(self, name):

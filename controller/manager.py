@@ -5,21 +5,16 @@ eventlet removed that sentinel in 0.30.3 and the eventlet releases that still ha
 Python 3.10+, so ryu's own `ryu-manager` dies before loading any app. Current eventlet marks a
 hijacked (websocket) connection with `WSGI_LOCAL.already_handled` instead and only needs the WSGI
 app to return an iterable, so an empty list is a faithful stand-in for the old sentinel.
-This script is installed under the same name as ryu's and replaces it in the venv.
+This script is installed under the same name as ryu's and replaces it in the venv. The fixes themselves are
+in controller.ryu_compat.
 """
 import sys
 
 
-def restore_eventlet_sentinel():
-    """Give eventlet.wsgi the attribute ryu 4.34 imports, when eventlet lacks it."""
-    import eventlet.wsgi
-
-    if not hasattr(eventlet.wsgi, 'ALREADY_HANDLED'):
-        eventlet.wsgi.ALREADY_HANDLED = []
-
-
 def main(args=None):
-    restore_eventlet_sentinel()
+    from controller import ryu_compat
+
+    ryu_compat.apply_all()
     from ryu.cmd.manager import main as ryu_main
 
     from controller import options

@@ -153,3 +153,20 @@ def serialize(msg, xid=0):
     msg.set_xid(xid)
     msg.serialize()
     return bytes(msg.buf)
+
+
+def describe_error(error_type, error_code):
+    """OpenFlow 1.0 error numbers -> names, e.g. (2, 4) -> ('OFPET_BAD_ACTION', 'OFPBAC_BAD_OUT_PORT')."""
+    type_name = _ERROR_TYPE_NAMES.get(error_type, str(error_type))
+    prefix = _ERROR_CODE_PREFIXES.get(error_type)
+    code_name = str(error_code)
+    if prefix is not None:
+        names = [n for n in dir(ofp) if n.startswith(prefix) and getattr(ofp, n) == error_code]
+        code_name = names[0] if names else code_name
+    return type_name, code_name
+
+
+_ERROR_TYPE_NAMES = {getattr(ofp, n): n for n in dir(ofp) if n.startswith('OFPET_')}
+_ERROR_CODE_PREFIXES = {ofp.OFPET_HELLO_FAILED: 'OFPHFC_', ofp.OFPET_BAD_REQUEST: 'OFPBRC_',
+                        ofp.OFPET_BAD_ACTION: 'OFPBAC_', ofp.OFPET_FLOW_MOD_FAILED: 'OFPFMFC_',
+                        ofp.OFPET_PORT_MOD_FAILED: 'OFPPMFC_', ofp.OFPET_QUEUE_OP_FAILED: 'OFPQOFC_'}

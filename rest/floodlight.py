@@ -272,14 +272,14 @@ NOT_IN_OPENFLOW_10 = {
 def _output_port(text):
     if text in NAMED_OUTPUT_PORTS:
         return NAMED_OUTPUT_PORTS[text]
-    return to_int(text, 1, OFPP_MAX)
+    return to_int(text, 1, OFPP_MAX - 1)  # physical ports are below OFPP_MAX; OVS rejects 0xff00 itself
 
 
 def _enqueue(text):
     port, sep, queue = text.partition(':')
     if not sep:
         raise ValueError('expected enqueue=<port>:<queue>')
-    return (to_int(port, 1, OFPP_MAX), to_int(queue, 0, 0xfffffffe))
+    return (to_int(port, 1, OFPP_MAX - 1), to_int(queue, 0, 0xfffffffe))
 
 
 ACTION_KEYWORDS = {

@@ -40,3 +40,22 @@ def test_registry_newer_session_replaces_older():
     assert registry.get(1).remote == '127.0.0.1:2000'
     assert registry.disconnect(1, second)
     assert registry.all() == []
+
+
+def test_entry_status_follows_xids_barriers_and_errors():
+    from controller.entrystatus import EntryStatus
+    status = EntryStatus()
+    a = entry('a', in_port='1')
+    status.stored(a, connected=False, now=1.0)
+    assert status.get('a')['state'] == 'waiting'
+    status.flow_mod_sent('a', 1, 100, 2.0)
+    status.flow_mod_sent('b', 1, 101, 2.0)
+    assert status.error(1, 101, {'type': 2, 'code': 4}, 2.5) == 'b'
+    assert status.error(1, 555, {'type': 2, 'code': 4}, 2.5) is None
+    status.barrier_reply(1, 102, 3.0)
+    assert status.get('a')['state'] == 'installed' and status.get('b')['state'] == 'error'
+    status.switch_gone(1, 4.0)
+    assert status.get('a')['state'] == 'waiting'
+    status.stored(entry('c', active='false'), connected=True, now=5.0)
+    status.flow_mod_sent('c', 1, 103, 5.0)  # the delete that took its flow away
+    assert status.get('c')['state'] == 'inactive'
