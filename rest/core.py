@@ -1,8 +1,8 @@
-"""Floodlight's core URLs: the connected switches list."""
+"""Floodlight's core URLs: the connected switches list; and the JSON 404 for every unknown path."""
 from ryu.app.wsgi import ControllerBase
 
 from controller.dpid import format_dpid
-from rest.http import json_response, rest_errors
+from rest.http import error_response, json_response, rest_errors
 
 APP_KEY = 'switches_app'
 
@@ -27,3 +27,13 @@ class CoreController(ControllerBase):
     @rest_errors
     def switches(self, req):
         return json_response(switches_json(self.switches_app.sessions()))
+
+
+def register_fallback(wsgi):
+    """Connect last: any path no app claimed gets a JSON 404 instead of webob's HTML page."""
+    wsgi.mapper.connect('not_found', '/{path:.*}', controller=NotFoundController, action='not_found')
+
+
+class NotFoundController(ControllerBase):
+    def not_found(self, req, path):
+        return error_response(404, 'no such resource: %s %s' % (req.method, req.path))

@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from controller import ofmsgs
 from controller.dpid import DpidError, format_dpid, parse_dpid
 from controller.flowentry import MATCH_FIELD_ORDER, FlowEntry
 
@@ -549,4 +550,77 @@ def v1_entry_json(entry, dialect):
 def v1_list(entries_by_dpid, dialect):
     """{"<dpid>":[{"<name>":{...}},...]} for the 1.x URL families."""
     return {format_dpid(dpid): [{e.name: v1_entry_json(e, dialect)} for e in entries]
+            for dpid, entries in entries_by_dpid.items()}
+
+
+# --- the 0.9x list shape (Floodlight 0.91's Jackson dump of OFFlowMod, field-declaration order) ----------
+
+def _signed32(value):
+    return value - (1 << 32) if value & 0x80000000 else value
+
+
+def _ipv4_int(text):
+    return int(ipaddress.IPv4Address(text))
+
+
+_V0_ACTION_BEANS = {
+    'output': lambda a: {'type': 'OUTPUT', 'length': 8, 'port': _signed16(a[1]), 'maxLength': _signed16(a[2]),
+                         'lengthU': 8},
+    'enqueue': lambda a: {'type': 'OPAQUE_ENQUEUE', 'length': 16, 'port': _signed16(a[1]), 'queueId': a[2],
+                          'lengthU': 16},
+    'strip_vlan': lambda a: {'type': 'STRIP_VLAN', 'length': 8, 'lengthU': 8},
+    'set_vlan_vid': lambda a: {'type': 'SET_VLAN_ID', 'length': 8, 'virtualLanIdentifier': a[1], 'lengthU': 8},
+    'set_vlan_pcp': lambda a: {'type': 'SET_VLAN_PCP', 'length': 8, 'virtualLanPriorityCodePoint': a[1],
+                               'lengthU': 8},
+    'set_dl_src': lambda a: {'type': 'SET_DL_SRC', 'length': 16, 'dataLayerAddress': a[1], 'lengthU': 16},
+    'set_dl_dst': lambda a: {'type': 'SET_DL_DST', 'length': 16, 'dataLayerAddress': a[1], 'lengthU': 16},
+    'set_nw_tos': lambda a: {'type': 'SET_NW_TOS', 'length': 8, 'networkTypeOfService': a[1], 'lengthU': 8},
+    'set_nw_src': lambda a: {'type': 'SET_NW_SRC', 'length': 8, 'networkAddress': _signed32(_ipv4_int(a[1])),
+                             'lengthU': 8},
+    'set_nw_dst': lambda a: {'type': 'SET_NW_DST', 'length': 8, 'networkAddress': _signed32(_ipv4_int(a[1])),
+                             'lengthU': 8},
+    'set_tp_src': lambda a: {'type': 'SET_TP_SRC', 'length': 8, 'transportPort': _signed16(a[1]), 'lengthU': 8},
+    'set_tp_dst': lambda a: {'type': 'SET_TP_DST', 'length': 8, 'transportPort': _signed16(a[1]), 'lengthU': 8},
+}
+
+
+def v0_match_json(entry, wildcards):
+    match = entry.match_dict()
+    nw_src, nw_src_len = match.get('nw_src', ('0.0.0.0', 0))
+    nw_dst, nw_dst_len = match.get('nw_dst', ('0.0.0.0', 0))
+    return {
+        'dataLayerDestination': match.get('dl_dst', '00:00:00:00:00:00'),
+        'dataLayerSource': match.get('dl_src', '00:00:00:00:00:00'),
+        'dataLayerType': '0x%04x' % match.get('dl_type', 0),
+        'dataLayerVirtualLan': _signed16(match.get('dl_vlan', 0xffff)),
+        'dataLayerVirtualLanPriorityCodePoint': match.get('dl_vlan_pcp', 0),
+        'inputPort': _signed16(match.get('in_port', 0)),
+        'networkDestination': nw_dst, 'networkDestinationMaskLen': nw_dst_len,
+        'networkProtocol': match.get('nw_proto', 0),
+        'networkSource': nw_src, 'networkSourceMaskLen': nw_src_len,
+        'networkTypeOfService': match.get('nw_tos', 0) >> 2,  # 0.9x lists the DSCP it was given
+        'transportDestination': _signed16(match.get('tp_dst', 0)),
+        'transportSource': _signed16(match.get('tp_src', 0)),
+        'wildcards': wildcards,
+    }
+
+
+def v0_entry_json(entry):
+    """One entry as Floodlight 0.91 lists it: the OFFlowMod bean, numbers signed as Java holds them."""
+    msg = ofmsgs.flow_add(entry)
+    length = len(ofmsgs.serialize(msg))
+    has_actions = 'actions' in entry.request
+    return {
+        'version': 1, 'type': 'FLOW_MOD', 'length': length, 'xid': 0,
+        'match': v0_match_json(entry, msg.match.wildcards), 'cookie': entry.cookie, 'command': 0,
+        'idleTimeout': entry.idle_timeout, 'hardTimeout': entry.hard_timeout, 'priority': _signed16(entry.priority),
+        'bufferId': -1, 'outPort': -1, 'flags': msg.flags,
+        'actions': [_V0_ACTION_BEANS[a[0]](a) for a in entry.actions] if has_actions else None,
+        'lengthU': length,
+    }
+
+
+def v0_list(entries_by_dpid):
+    """{"<dpid>":{"<name>":{...},...}} for /wm/staticflowentrypusher/list."""
+    return {format_dpid(dpid): {e.name: v0_entry_json(e) for e in entries}
             for dpid, entries in entries_by_dpid.items()}

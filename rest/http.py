@@ -12,11 +12,17 @@ LOG = logging.getLogger(__name__)
 
 
 def json_response(body, status=200, headers=None):
-    """`body` is a ready JSON string (Floodlight's hand-built replies) or an object to serialise compactly."""
+    """`body` is a ready JSON string (Floodlight's hand-built replies) or an object to serialise compactly.
+
+    Floodlight sent its hand-built strings as `application/json; charset=UTF-8` and its serialised objects as
+    plain `application/json` (0.91, 1.x); clients that compare headers see the same here.
+    """
+    content_type = 'application/json; charset=UTF-8'
     if not isinstance(body, str):
         body = json.dumps(body, separators=(',', ':'), ensure_ascii=False)
-    response = Response(status=status, content_type='application/json', charset='UTF-8',
-                        body=body.encode('utf-8'))
+        content_type = 'application/json'
+    response = Response(status=status, body=body.encode('utf-8'))
+    response.headers['Content-Type'] = content_type
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -79,7 +79,10 @@ class StaticFlowController(ControllerBase):
     @rest_errors
     def list_entries(self, req, family, switch):
         dpid = _switch_param(switch)
-        return json_response(floodlight.v1_list(self.app.list(dpid), URL_FAMILIES[family]))
+        dialect = URL_FAMILIES[family]
+        if dialect is floodlight.DIALECT_V0:
+            return json_response(floodlight.v0_list(self.app.list(dpid)))
+        return json_response(floodlight.v1_list(self.app.list(dpid), dialect))
 
     @rest_errors
     def clear_entries(self, req, family, switch):

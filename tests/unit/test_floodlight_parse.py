@@ -161,3 +161,29 @@ def test_v1_list_default_priority_and_drop():
     entry = parse({"switch": "00:00:00:00:00:00:00:01", "name": "drop1", "in_port": "3"})
     assert fl.v1_entry_json(entry, DIALECT_V1)['priority'] == '2147483647'
     assert fl.v1_entry_json(entry, DIALECT_V1)['actions'] == {'none': 'drop'}
+
+
+def _capture_entry(version, capture, dpid, name):
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parents[1] / 'fixtures' / 'floodlight' / version / capture
+    body = path.read_text().rstrip('\n').splitlines()[-1]
+    return json.loads(body)[dpid][name]
+
+
+@pytest.mark.parametrize('request_doc,name', [
+    ({"switch": "00:00:00:00:00:00:00:01", "name": "flow-mod-1", "cookie": "0", "priority": "32768",
+      "ingress-port": "1", "active": "true", "actions": "output=2"}, 'flow-mod-1'),
+    ({"switch": "00:00:00:00:00:00:00:01", "name": "static-flow1", "priority": "100", "ingress-port": "2",
+      "src-mac": "00:00:00:00:00:01", "dst-mac": "00:00:00:00:00:02", "vlan-id": "10", "vlan-priority": "3",
+      "ether-type": "0x0800", "tos-bits": "4", "protocol": "6", "src-ip": "10.0.0.1", "dst-ip": "10.0.0.0/24",
+      "src-port": "80", "dst-port": "8080",
+      "actions": "set-vlan-id=20,set-vlan-priority=2,set-src-mac=00:00:00:00:00:0a,set-dst-mac=00:00:00:00:00:0b,"
+                 "set-tos-bits=8,set-src-ip=1.2.3.4,set-dst-ip=5.6.7.8,set-src-port=1000,set-dst-port=2000,"
+                 "strip-vlan,enqueue=3:7,output=flood,output=all,output=controller,output=local,"
+                 "output=ingress-port,output=normal,output=3"}, 'static-flow1'),
+    ({"switch": "00:00:00:00:00:00:00:01", "name": "drop1", "ingress-port": "3"}, 'drop1'),
+])
+def test_v0_list_entry_matches_floodlight_091_capture(request_doc, name):
+    entry = fl.parse_entry(request_doc, DIALECT_V0)
+    expected = _capture_entry('v0.91', '080_sfp_list_all.txt', '00:00:00:00:00:00:00:01', name)
+    assert json.dumps(fl.v0_entry_json(entry)) == json.dumps(expected)
