@@ -19,6 +19,29 @@ class StaticFlowTable:
         self.entries = {}          # name -> FlowEntry
         self.connected = set()     # dpids with a live OpenFlow session
         self.listed_dpids = set()  # switches that ever had an entry: `list` keeps them with [] after a clear
+        # Indexes, so a push, a FLOW_REMOVED or a reconnect costs no scan of every entry:
+        self._expected = {}                    # name -> ofmsgs.InstalledFlow its ADD leaves on the switch
+        self._names_by_dpid = defaultdict(set)
+        self._flow_owner = {}                  # (dpid, priority, match key) -> name of the active entry
+
+    def _add(self, entry):
+        flow = ofmsgs.expected_flow(entry)
+        self.entries[entry.name] = entry
+        self._expected[entry.name] = flow
+        self._names_by_dpid[entry.dpid].add(entry.name)
+        if entry.active:
+            self._flow_owner[(entry.dpid, flow.priority, flow.match)] = entry.name
+
+    def _remove(self, name):
+        entry = self.entries.pop(name, None)
+        if entry is None:
+            return None
+        flow = self._expected.pop(name)
+        self._names_by_dpid[entry.dpid].discard(name)
+        key = (entry.dpid, flow.priority, flow.match)
+        if self._flow_owner.get(key) == name:
+            del self._flow_owner[key]
+        return entry
 
     # --- queries -----------------------------------------------------------------------------------------
 
@@ -29,7 +52,7 @@ class StaticFlowTable:
         """{dpid: [active entries]} for one switch or all; inactive entries are not listed (as Floodlight)."""
         dpids = [dpid] if dpid is not None else sorted(self.listed_dpids)
         grouped = {d: [] for d in dpids}
-        for entry in self.entries.values():
+        for entry in self.entries.values():  # push order, as the list shows it
             if entry.active and entry.dpid in grouped:
                 grouped[entry.dpid].append(entry)
         return grouped
@@ -42,18 +65,16 @@ class StaticFlowTable:
         """
         if not entry.active:
             return None
-        for other in self.entries.values():
-            if (other.name != entry.name and other.active and other.dpid == entry.dpid
-                    and other.priority == entry.priority and other.match == entry.match):
-                return other.name
-        return None
+        flow = ofmsgs.expected_flow(entry)
+        owner = self._flow_owner.get((entry.dpid, flow.priority, flow.match))
+        return owner if owner != entry.name else None
 
     # --- changes from REST ---------------------------------------------------------------------------------
 
     def push(self, entry):
         """Add or replace the entry named entry.name. Returns {dpid: [msgs]}."""
-        old = self.entries.get(entry.name)
-        self.entries[entry.name] = entry
+        old = self._remove(entry.name)
+        self._add(entry)
         self.listed_dpids.add(entry.dpid)
         out = defaultdict(list)
         old_installed = old is not None and old.active and old.dpid in self.connected
@@ -68,7 +89,7 @@ class StaticFlowTable:
 
     def delete(self, name):
         """Forget an entry and remove its flow. Returns {dpid: [msgs]} (empty when the name is unknown)."""
-        old = self.entries.pop(name, None)
+        old = self._remove(name)
         out = defaultdict(list)
         if old is not None and old.active and old.dpid in self.connected:
             out[old.dpid].append(ofmsgs.flow_delete_strict(old))
@@ -77,11 +98,11 @@ class StaticFlowTable:
     def clear(self, dpid=None):
         """Delete every entry of one switch, or of all switches when dpid is None."""
         out = defaultdict(list)
-        for name, entry in list(self.entries.items()):
-            if dpid is None or entry.dpid == dpid:
-                del self.entries[name]
-                if entry.active and entry.dpid in self.connected:
-                    out[entry.dpid].append(ofmsgs.flow_delete_strict(entry))
+        names = list(self.entries) if dpid is None else list(self._names_by_dpid.get(dpid, ()))
+        for name in names:
+            entry = self._remove(name)
+            if entry.active and entry.dpid in self.connected:
+                out[entry.dpid].append(ofmsgs.flow_delete_strict(entry))
         if dpid is not None:
             self.listed_dpids.add(dpid)
         return _with_barriers(out)
@@ -91,13 +112,12 @@ class StaticFlowTable:
 
         match_key is ofmsgs.match_key of the removed flow's match. Returns the removed entry's name, or None.
         """
-        for name, entry in self.entries.items():
-            if (entry.dpid == dpid and entry.cookie == cookie and entry.priority == priority
-                    and (entry.idle_timeout or entry.hard_timeout)
-                    and ofmsgs.expected_flow(entry).match == match_key):
-                del self.entries[name]
-                return name
-        return None
+        name = self._flow_owner.get((dpid, priority, match_key))
+        entry = self.entries.get(name)
+        if entry is None or entry.cookie != cookie or not (entry.idle_timeout or entry.hard_timeout):
+            return None
+        self._remove(name)
+        return name
 
     # --- switch sessions ----------------------------------------------------------------------------------
 
@@ -117,9 +137,10 @@ class StaticFlowTable:
         if dpid not in self.connected:
             return {}, []
         desired = {}
-        for entry in self.entries.values():
-            if entry.dpid == dpid and entry.active:
-                flow = ofmsgs.expected_flow(entry)
+        for name in self._names_by_dpid.get(dpid, ()):
+            entry = self.entries[name]
+            if entry.active:
+                flow = self._expected[name]
                 desired[(flow.priority, flow.match)] = (entry, flow)
         msgs = []
         for flow in installed_flows:
