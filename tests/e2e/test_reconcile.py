@@ -106,3 +106,23 @@ def test_restart_on_secure_bridge_touches_only_what_differs(bridge_and_controlle
     assert 0x1234 in after, 'a flow of another application was touched'
     # The two flow-mods: DELETE_STRICT of the stale flow, ADD of the one removed by hand.
     assert 'reconciled: 4 flows read, 2 entries in place, 2 flow-mods sent' in second.log()
+
+
+def test_restart_with_nothing_changed_sends_no_flow_mod(bridge_and_controller):
+    workdir, processes = bridge_and_controller
+    first = processes[0]
+    poll(lambda: DPID in first.get('/wm/core/controller/switches/json')[1], 25, 'the bridge to connect')
+    for name, keys in ENTRIES.items():
+        first.post('/wm/staticflowpusher/json', json.dumps(dict(keys, switch=DPID, name=name)))
+    poll(lambda: all_installed(first), 10, 'every entry confirmed installed')
+    first.kill()
+    killed_at = time.monotonic()
+    second = ControllerProcess(workdir, ofp_port=first.ofp_port, rest_port=first.rest_port,
+                               db_path=first.db_path)
+    processes.append(second)
+    second.start()
+    poll(lambda: all_installed(second), 30, 'every entry confirmed installed after the restart')
+    elapsed = time.monotonic() - killed_at
+    for flow in dump_flows(BRIDGE):
+        assert duration(flow) >= elapsed - 0.5, flow.line
+    assert second.log().rstrip().count('3 entries in place, 0 flow-mods sent') == 1
