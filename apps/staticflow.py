@@ -34,7 +34,8 @@ class StaticFlowApp(app_manager.RyuApp):
         self.table = StaticFlowTable()
         self.status = EntryStatus()
         self.store = EntryStore(cfg.CONF.staticflow_db)
-        self._flow_stats = {}   # dpid -> (xid of our flow stats request, InstalledFlows so far)
+        # dpid -> (xid of our flow stats request, InstalledFlows so far, names whose flow-mods went out after it)
+        self._flow_stats = {}
         self._restore()
         wsgi = kwargs['wsgi']
         staticflow_rest.register_routes(wsgi, self)
@@ -59,8 +60,11 @@ class StaticFlowApp(app_manager.RyuApp):
         self.switches.send(msgs_by_dpid)
         now = time.time()
         for dpid, msgs in msgs_by_dpid.items():
+            pending = self._flow_stats.get(dpid)
             for msg in msgs:
                 name = getattr(msg, 'entry_name', None)
+                if pending is not None and name is not None:
+                    pending[2].add(name)  # the flow table on its way predates this flow-mod
                 if name is not None and msg.xid is not None and name in self.table.entries:
                     self.status.flow_mod_sent(name, dpid, msg.xid, now)
 
@@ -108,7 +112,7 @@ class StaticFlowApp(app_manager.RyuApp):
     def switch_ready_handler(self, ev):
         msgs = self.table.switch_connected(ev.dpid)
         self.switches.send(msgs)
-        self._flow_stats[ev.dpid] = (msgs[ev.dpid][0].xid, [])
+        self._flow_stats[ev.dpid] = (msgs[ev.dpid][0].xid, [], set())
 
     @set_ev_cls(EventSwitchGone)
     def switch_gone_handler(self, ev):
@@ -127,7 +131,7 @@ class StaticFlowApp(app_manager.RyuApp):
         if not ofmsgs.is_last_stats_part(msg):
             return
         del self._flow_stats[dpid]
-        msgs, in_place = self.table.reconcile(dpid, pending[1])
+        msgs, in_place = self.table.reconcile(dpid, pending[1], sent_since=pending[2])
         now = time.time()
         for name in in_place:
             self.status.seen_installed(name, dpid, now)

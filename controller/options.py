@@ -15,12 +15,17 @@ OPTIONS = [
                     'directory; default var/staticflows.sqlite3)'),
 ]
 
+RYU_OPTIONS_AS_FLAGS = ('echo_request_interval', 'maximum_unreplied_echo_requests')
+
 
 def register():
     """Idempotent: both the console script and the apps call it."""
     if 'staticflow_db' not in CONF:
         try:
             CONF.register_cli_opts(OPTIONS)
+            # ryu registers its keepalive options for config files only; the same Opt objects can be
+            # re-registered as flags, so --echo-request-interval and --maximum-unreplied-echo-requests work too.
+            CONF.register_cli_opts([CONF._opts[name]['opt'] for name in RYU_OPTIONS_AS_FLAGS])
         except oslo_cfg.ArgsAlreadyParsedError:
             # Loaded by a launcher other than our ryu-manager: still readable from --config-file.
             CONF.register_opts(OPTIONS)

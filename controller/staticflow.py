@@ -126,13 +126,15 @@ class StaticFlowTable:
         self.connected.add(dpid)
         return {dpid: [ofmsgs.flow_stats_request()]}
 
-    def reconcile(self, dpid, installed_flows):
+    def reconcile(self, dpid, installed_flows, sent_since=()):
         """The switch's table (InstalledFlows) -> ({dpid: flow-mods that make it match the stored entries},
         [names of entries whose flow is already in place]).
 
         Only flows with the static flow pusher's cookie are ours: one no entry accounts for is deleted; an
         entry whose flow is missing or differs is added (lowest priority first, as Floodlight); identical
         flows are left alone, so a secure-mode bridge that kept its flows sees no flow-mod at all.
+        sent_since: names whose flow-mods went out after the flow table was asked for; they are already
+        right on the switch, and a second ADD would reset their counters.
         """
         if dpid not in self.connected:
             return {}, []
@@ -150,6 +152,7 @@ class StaticFlowTable:
         missing, in_place = [], []
         for key, (entry, flow) in desired.items():
             (in_place if _comparable(present.get(key)) == _comparable(flow) else missing).append(entry)
+        missing = [e for e in missing if e.name not in sent_since]
         msgs.extend(ofmsgs.flow_add(e) for e in sorted(missing, key=lambda e: (e.priority, e.name)))
         msgs.append(ofmsgs.barrier())
         return {dpid: msgs}, [e.name for e in in_place]

@@ -154,3 +154,11 @@ def test_same_match_and_priority_under_another_name_is_a_conflict(table):
     assert table.conflicting_entry(entry(name='b', in_port='1', priority='7')) is None
     assert table.conflicting_entry(entry(name='a', in_port='1', actions='output=2')) is None  # a re-push
     assert table.conflicting_entry(entry(name='b', in_port='1', active='false')) is None
+
+
+def test_reconcile_skips_entries_sent_after_the_table_was_read(table):
+    table.switch_disconnected(SW1)
+    table.switch_connected(SW1)
+    table.push(entry(name='pushed-meanwhile', in_port='7'))  # its ADD went out after the flow stats request
+    out, _ = table.reconcile(SW1, [], sent_since={'pushed-meanwhile'})
+    assert kinds(out) == {SW1: ['BARRIER']}

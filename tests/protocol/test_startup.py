@@ -1,0 +1,56 @@
+"""`ryu-manager` as a user types it: the project's script, starting on Python 3.11 with PyPI's ryu 4.34."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.lib.controller import RYU_MANAGER, ControllerProcess
+
+pytestmark = pytest.mark.protocol
+
+
+class AsTyped(ControllerProcess):
+    """Only the flags a user needs to pick free ports: no host flags, no --staticflow-db (default var/...)."""
+
+    def command(self):
+        return [RYU_MANAGER, 'controller.apps', '--ofp-tcp-listen-port', str(self.ofp_port),
+                '--wsapi-port', str(self.rest_port)]
+
+
+def test_version():
+    result = subprocess.run([RYU_MANAGER, '--version'], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert 'ryu-manager 4.34' in result.stdout + result.stderr
+    assert 'Traceback' not in result.stdout + result.stderr
+
+
+def test_ryu_manager_in_the_venv_is_the_projects():
+    with open(RYU_MANAGER) as script:
+        text = script.read()
+    # pip writes either a direct import (wheels) or an entry-point lookup by distribution name (develop installs)
+    assert 'controller.manager' in text or "'floodlight-ryu', 'console_scripts', 'ryu-manager'" in text, (
+        'ryu\'s own ryu-manager replaced ours (pip install -e . restores it):\n' + text)
+
+
+def test_starts_and_serves_rest_as_typed(tmp_path):
+    # The condition the wrapper exists for: this eventlet has no ALREADY_HANDLED, which ryu.app.wsgi imports.
+    code = 'import eventlet.wsgi; print(hasattr(eventlet.wsgi, "ALREADY_HANDLED"))'
+    probe = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=30)
+    assert probe.stdout.strip() == 'False', 'eventlet has ALREADY_HANDLED again: this test no longer exercises the fix'
+
+    controller = AsTyped(tmp_path)
+    try:
+        controller.start()
+        status, text, headers = controller.get('/wm/core/controller/switches/json')
+        assert (status, text) == (200, '[]')
+        assert headers['Content-Type'].startswith('application/json')
+    finally:
+        controller.stop()
+    log = controller.log()
+    for line in ('loading app controller.apps', 'loading app apps.staticflow',
+                 'instantiating app apps.staticflow of StaticFlowApp', 'of SwitchesApp',
+                 'static flow entries restored from var/staticflows.sqlite3', 'wsgi starting up on'):
+        assert line in log, 'missing %r in the log:\n%s' % (line, log)
+    assert 'Traceback' not in log, log
+    assert os.path.exists(tmp_path / 'var' / 'staticflows.sqlite3')
