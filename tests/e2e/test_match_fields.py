@@ -2,7 +2,7 @@
 
 A bare userspace bridge (no hosts) whose only controller is ours: each entry is pushed over REST and must
 appear in `ovs-ofctl dump-flows` with Floodlight's cookie and exactly the match and actions asked for.
-Both key dialects are used. Traffic-changing actions are exercised with real packets in test_tutorial.py.
+Both key dialects are used. Traffic-changing actions are exercised with real packets in test_actions_traffic.py.
 """
 import subprocess
 
