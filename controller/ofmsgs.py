@@ -66,13 +66,6 @@ def flow_delete_strict(entry):
     return _flow_mod(entry, ofp.OFPFC_DELETE_STRICT)
 
 
-def flow_delete_all():
-    """Delete every flow of the table (Floodlight's handshake wipe)."""
-    return parser.OFPFlowMod(
-        datapath=None, match=parser.OFPMatch(), cookie=0, command=ofp.OFPFC_DELETE, idle_timeout=0,
-        hard_timeout=0, priority=0, buffer_id=0xffffffff, out_port=ofp.OFPP_NONE, flags=0, actions=[])
-
-
 def flow_delete_strict_installed(flow):
     """Delete a flow seen in the switch's table (an InstalledFlow) that no entry accounts for."""
     return parser.OFPFlowMod(
@@ -133,14 +126,6 @@ def expected_flow(entry):
     msg = flow_add(entry)
     return InstalledFlow(msg.cookie, msg.priority, match_key(msg.match), tuple(_action_key(a) for a in msg.actions),
                          msg.idle_timeout, msg.hard_timeout, msg.match)
-
-
-def is_flow_mod(msg):
-    return isinstance(msg, parser.OFPFlowMod)
-
-
-def is_barrier(msg):
-    return isinstance(msg, parser.OFPBarrierRequest)
 
 
 def barrier():

@@ -408,8 +408,10 @@ class TutorialNetwork:
 class Capture:
     """tcpdump on a host's interface, started and known to be listening before traffic is sent."""
 
-    def __init__(self, host, intf, bpf, count, ready_timeout=10):
-        self.command = ['tcpdump', '-i', intf, '-n', '-e', '-l', '-c', str(count), bpf]
+    def __init__(self, host, intf, bpf, count, ready_timeout=10, options=()):
+        """options: extra tcpdump flags (e.g. -v); an empty bpf captures everything."""
+        self.command = (['tcpdump', '-i', intf, '-n', '-e', '-l'] + list(options) + ['-c', str(count)]
+                        + ([bpf] if bpf else []))
         self.proc = host.popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.stderr = b''
         deadline = time.monotonic() + ready_timeout

@@ -15,7 +15,6 @@ import re
 import select
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -228,21 +227,7 @@ class VerboseCapture(Capture):
     """
 
     def __init__(self, host, intf, count, bpf='', ready_timeout=10):
-        self.command = ['tcpdump', '-i', intf, '-n', '-e', '-v', '-l', '--immediate-mode', '-Q', 'in', '-c',
-                        str(count)] + ([bpf] if bpf else [])
-        self.proc = host.popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.stderr = b''
-        deadline = time.monotonic() + ready_timeout
-        while b'listening on' not in self.stderr:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.proc.poll() is not None:
-                self.proc.kill()
-                _out, err = self.proc.communicate()
-                raise AssertionError('tcpdump did not start listening on %s within %d s: %s' % (
-                    intf, ready_timeout, (self.stderr + err).decode(errors='replace')))
-            ready, _, _ = select.select([self.proc.stderr], [], [], remaining)
-            if ready:
-                self.stderr += os.read(self.proc.stderr.fileno(), 4096)
+        super().__init__(host, intf, bpf, count, ready_timeout, options=('-v', '--immediate-mode', '-Q', 'in'))
 
     def records(self, timeout=TRAFFIC_TIMEOUT):
         lines, complete = self.packets(timeout)
