@@ -15,6 +15,8 @@ ryu_compat.apply_all()
 options.register()
 
 require_app('apps.staticflow')
+require_app('apps.forwarding')
+require_app('apps.stats')
 
 
 class FloodlightReplacementApp(app_manager.RyuApp):

@@ -19,6 +19,7 @@ def main(args=None):
 
     from controller import options
     options.register()
+    args = options.cli_aliases(sys.argv[1:] if args is None else args)
 
     return ryu_main(args=args, prog='ryu-manager')
 

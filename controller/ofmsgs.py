@@ -155,3 +155,107 @@ _ERROR_TYPE_NAMES = {getattr(ofp, n): n for n in dir(ofp) if n.startswith('OFPET
 _ERROR_CODE_PREFIXES = {ofp.OFPET_HELLO_FAILED: 'OFPHFC_', ofp.OFPET_BAD_REQUEST: 'OFPBRC_',
                         ofp.OFPET_BAD_ACTION: 'OFPBAC_', ofp.OFPET_FLOW_MOD_FAILED: 'OFPFMFC_',
                         ofp.OFPET_PORT_MOD_FAILED: 'OFPPMFC_', ofp.OFPET_QUEUE_OP_FAILED: 'OFPQOFC_'}
+
+
+# --- Prebuilt messages for the packet-in hot path (forwarding, link discovery) ---------------------------
+# Packed with struct from fixed layouts instead of ryu's parser classes: one pack per message, nothing parsed
+# back. RawMessage carries the bytes through SwitchesApp.send / ryu's Datapath.send_msg, which set the xid.
+
+import struct as _struct  # noqa: E402
+
+from ryu.ofproto.ofproto_parser import MsgBase as _MsgBase  # noqa: E402
+
+FORWARDING_APP_ID = 2  # Floodlight's Forwarding module (routing/ForwardingBase.java FORWARDING_APP_ID)
+FORWARDING_COOKIE = FORWARDING_APP_ID << 52
+FORWARDING_WILDCARDS = ofp.OFPFW_ALL & ~(ofp.OFPFW_IN_PORT | ofp.OFPFW_DL_VLAN | ofp.OFPFW_DL_SRC | ofp.OFPFW_DL_DST)
+NO_BUFFER = 0xffffffff
+
+_HEADER = _struct.Struct('!BBHI')
+# header, ofp_match (in_port, dl_vlan, dl_src, dl_dst set), cookie..flags, one output action
+_FWD_FLOW_MOD = _struct.Struct('!BBHI' 'IH6s6sHBxHBB2xIIHH' 'QHHHHIHH' 'HHHH')
+_FWD_FLOW_DELETE = _struct.Struct('!BBHI' 'IH6s6sHBxHBB2xIIHH' 'QHHHHIHH')
+_PACKET_OUT_HEAD = _struct.Struct('!BBHIIHH')
+_OUTPUT = _struct.Struct('!HHHH')
+_XID = _struct.Struct('!I')
+
+
+class RawMessage(_MsgBase):
+    """An OpenFlow message already in wire form (xid 0). serialize() only writes the xid ryu assigned."""
+
+    def __init__(self, data):
+        super().__init__(None)
+        self.version = data[0]
+        self.msg_type = data[1]
+        self.msg_len = len(data)
+        self.buf = data
+
+    def serialize(self):
+        buf = bytearray(self.buf)
+        _XID.pack_into(buf, 4, self.xid or 0)
+        self.buf = buf
+
+    def __str__(self):
+        return 'RawMessage(type=%d, len=%d, xid=%s)' % (self.msg_type, self.msg_len, self.xid)
+
+
+def forwarding_flow_add(in_port, vlan, src, dst, out_port, idle_timeout, priority, cookie=FORWARDING_COOKIE):
+    """The reactive forwarding flow: in_port, dl_vlan, dl_src, dl_dst (6-byte strings) -> output:out_port.
+
+    Asks for FLOW_REMOVED so the forwarding state knows which flows still exist (to delete them on a topology
+    change). An output to the packet's own in_port is written as OFPP_IN_PORT, as OpenFlow 1.0 requires.
+    """
+    if out_port == in_port:
+        out_port = ofp.OFPP_IN_PORT
+    return RawMessage(_FWD_FLOW_MOD.pack(
+        1, ofp.OFPT_FLOW_MOD, 80, 0,
+        FORWARDING_WILDCARDS, in_port, src, dst, vlan, 0, 0, 0, 0, 0, 0, 0, 0,
+        cookie, ofp.OFPFC_ADD, idle_timeout, 0, priority, NO_BUFFER, ofp.OFPP_NONE, ofp.OFPFF_SEND_FLOW_REM,
+        ofp.OFPAT_OUTPUT, 8, out_port, 0))
+
+
+def forwarding_flow_delete(in_port, vlan, src, dst, priority, cookie=FORWARDING_COOKIE):
+    """DELETE_STRICT of one reactive forwarding flow (same match and priority; nothing else is touched)."""
+    return RawMessage(_FWD_FLOW_DELETE.pack(
+        1, ofp.OFPT_FLOW_MOD, 72, 0,
+        FORWARDING_WILDCARDS, in_port, src, dst, vlan, 0, 0, 0, 0, 0, 0, 0, 0,
+        cookie, ofp.OFPFC_DELETE_STRICT, 0, 0, priority, NO_BUFFER, ofp.OFPP_NONE, 0))
+
+
+def output_actions(ports):
+    """Packed OFPActionOutput list (bytes), for packet_out."""
+    return b''.join(_OUTPUT.pack(ofp.OFPAT_OUTPUT, 8, port, 0) for port in ports)
+
+
+def packet_out(in_port, actions, data):
+    """PACKET_OUT carrying the packet (OVS buffers nothing). `actions`: bytes from output_actions()."""
+    return RawMessage(_PACKET_OUT_HEAD.pack(1, ofp.OFPT_PACKET_OUT, 16 + len(actions) + len(data), 0, NO_BUFFER,
+                                            in_port, len(actions)) + actions + data)
+
+
+def packet_out_port(in_port, out_port, data):
+    """PACKET_OUT with one output action; an output to in_port is OFPP_IN_PORT."""
+    if out_port == in_port:
+        out_port = ofp.OFPP_IN_PORT
+    return RawMessage(_PACKET_OUT_HEAD.pack(1, ofp.OFPT_PACKET_OUT, 24 + len(data), 0, NO_BUFFER, in_port, 8)
+                      + _OUTPUT.pack(ofp.OFPAT_OUTPUT, 8, out_port, 0) + data)
+
+
+# --- Statistics requests (REST /wm/core/switch/<dpid>/<stat>/json) -------------------------------------
+
+def stats_request(stat):
+    """The OpenFlow 1.0 request behind one Floodlight statistics name (features is a FEATURES_REQUEST)."""
+    if stat == 'flow':
+        return parser.OFPFlowStatsRequest(None, 0, parser.OFPMatch(), 0xff, ofp.OFPP_NONE)
+    if stat == 'aggregate':
+        return parser.OFPAggregateStatsRequest(None, 0, parser.OFPMatch(), 0xff, ofp.OFPP_NONE)
+    if stat == 'port':
+        return parser.OFPPortStatsRequest(None, 0, ofp.OFPP_NONE)
+    if stat == 'desc':
+        return parser.OFPDescStatsRequest(None, 0)
+    if stat == 'table':
+        return parser.OFPTableStatsRequest(None, 0)
+    if stat == 'queue':
+        return parser.OFPQueueStatsRequest(None, 0, ofp.OFPP_ALL, ofp.OFPQ_ALL)
+    if stat == 'features':
+        return parser.OFPFeaturesRequest(None)
+    raise ValueError('no such statistics request: %r' % (stat,))

@@ -13,9 +13,35 @@ OPTIONS = [
     cfg.StrOpt('staticflow-db', default='var/staticflows.sqlite3',
                help='SQLite file that keeps static flow entries across restarts (relative to the working '
                     'directory; default var/staticflows.sqlite3)'),
+    cfg.BoolOpt('forwarding', default=True,
+                help='reactive shortest-path forwarding like Floodlight\'s Forwarding module (--no-forwarding '
+                     'leaves only static entries; hosts and links are still learned)'),
+    cfg.BoolOpt('link-discovery', default=True,
+                help='LLDP link discovery (--no-link-discovery sends no LLDP: every port is an edge port)'),
+    cfg.FloatOpt('lldp-interval', default=15.0, min=0.1,
+                 help='seconds between LLDP rounds on every port (Floodlight: 15)'),
+    cfg.FloatOpt('link-timeout', default=35.0, min=0.1,
+                 help='seconds after which a link whose LLDP stopped arriving is removed (Floodlight: 35)'),
+    cfg.IntOpt('forwarding-idle-timeout', default=5, min=0, max=65535,
+               help='idle timeout of reactive forwarding flows, seconds (Floodlight: 5)'),
+    cfg.IntOpt('forwarding-priority', default=1, min=0, max=65535,
+               help='priority of reactive forwarding flows (Floodlight 1.x: 1); static entries above it win'),
+    cfg.FloatOpt('port-quarantine', default=2.0, min=0,
+                 help='seconds a new port neither floods nor is listened to (but for LLDP), so that links are '
+                      'known before broadcasts can loop'),
+    cfg.FloatOpt('stats-timeout', default=10.0, min=0.1,
+                 help='seconds a switch has to answer a REST statistics request (Floodlight: 10)'),
 ]
 
 RYU_OPTIONS_AS_FLAGS = ('echo_request_interval', 'maximum_unreplied_echo_requests')
+# oslo.config spells the negation of a boolean flag --noNAME; --no-NAME is accepted too (see cli_aliases).
+NEGATABLE_FLAGS = ('forwarding', 'link-discovery')
+
+
+def cli_aliases(argv):
+    """argv with --no-forwarding / --no-link-discovery rewritten to oslo.config's --noforwarding form."""
+    aliases = {'--no-' + name: '--no' + name for name in NEGATABLE_FLAGS}
+    return [aliases.get(arg, arg) for arg in argv]
 
 
 def register():

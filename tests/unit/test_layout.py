@@ -9,6 +9,9 @@ pytestmark = pytest.mark.unit
 PURE_MODULES = ['controller.dpid', 'controller.flowentry', 'controller.staticflow', 'controller.switches',
                 'controller.entrystore', 'controller.ofmsgs', 'rest.floodlight']
 
+# Forwarding, link discovery and host tracking (issue 5): the packet-in path is pure too.
+PURE_MODULES += ['controller.forwarding', 'controller.topology', 'controller.devices', 'controller.lldp']
+
 
 @pytest.mark.parametrize('module', PURE_MODULES)
 def test_pure_module_imports_no_ryu_event_code(module):
@@ -25,7 +28,8 @@ def test_controller_apps_loads_the_apps_package():
             'print(sorted(c.__name__ for c in m.applications_cls.values()))')
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['FloodlightReplacementApp', 'OFPHandler', 'StaticFlowApp']"
+    assert result.stdout.strip() == ("['FloodlightReplacementApp', 'ForwardingApp', 'OFPHandler', 'StaticFlowApp', "
+                                     "'StatsApp']")
 
 
 def test_only_ofmsgs_builds_openflow_messages():

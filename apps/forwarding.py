@@ -1,0 +1,134 @@
+"""Forwarding, link discovery and host tracking glue: find the switch, call controller.forwarding, send.
+
+One app owns the ForwardingState (topology, devices, installed forwarding flows) because the packet-in path
+reads all three. It registers the topology and device REST routes.
+"""
+import logging
+import time
+
+from ryu import cfg
+from ryu.app.wsgi import WSGIApplication
+from ryu.base import app_manager
+from ryu.controller import ofp_event
+from ryu.controller.handler import CONFIG_DISPATCHER, MAIN_DISPATCHER, set_ev_cls
+from ryu.lib import hub
+
+from apps.events import EventSwitchGone, EventSwitchReady
+from apps.switches import SwitchesApp
+from controller import forwarding, ofmsgs, options
+from rest import devices as devices_rest
+from rest import topology as topology_rest
+
+LOG = logging.getLogger(__name__)
+TICK_SECONDS = 0.5
+OFPPC_PORT_DOWN = 1
+OFPPS_LINK_DOWN = 1
+OFPPR_DELETE = 1
+
+
+def _mac_bytes(hw_addr):
+    if isinstance(hw_addr, str):
+        return bytes.fromhex(hw_addr.replace(':', ''))
+    return bytes(hw_addr)
+
+
+def _port_is_up(port):
+    return not (port.config & OFPPC_PORT_DOWN or port.state & OFPPS_LINK_DOWN)
+
+
+class ForwardingApp(app_manager.RyuApp):
+    OFP_VERSIONS = [ofmsgs.OFP_VERSION]
+    _CONTEXTS = {'wsgi': WSGIApplication, 'switches': SwitchesApp}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        options.register()
+        conf = cfg.CONF
+        self.switches = kwargs['switches']
+        self.state = forwarding.ForwardingState(
+            forwarding=conf.forwarding, link_discovery=conf.link_discovery,
+            idle_timeout=conf.forwarding_idle_timeout, priority=conf.forwarding_priority,
+            lldp_interval=conf.lldp_interval, link_timeout=conf.link_timeout, quarantine=conf.port_quarantine)
+        self.started = time.time()
+        self._features_ports = {}  # dpid -> {port_no: mac} of the latest FEATURES_REPLY in the handshake
+        wsgi = kwargs['wsgi']
+        topology_rest.register_routes(wsgi, self)
+        devices_rest.register_routes(wsgi, self)
+
+    def start(self):
+        thread = super().start()
+        self.threads.append(hub.spawn(self._ticker))
+        return thread
+
+    def _send(self, out):
+        by_dpid = {}
+        for dpid, msg in out:
+            msgs = by_dpid.get(dpid)
+            if msgs is None:
+                by_dpid[dpid] = [msg]
+            else:
+                msgs.append(msg)
+        self.switches.send(by_dpid)
+
+    def _ticker(self):
+        while True:
+            try:
+                out = forwarding.tick(self.state, time.time())
+                if out:
+                    self._send(out)
+            except Exception:  # the timer must survive a bug in one round
+                LOG.exception('forwarding timer failed')
+            hub.sleep(TICK_SECONDS)
+
+    # --- the hot path ------------------------------------------------------------------------------------
+
+    @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
+    def packet_in_handler(self, ev):
+        msg = ev.msg
+        out = forwarding.handle_packet_in(self.state, msg.datapath.id, msg.in_port, msg.data, time.time())
+        if out:
+            if len(out) == 1:
+                self.switches.send({out[0][0]: [out[0][1]]})
+            else:
+                self._send(out)
+
+    # --- switches and ports ------------------------------------------------------------------------------
+
+    @set_ev_cls(ofp_event.EventOFPSwitchFeatures, CONFIG_DISPATCHER)
+    def features_handler(self, ev):
+        msg = ev.msg
+        self._features_ports[msg.datapath_id] = {
+            p.port_no: _mac_bytes(p.hw_addr) for p in msg.ports.values() if _port_is_up(p)}
+
+    @set_ev_cls(EventSwitchReady)
+    def switch_ready_handler(self, ev):
+        ports = self._features_ports.get(ev.dpid, {})
+        self._send(forwarding.switch_connected(self.state, ev.dpid, ports, time.time()))
+
+    @set_ev_cls(EventSwitchGone)
+    def switch_gone_handler(self, ev):
+        self._send(forwarding.switch_disconnected(self.state, ev.dpid, time.time()))
+
+    @set_ev_cls(ofp_event.EventOFPPortStatus, MAIN_DISPATCHER)
+    def port_status_handler(self, ev):
+        msg = ev.msg
+        if not self.switches.is_current(msg.datapath):
+            return
+        port = msg.desc
+        up = msg.reason != OFPPR_DELETE and _port_is_up(port)
+        self._send(forwarding.port_changed(self.state, msg.datapath.id, port.port_no, _mac_bytes(port.hw_addr), up,
+                                           time.time()))
+
+    @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)
+    def flow_removed_handler(self, ev):
+        msg = ev.msg
+        if msg.cookie != ofmsgs.FORWARDING_COOKIE or msg.priority != self.state.priority:
+            return
+        match = msg.match
+        forwarding.flow_removed(self.state, msg.datapath.id, match.in_port, match.dl_vlan, bytes(match.dl_src),
+                                bytes(match.dl_dst))
+
+    # --- read by the REST layer --------------------------------------------------------------------------
+
+    def uptime_ms(self):
+        return int((time.time() - self.started) * 1000)

@@ -1,0 +1,246 @@
+"""Reactive forwarding, link discovery and host learning: every decision, as pure functions of `now`.
+
+Each function takes the ForwardingState and returns what to send, a list of (dpid, message). The Ryu glue
+(apps/forwarding.py) finds the switch, calls one of them and sends the result.
+
+The packet-in path (`handle_packet_in`) reads only the header bytes it needs (Ethernet, one VLAN tag, the ARP
+sender or IPv4 source address), logs nothing, and builds its messages from packed templates (ofmsgs):
+
+* LLDP: a link (sender switch:port -> this switch:in_port); an LLDP goes back out of in_port when the other
+  direction is not known yet, so both directions appear within one round trip.
+* anything else on a quarantined port, or a fail-open bridge's fake RARP: ignored.
+* the source is learned (MAC, VLAN, ARP sender / IPv4 source, attachment point) when in_port does not face
+  another switch;
+* with forwarding on: a broadcast, multicast or unknown destination is flooded over the broadcast tree (edge
+  ports and tree ports, never back out of in_port; dropped if it came in on a switch-facing port outside the
+  tree); a known destination gets one flow per switch of the shortest path, installed from the last switch
+  back to the first, then the packet itself goes out of the first switch's output port.
+"""
+from controller import ofmsgs
+from controller.devices import VLAN_NONE, DeviceTable
+from controller.failmode import is_fail_open_packet_in
+from controller.lldp import ETH_TYPE_BDDP, ETH_TYPE_LLDP, lldp_frame, parse_lldp
+from controller.topology import Topology
+
+# Floodlight 1.x Forwarding (routing/ForwardingBase.java): FLOWMOD_DEFAULT_PRIORITY = 1, idle timeout 5 s.
+DEFAULT_PRIORITY = 1
+DEFAULT_IDLE_TIMEOUT = 5
+# Floodlight's LinkDiscoveryManager: LLDP every 15 s, a link not seen for 35 s is gone.
+DEFAULT_LLDP_INTERVAL = 15.0
+DEFAULT_LINK_TIMEOUT = 35.0
+DEFAULT_QUARANTINE = 2.0
+
+OFPP_LOCAL = 0xfffe
+OFPP_NONE = 0xffff
+_NOTHING = ()
+
+
+class ForwardingState:
+    def __init__(self, forwarding=True, link_discovery=True, idle_timeout=DEFAULT_IDLE_TIMEOUT,
+                 priority=DEFAULT_PRIORITY, lldp_interval=DEFAULT_LLDP_INTERVAL, link_timeout=DEFAULT_LINK_TIMEOUT,
+                 quarantine=DEFAULT_QUARANTINE):
+        self.forwarding = forwarding
+        self.link_discovery = link_discovery
+        self.idle_timeout = idle_timeout
+        self.priority = priority
+        self.lldp_interval = lldp_interval
+        self.link_timeout = link_timeout
+        self.topology = Topology(quarantine if link_discovery else 0)
+        self.devices = DeviceTable()
+        self.installed = {}      # dpid -> {(in_port, vlan, src, dst): out_port}: forwarding flows believed present
+        self.next_lldp = 0.0     # when the next LLDP round is due
+        self.started = None
+
+    def flow_count(self):
+        return sum(len(flows) for flows in self.installed.values())
+
+
+# --- the packet-in hot path -------------------------------------------------------------------------------
+
+def handle_packet_in(state, dpid, in_port, data, now):
+    """One PACKET_IN (data is the whole frame; OVS buffers nothing) -> [(dpid, msg)]."""
+    if len(data) < 14:
+        return _NOTHING
+    eth_type = data[12] << 8 | data[13]
+    l3 = 14
+    vlan = VLAN_NONE
+    if eth_type == 0x8100:
+        if len(data) < 18:
+            return _NOTHING
+        vlan = (data[14] << 8 | data[15]) & 0xfff
+        eth_type = data[16] << 8 | data[17]
+        l3 = 18
+    if eth_type == ETH_TYPE_LLDP:
+        return _lldp_in(state, dpid, in_port, data, l3, now)
+    if eth_type == ETH_TYPE_BDDP:
+        return _NOTHING
+    topology = state.topology
+    if topology.quarantined and topology.is_quarantined(dpid, in_port, now):
+        return _NOTHING
+    if in_port == OFPP_LOCAL and is_fail_open_packet_in(in_port, data):
+        return _NOTHING
+    link_ports = topology.link_ports.get(dpid)
+    src = data[6:12]
+    devices = state.devices.by_mac
+    if not data[6] & 1 and not (link_ports and in_port in link_ports):
+        device = devices.get(src)
+        if device is None or device.port != in_port or device.dpid != dpid or device.vlan != vlan:
+            device = state.devices.learn(src, vlan, dpid, in_port, now)[0]
+        else:
+            device.last_seen = now
+        if eth_type == 0x0806:
+            address = data[l3 + 14:l3 + 18]
+        elif eth_type == 0x0800:
+            address = data[l3 + 12:l3 + 16]
+        else:
+            address = None
+        if address and len(address) == 4 and address != b'\0\0\0\0' and address not in device.ipv4:
+            device.add_ipv4(address)
+    if not state.forwarding:
+        return _NOTHING
+    if data[0] & 1:
+        return _flood(topology, dpid, in_port, data, now)
+    device = devices.get(data[0:6])
+    if device is None:
+        return _flood(topology, dpid, in_port, data, now)
+    dst_dpid, dst_port = device.dpid, device.port
+    if dst_dpid == dpid:
+        if dst_port == in_port:
+            return _NOTHING  # both ends on one port: the switch itself delivers it, nothing to do
+        path = (dpid,)
+    else:
+        path = topology.route(dpid, dst_dpid)
+        if path is None:
+            return _flood(topology, dpid, in_port, data, now)
+    return _install_path(state, path, in_port, vlan, src, data[0:6], dst_port, data)
+
+
+def _install_path(state, path, in_port, vlan, src, dst, dst_port, data):
+    adjacency = state.topology.adjacency
+    installed = state.installed
+    idle, priority = state.idle_timeout, state.priority
+    out = []
+    hop_in = in_port
+    first_out = None
+    hops = []
+    for i, switch in enumerate(path):
+        hop_out = dst_port if i == len(path) - 1 else adjacency[switch][path[i + 1]]
+        hops.append((switch, hop_in, hop_out))
+        if first_out is None:
+            first_out = hop_out
+        if i < len(path) - 1:
+            hop_in = adjacency[path[i + 1]][switch]
+    for switch, hop_in, hop_out in reversed(hops):
+        out.append((switch, ofmsgs.forwarding_flow_add(hop_in, vlan, src, dst, hop_out, idle, priority)))
+        flows = installed.get(switch)
+        if flows is None:
+            flows = installed[switch] = {}
+        flows[(hop_in, vlan, src, dst)] = hop_out
+    out.append((path[0], ofmsgs.packet_out_port(in_port, first_out, data)))
+    return out
+
+
+def _flood(topology, dpid, in_port, data, now):
+    ports = topology.flood_ports(dpid, in_port, now)
+    if not ports:
+        return _NOTHING
+    return ((dpid, ofmsgs.packet_out(in_port, ofmsgs.output_actions(ports), data)),)
+
+
+# --- link discovery ---------------------------------------------------------------------------------------
+
+def _lldp_in(state, dpid, in_port, data, l3, now):
+    if not state.link_discovery:
+        return _NOTHING
+    announced = parse_lldp(data, l3)
+    if announced is None:
+        return _NOTHING
+    src_dpid, src_port = announced
+    topology = state.topology
+    changed, reverse_known = topology.link_seen(src_dpid, src_port, dpid, in_port, now)
+    out = []
+    if changed:
+        out.extend(_topology_changed(state))
+    if not reverse_known:
+        out.extend(_lldp_out(topology, dpid, in_port))
+    return out
+
+
+def _lldp_out(topology, dpid, port_no):
+    mac = topology.ports.get(dpid, {}).get(port_no)
+    if mac is None:
+        return []
+    return [(dpid, ofmsgs.packet_out_port(OFPP_NONE, port_no, lldp_frame(dpid, port_no, mac)))]
+
+
+def _topology_changed(state):
+    """Links came or went: forget hosts now seen behind switch-facing ports, and delete every forwarding flow
+    so that traffic takes the new shortest paths (each flow-mod is a DELETE_STRICT of a flow we installed)."""
+    link_ports = state.topology.link_ports
+    state.devices.forget_attached(lambda dpid, port: port in link_ports.get(dpid, ()))
+    out = []
+    for dpid, flows in state.installed.items():
+        for (in_port, vlan, src, dst) in flows:
+            out.append((dpid, ofmsgs.forwarding_flow_delete(in_port, vlan, src, dst, state.priority)))
+    state.installed = {}
+    return out
+
+
+def switch_connected(state, dpid, ports, now):
+    """A switch is ready; ports: {port_no: mac (6 bytes)}. -> LLDP out of each of its ports."""
+    removed = state.topology.switch_up(dpid, ports, now)
+    out = _topology_changed(state) if removed else []
+    if state.link_discovery:
+        for port_no in sorted(state.topology.ports.get(dpid, ())):
+            out.extend(_lldp_out(state.topology, dpid, port_no))
+    return out
+
+
+def switch_disconnected(state, dpid, now):
+    removed = state.topology.switch_down(dpid)
+    return _topology_changed(state) if removed else []
+
+
+def port_changed(state, dpid, port_no, mac, up, now):
+    """PORT_STATUS (added, modified or deleted): up means present, not admin down and link up."""
+    topology = state.topology
+    if up:
+        if topology.port_up(dpid, port_no, mac, now) and state.link_discovery:
+            return _lldp_out(topology, dpid, port_no)
+        return []
+    if port_no not in topology.ports.get(dpid, ()):
+        return []
+    removed = topology.port_down(dpid, port_no)
+    flows = state.installed.get(dpid)
+    out = []
+    if removed:
+        out = _topology_changed(state)
+    elif flows:
+        # a host port went down: the flows that lead there are dead ends
+        for key, out_port in list(flows.items()):
+            if out_port == port_no or key[0] == port_no:
+                del flows[key]
+                out.append((dpid, ofmsgs.forwarding_flow_delete(key[0], key[1], key[2], key[3], state.priority)))
+    return out
+
+
+def flow_removed(state, dpid, in_port, vlan, src, dst):
+    """A forwarding flow expired (FLOW_REMOVED with the forwarding cookie)."""
+    flows = state.installed.get(dpid)
+    if flows is not None:
+        flows.pop((in_port, vlan, src, dst), None)
+
+
+def tick(state, now):
+    """Periodic work (call about once a second): expire links, send the LLDP round when due."""
+    out = []
+    if not state.link_discovery:
+        return out
+    if state.topology.expire(now, state.link_timeout):
+        out.extend(_topology_changed(state))
+    if now >= state.next_lldp:
+        state.next_lldp = now + state.lldp_interval
+        topology = state.topology
+        for dpid, port_no, _mac in sorted(topology.lldp_ports()):
+            out.extend(_lldp_out(topology, dpid, port_no))
+    return out

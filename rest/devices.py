@@ -1,0 +1,96 @@
+"""Floodlight's device list, /wm/device/ (and /wm/device/all/json), in the 1.x shape, with its query filters."""
+import ipaddress
+
+from ryu.app.wsgi import ControllerBase
+
+from controller.devices import VLAN_NONE, format_ipv4, format_mac
+from controller.dpid import DpidError, format_dpid, parse_dpid
+from rest.http import HttpError, json_response, rest_errors
+
+APP_KEY = 'forwarding_app'
+FILTERS = ('mac', 'ipv4', 'vlan', 'dpid', 'port')
+STARTSWITH = ('mac__startswith', 'ipv4__startswith', 'dpid__startswith')
+
+
+def register_routes(wsgi, app):
+    wsgi.registory[DeviceController.__name__] = {APP_KEY: app}
+    for name, path in (('slash', '/wm/device/'), ('all', '/wm/device/all/json')):
+        wsgi.mapper.connect('device_' + name, path, controller=DeviceController, action='devices',
+                            conditions={'method': ['GET']})
+
+
+def device_json(device):
+    return {
+        'entityClass': 'DefaultEntityClass',
+        'mac': [format_mac(device.mac)],
+        'ipv4': [format_ipv4(a) for a in device.ipv4],
+        'ipv6': [],
+        'vlan': ['0x0' if device.vlan == VLAN_NONE else '0x%x' % device.vlan],
+        'attachmentPoint': [{'switchDPID': format_dpid(device.dpid), 'port': device.port, 'errorStatus': None}],
+        'lastSeen': int(device.last_seen * 1000),
+    }
+
+
+def parse_filters(params):
+    """Query parameters -> DeviceTable.query keyword arguments; a bad value is a 400 naming it."""
+    unknown = sorted(set(params) - set(FILTERS) - set(STARTSWITH))
+    if unknown:
+        raise HttpError(400, 'unknown query parameter %s; the filters are %s' % (
+            unknown[0], ', '.join(FILTERS + STARTSWITH)))
+    kwargs = {}
+    value = params.get('mac')
+    if value is not None:
+        try:
+            mac = bytes.fromhex(value.replace(':', '').replace('-', ''))
+        except ValueError:
+            mac = b''
+        if len(mac) != 6:
+            raise HttpError(400, 'bad mac %r: expected a MAC address like 00:00:00:00:00:01' % value)
+        kwargs['mac'] = mac
+    value = params.get('ipv4')
+    if value is not None:
+        try:
+            kwargs['ipv4'] = ipaddress.IPv4Address(value).packed
+        except ValueError:
+            raise HttpError(400, 'bad ipv4 %r: expected an IPv4 address like 10.0.0.1' % value) from None
+    value = params.get('vlan')
+    if value is not None:
+        try:
+            vlan = int(value, 0)
+        except ValueError:
+            vlan = -1
+        if not 0 <= vlan <= 4095:
+            raise HttpError(400, 'bad vlan %r: expected 0-4095' % value)
+        kwargs['vlan'] = VLAN_NONE if vlan == 0 else vlan
+    value = params.get('dpid')
+    if value is not None:
+        try:
+            kwargs['dpid'] = parse_dpid(value)
+        except DpidError as error:
+            raise HttpError(400, 'bad dpid: %s' % error) from None
+    value = params.get('port')
+    if value is not None:
+        try:
+            port = int(value, 0)
+        except ValueError:
+            port = -1
+        if not 0 <= port <= 0xffff:
+            raise HttpError(400, 'bad port %r: expected 0-65535' % value)
+        kwargs['port'] = port
+    startswith = {key.split('__')[0]: params[key] for key in STARTSWITH if key in params}
+    if startswith:
+        kwargs['startswith'] = startswith
+    return kwargs
+
+
+class DeviceController(ControllerBase):
+    def __init__(self, req, link, data, **config):
+        super().__init__(req, link, data, **config)
+        self.app = data[APP_KEY]
+
+    @rest_errors
+    def devices(self, req):
+        kwargs = parse_filters(dict(req.GET))
+        devices = self.app.state.devices.query(**kwargs)
+        devices.sort(key=lambda d: d.last_seen)
+        return json_response([device_json(d) for d in devices])

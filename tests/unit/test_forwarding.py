@@ -1,0 +1,194 @@
+"""controller.forwarding, topology, devices and lldp: every forwarding decision, without a switch."""
+import struct
+
+import pytest
+from ryu.ofproto import ofproto_parser
+from ryu.ofproto import ofproto_v1_0 as ofp
+
+from controller import forwarding, ofmsgs
+from controller.flowentry import is_static_flow_cookie
+from controller.lldp import lldp_frame, parse_lldp
+
+pytestmark = pytest.mark.unit
+
+BCAST = b'\xff' * 6
+
+
+def mac(n):
+    return bytes((0, 0, 0, 0, 0, n))
+
+
+def frame(dst, src, eth_type=0x0800, payload=b'', vlan=None):
+    tag = struct.pack('!HH', 0x8100, vlan) if vlan is not None else b''
+    return dst + src + tag + struct.pack('!H', eth_type) + payload
+
+
+def ipv4(src_ip, dst_ip):
+    return frame(mac(2), mac(1), 0x0800, bytes(12) + bytes(src_ip) + bytes(dst_ip))
+
+
+def arp_request(src, sender_ip, target_ip):
+    body = struct.pack('!HHBBH', 1, 0x0800, 6, 4, 1) + src + bytes(sender_ip) + bytes(6) + bytes(target_ip)
+    return frame(BCAST, src, 0x0806, body)
+
+
+def decode(msg):
+    data = ofmsgs.serialize(msg, xid=9)
+    version, msg_type, length, xid = ofproto_parser.header(data)
+    assert length == len(data) and version == 1
+    if msg_type == ofp.OFPT_PACKET_OUT:
+        buffer_id, in_port, actions_len = struct.unpack_from('!IHH', data, 8)
+        ports = [struct.unpack_from('!HHHH', data, 16 + i)[2] for i in range(0, actions_len, 8)]
+        return ('packet_out', in_port, ports, data[16 + actions_len:], buffer_id)
+    parsed = ofproto_parser.msg(ofmsgs.NULL_DATAPATH, version, msg_type, length, xid, data)
+    return parsed
+
+
+def ports(n, dpid=0):
+    return {p: bytes((2, 0, 0, 0, dpid, p)) for p in range(1, n + 1)}
+
+
+def connect(state, topology, now=0.0):
+    """topology: {dpid: nports}; links: list of (a, pa, b, pb). Returns after LLDP exchanged both ways."""
+    switches, links = topology
+    for dpid, n in switches.items():
+        forwarding.switch_connected(state, dpid, ports(n, dpid), now)
+    for a, pa, b, pb in links:
+        lldp = lldp_frame(a, pa, ports(switches[a], a)[pa])
+        forwarding.handle_packet_in(state, b, pb, lldp, now)
+        lldp = lldp_frame(b, pb, ports(switches[b], b)[pb])
+        forwarding.handle_packet_in(state, a, pa, lldp, now)
+    return now + 10  # past the quarantine
+
+
+LINEAR3 = ({1: 2, 2: 3, 3: 2}, [(1, 2, 2, 2), (2, 3, 3, 2)])        # hosts on port 1 of s1, s2, s3
+RING4 = ({1: 3, 2: 3, 3: 3, 4: 3}, [(1, 2, 2, 3), (2, 2, 3, 3), (3, 2, 4, 3), (4, 2, 1, 3)])
+
+
+def test_lldp_frame_round_trip_and_garbage():
+    data = lldp_frame(0xa296ffdd5645, 7, mac(9))
+    assert data[:6] == bytes.fromhex('0180c200000e') and data[12:14] == b'\x88\xcc'
+    assert parse_lldp(data) == (0xa296ffdd5645, 7)
+    assert parse_lldp(data[:20]) is None
+    assert parse_lldp(data[:14] + b'\xff' * 40) is None
+
+
+def test_single_switch_learns_floods_then_installs_flow_and_packet_out():
+    state = forwarding.ForwardingState()
+    now = connect(state, ({1: 3}, []))
+    out = forwarding.handle_packet_in(state, 1, 1, arp_request(mac(1), (10, 0, 0, 1), (10, 0, 0, 2)), now)
+    decoded = decode(out[0][1])
+    assert len(out) == 1 and out[0][0] == 1 and decoded[:3] == ('packet_out', 1, [2, 3])
+    assert decoded[4] == 0xffffffff   # OVS buffers nothing: the data travels in the packet-out
+    device = state.devices.by_mac[mac(1)]
+    assert (device.dpid, device.port, device.ipv4) == (1, 1, [bytes((10, 0, 0, 1))])
+    reply = frame(mac(1), mac(2), 0x0806, bytes(28))
+    out = forwarding.handle_packet_in(state, 1, 2, reply, now)
+    assert len(out) == 2
+    fm = decode(out[0][1])
+    assert fm.command == ofp.OFPFC_ADD and fm.priority == 1 and fm.idle_timeout == 5
+    assert fm.cookie == ofmsgs.FORWARDING_COOKIE and not is_static_flow_cookie(fm.cookie)
+    assert (fm.match.in_port, fm.match.dl_src, fm.match.dl_dst, fm.match.dl_vlan) == (2, mac(2), mac(1), 0xffff)
+    assert [a.port for a in fm.actions] == [1]
+    assert decode(out[1][1])[:4] == ('packet_out', 2, [1], reply)
+
+
+def test_linear_path_installs_every_switch_last_first():
+    state = forwarding.ForwardingState()
+    now = connect(state, LINEAR3)
+    forwarding.handle_packet_in(state, 3, 1, frame(BCAST, mac(3)), now)
+    out = forwarding.handle_packet_in(state, 1, 1, frame(mac(3), mac(1)), now)
+    hops = [(d, decode(m)) for d, m in out]
+    assert [(d, m.match.in_port, m.actions[0].port) for d, m in hops[:3]] == [(3, 2, 1), (2, 2, 3), (1, 1, 2)]
+    assert hops[3][0] == 1 and hops[3][1][:3] == ('packet_out', 1, [2])
+    assert state.flow_count() == 3
+
+
+def test_ring_floods_over_a_tree_and_drops_off_tree_copies():
+    state = forwarding.ForwardingState()
+    now = connect(state, RING4)
+    topo = state.topology
+    assert topo.clusters() == {1: [1, 2, 3, 4]}
+    tree_links = [(a, pa, b, pb) for a, pa, b, pb in RING4[1] if (a, pa) in topo.tree_ports]
+    assert len(tree_links) == 3  # 4 switches: a spanning tree has 3 cables
+    blocked = [(a, pa, b, pb) for a, pa, b, pb in RING4[1] if (a, pa) not in topo.tree_ports]
+    a, pa, b, pb = blocked[0]
+    assert forwarding.handle_packet_in(state, b, pb, frame(BCAST, mac(7)), now) == ()
+    out = forwarding.handle_packet_in(state, 1, 1, frame(BCAST, mac(1)), now)
+    flooded = decode(out[0][1])[2]
+    assert 1 not in flooded and all(p == 1 or (1, p) in topo.tree_ports for p in flooded)
+    # following the broadcast hop by hop reaches every switch exactly once
+    seen, frontier = {1}, [(1, p) for p in flooded if p != 1]
+    by_port = {}
+    for x, px, y, py in RING4[1]:
+        by_port[(x, px)] = (y, py)
+        by_port[(y, py)] = (x, px)
+    while frontier:
+        nxt = []
+        for sw, port in frontier:
+            peer, peer_port = by_port[(sw, port)]
+            out = forwarding.handle_packet_in(state, peer, peer_port, frame(BCAST, mac(1)), now)
+            if not out:
+                continue
+            assert peer not in seen
+            seen.add(peer)
+            nxt += [(peer, p) for p in decode(out[0][1])[2] if (peer, p) in by_port]
+        frontier = nxt
+    assert seen == {1, 2, 3, 4}
+
+
+def test_link_down_deletes_forwarding_flows_and_reroutes():
+    state = forwarding.ForwardingState()
+    now = connect(state, RING4)
+    forwarding.handle_packet_in(state, 2, 1, frame(BCAST, mac(2)), now)
+    out = forwarding.handle_packet_in(state, 1, 1, frame(mac(2), mac(1)), now)
+    assert [d for d, _ in out] == [2, 1, 1]   # s1 - s2 directly
+    out = forwarding.port_changed(state, 1, 2, ports(3, 1)[2], False, now)
+    deletes = [(d, decode(m)) for d, m in out]
+    assert sorted((d, m.command, m.match.in_port) for d, m in deletes) == [
+        (1, ofp.OFPFC_DELETE_STRICT, 1), (2, ofp.OFPFC_DELETE_STRICT, 3)]
+    assert all(m.priority == 1 for _, m in deletes)
+    out = forwarding.handle_packet_in(state, 1, 1, frame(mac(2), mac(1)), now)
+    assert [d for d, _ in out] == [2, 3, 4, 1, 1]  # the other way round
+
+
+def test_quarantine_fail_open_and_forwarding_off():
+    state = forwarding.ForwardingState()
+    forwarding.switch_connected(state, 1, ports(3), 100.0)
+    assert forwarding.handle_packet_in(state, 1, 1, frame(BCAST, mac(1)), 100.5) == ()
+    assert mac(1) not in state.devices.by_mac
+    fake = frame(BCAST, b'\x00\x23\x20\x00\x00\x01', 0x8035)
+    assert forwarding.handle_packet_in(state, 1, 0xfffe, fake, 200.0) == ()
+    off = forwarding.ForwardingState(forwarding=False)
+    now = connect(off, ({1: 3}, []))
+    assert forwarding.handle_packet_in(off, 1, 1, frame(BCAST, mac(1)), now) == ()
+    assert off.devices.by_mac[mac(1)].port == 1
+
+
+def test_vlan_tagged_source_and_ipv4_learning():
+    state = forwarding.ForwardingState()
+    now = connect(state, ({1: 2}, []))
+    data = frame(mac(2), mac(1), 0x0800, bytes(12) + bytes((10, 1, 1, 1)) + bytes(4), vlan=5)
+    forwarding.handle_packet_in(state, 1, 1, data, now)
+    device = state.devices.by_mac[mac(1)]
+    assert device.vlan == 5 and device.ipv4 == [bytes((10, 1, 1, 1))]
+
+
+def test_link_timeout_and_lldp_rounds():
+    state = forwarding.ForwardingState(lldp_interval=15, link_timeout=35)
+    connect(state, LINEAR3, now=0.0)
+    assert len(state.topology.links) == 4
+    out = forwarding.tick(state, 1.0)
+    assert len(out) == 7  # every port of every switch
+    assert forwarding.tick(state, 2.0) == []
+    forwarding.tick(state, 36.0)
+    assert state.topology.links == {}
+
+
+def test_unknown_destination_floods_and_same_port_is_dropped():
+    state = forwarding.ForwardingState()
+    now = connect(state, ({1: 3}, []))
+    out = forwarding.handle_packet_in(state, 1, 1, frame(mac(9), mac(1)), now)
+    assert decode(out[0][1])[2] == [2, 3]
+    forwarding.handle_packet_in(state, 1, 1, frame(BCAST, mac(2)), now)  # mac 2 also behind port 1
+    assert forwarding.handle_packet_in(state, 1, 1, frame(mac(2), mac(1)), now) == ()
