@@ -55,6 +55,7 @@ FLOW_TIMEOUT = 10          # a pushed entry shows up in dump-flows within this
 SWITCH_CONNECT_TIMEOUT = 25  # OVS 3.1 can take ~8 s to find a controller that started late; more after a kill
 PING_TIMEOUT = 10          # a ping that must succeed gets retried until this deadline
 LOCK_TIMEOUT = 300         # another run on this machine may hold the bridge name that long
+STATIC_ONLY_ARGS = ('--no-forwarding', '--no-link-discovery')  # the tutorial's experiments: static entries only
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -220,6 +221,8 @@ class TutorialNetwork:
     # --- controller -------------------------------------------------------------------------------------
 
     def start_controller(self, **kwargs):
+        # The tutorial's network counts every frame: no reactive forwarding and no LLDP on its ports.
+        kwargs.setdefault('extra_args', STATIC_ONLY_ARGS)
         process = ControllerProcess(self.workdir, **kwargs)
         self.processes.append(process)
         self.controller = process
