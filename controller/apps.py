@@ -9,6 +9,8 @@ from ryu.base import app_manager
 from ryu.base.app_manager import require_app
 
 from controller import ofmsgs, options, ryu_compat
+from apps.switches import SwitchesApp
+from rest import connections as connections_rest
 from rest import core as core_rest
 
 ryu_compat.apply_all()
@@ -22,11 +24,12 @@ require_app('apps.stats')
 class FloodlightReplacementApp(app_manager.RyuApp):
     """Entry point: the work is done by the apps required above."""
     OFP_VERSIONS = [ofmsgs.OFP_VERSION]
-    _CONTEXTS = {'wsgi': WSGIApplication}
+    _CONTEXTS = {'wsgi': WSGIApplication, 'switches': SwitchesApp}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.wsgi = kwargs['wsgi']
+        connections_rest.register_routes(self.wsgi, kwargs['switches'])
 
     def start(self):
         # Every app has registered its routes in __init__ by now; the JSON 404 must come after all of them.

@@ -2,6 +2,7 @@
 from collections import namedtuple
 
 from ryu.lib import addrconv
+from ryu.ofproto import nicira_ext
 from ryu.ofproto import ofproto_v1_0 as ofp
 from ryu.ofproto import ofproto_v1_0_parser as parser
 from ryu.ofproto.ofproto_protocol import ProtocolDesc
@@ -130,6 +131,32 @@ def expected_flow(entry):
 
 def barrier():
     return parser.OFPBarrierRequest(None)
+
+
+def get_config_request():
+    """Its reply's miss_send_len tells a primary session (128) from a service one (0)."""
+    return parser.OFPGetConfigRequest(None)
+
+
+# Nicira role extension (OpenFlow 1.0): NX_ROLE_OTHER/MASTER/SLAVE, named as the connection tracker names them.
+ROLE_NUMBERS = {'other': nicira_ext.NX_ROLE_OTHER, 'master': nicira_ext.NX_ROLE_MASTER,
+                'slave': nicira_ext.NX_ROLE_SLAVE}
+ROLE_NAMES = {number: name for name, number in ROLE_NUMBERS.items()}
+
+
+def role_request(role):
+    """NXT_ROLE_REQUEST for 'other', 'master' or 'slave'."""
+    return parser.NXTRoleRequest(None, ROLE_NUMBERS[role])
+
+
+def is_slave_rejection(error_type, error_code):
+    """The error a switch answers a SLAVE connection's flow-mod or packet-out with (OFPBRC_EPERM)."""
+    return error_type == ofp.OFPET_BAD_REQUEST and error_code == ofp.OFPBRC_EPERM
+
+
+def is_write(msg):
+    """Messages that change the switch: a SLAVE controller must not send them."""
+    return getattr(msg, 'cls_msg_type', None) in (ofp.OFPT_FLOW_MOD, ofp.OFPT_PACKET_OUT, ofp.OFPT_PORT_MOD)
 
 
 def serialize(msg, xid=0):

@@ -10,6 +10,24 @@ from ryu.controller import controller as _ryu_controller  # noqa: F401  register
 CONF = cfg.CONF
 
 OPTIONS = [
+    # --- connection tracker (docs/architecture.md, "Connections") ---
+    cfg.ListOpt('service-switches', default=[],
+                help='switch listeners to dial as a service controller, HOST:PORT[,HOST:PORT...] (the ptcp: '
+                     'targets of bridges; OVS never redials these, so the controller redials with backoff)'),
+    cfg.FloatOpt('service-max-backoff', default=8.0,
+                 help='longest wait in seconds between redials of a service switch listener'),
+    cfg.StrOpt('ovsdb', default='unix:/var/run/openvswitch/db.sock',
+               help='OVSDB to read fail modes and Controller rows from: unix:PATH or tcp:HOST:PORT (an '
+                    '`ovs-vsctl set-manager ptcp:6640` address for a switch on another host); "none" to skip'),
+    cfg.FloatOpt('ovsdb-poll-interval', default=2.0, help='seconds between OVSDB reads'),
+    cfg.StrOpt('default-fail-mode', default='unknown', choices=('standalone', 'secure', 'unknown'),
+               help='fail mode assumed for a switch OVSDB says nothing about (unreachable or another host)'),
+    cfg.StrOpt('controller-role', default='master', choices=('master', 'slave', 'equal'),
+               help='master: compete for mastership of each switch with the other instances sharing '
+                    '--staticflow-db (one wins per switch); slave: stand by; equal: role OTHER, no election'),
+    cfg.FloatOpt('mastership-lease', default=3.0,
+                 help='seconds a master instance keeps a switch without renewing (takeover delay bound)'),
+    cfg.FloatOpt('mastership-renew', default=1.0, help='seconds between lease renewals'),
     cfg.StrOpt('staticflow-db', default='var/staticflows.sqlite3',
                help='SQLite file that keeps static flow entries across restarts (relative to the working '
                     'directory; default var/staticflows.sqlite3)'),
@@ -31,6 +49,19 @@ OPTIONS = [
                       'known before broadcasts can loop'),
     cfg.FloatOpt('stats-timeout', default=10.0, min=0.1,
                  help='seconds a switch has to answer a REST statistics request (Floodlight: 10)'),
+    # Hardening (docs/reliability.md). The listen addresses are Ryu's --ofp-listen-host and --wsapi-host,
+    # all interfaces by default as in Floodlight; OpenFlow over TLS is Ryu's --ctl-privkey, --ctl-cert,
+    # --ca-certs with --ofp-ssl-listen-port.
+    cfg.IntOpt('rest-max-body', default=1 << 20, min=0,
+               help='largest REST request body in bytes; a larger one gets HTTP 413 (default 1 MiB)'),
+    cfg.StrOpt('rest-token-file', default=None,
+               help='file holding a bearer token; when set, every REST request but /wm/core/health/json '
+                    'needs "Authorization: Bearer <token>" (401 otherwise)'),
+    cfg.StrOpt('rest-cert', default=None, help='PEM certificate: serve REST over HTTPS (with --rest-key)'),
+    cfg.StrOpt('rest-key', default=None, help='PEM private key of --rest-cert'),
+    cfg.FloatOpt('ofp-handshake-timeout', default=15.0, min=0,
+                 help='seconds a new OpenFlow connection has to finish HELLO and FEATURES before it is '
+                      'dropped (0: no limit; default 15)'),
 ]
 
 RYU_OPTIONS_AS_FLAGS = ('echo_request_interval', 'maximum_unreplied_echo_requests')

@@ -274,7 +274,23 @@ def _decode_queue_get_config_request(version, msg_type, msg_len, xid, buf):
     return _with_header(parser.OFPQueueGetConfigRequest(DATAPATH, port), version, msg_type, msg_len, xid, buf)
 
 
+def _decode_vendor(version, msg_type, msg_len, xid, buf):
+    """Nicira vendor messages: NXT_ROLE_REQUEST gets `nx_subtype` and `role`; others only the subtype."""
+    msg = UnparsedMessage.from_header(version, msg_type, msg_len, xid, buf)
+    msg.vendor = msg.nx_subtype = msg.role = None
+    if msg_len >= 16:
+        msg.vendor, msg.nx_subtype = struct.unpack_from('!II', buf, ofp.OFP_HEADER_SIZE)
+        if msg.vendor == NX_VENDOR_ID and msg.nx_subtype == NXT_ROLE_REQUEST and msg_len >= 20:
+            (msg.role,) = struct.unpack_from('!I', buf, 16)
+    return msg
+
+
+NX_VENDOR_ID = 0x00002320
+NXT_ROLE_REQUEST = 10
+NX_ROLE_SLAVE = 2
+
 _REQUEST_DECODERS = {
+    ofp.OFPT_VENDOR: _decode_vendor,
     ofp.OFPT_FEATURES_REQUEST: _decode_header_only(parser.OFPFeaturesRequest),
     ofp.OFPT_GET_CONFIG_REQUEST: _decode_header_only(parser.OFPGetConfigRequest),
     ofp.OFPT_BARRIER_REQUEST: _decode_header_only(parser.OFPBarrierRequest),
@@ -325,7 +341,7 @@ class OFPeer:
 
     def __init__(self, port, dpid, host='127.0.0.1', ports=(1, 2, 3), answer_echo=True, answer_barrier=True,
                  answer_features=True, n_buffers=256, n_tables=1, name=None, flows=(), reject_flow_mod=None,
-                 hello_versions=(ofp.OFP_VERSION,), hold_replies=()):
+                 hello_versions=(ofp.OFP_VERSION,), hold_replies=(), miss_send_len=128, answer_roles=True):
         """hold_replies: OFPT_* request types whose replies are built on arrival (a snapshot, as a switch would)
         but kept in `held` until release_held(): to open a window between a switch's answer and its delivery.
         hello_versions: the OpenFlow wire versions our HELLO offers; more than just 1.0 sends the highest in the
@@ -333,6 +349,9 @@ class OFPeer:
         flows: flow-mods already in the table (e.g. `old_peer.flow_table().values()`: a switch that kept its
         flows across a reconnect). reject_flow_mod: callable(flow_mod) -> None to accept it, or an
         (OFPET_*, code) pair to answer it with that OpenFlow error instead of applying it.
+        miss_send_len: 128 plays a primary connection (the switch dialed the controller), 0 a service one.
+        answer_roles: answer Nicira role requests as OVS does (and refuse a SLAVE's flow-mods with EPERM);
+        False answers them with BAD_REQUEST, as a switch without the extension.
         """
         self.host = host
         self.port = port
@@ -348,7 +367,9 @@ class OFPeer:
         self.n_buffers = n_buffers
         self.n_tables = n_tables
         self.name = name or 'peer-%016x' % dpid
-        self.switch_config = (ofp.OFPC_FRAG_NORMAL, 128)  # (flags, miss_send_len), changed by SET_CONFIG
+        self.switch_config = (ofp.OFPC_FRAG_NORMAL, miss_send_len)  # (flags, miss_send_len); SET_CONFIG
+        self.answer_roles = answer_roles
+        self.role = 0                      # NX_ROLE_OTHER until a role request changes it
 
         self.sock = None
         self.local_address = None          # (host, port) of our end, as the controller sees it
@@ -598,6 +619,11 @@ class OFPeer:
     def _apply(self, msg):
         if msg.msg_type == ofp.OFPT_SET_CONFIG:
             self.switch_config = (msg.flags, msg.miss_send_len)
+        elif msg.msg_type == ofp.OFPT_VENDOR and msg.role is not None and self.answer_roles:
+            self.role = msg.role
+        elif msg.msg_type == ofp.OFPT_FLOW_MOD and self.role == NX_ROLE_SLAVE:
+            msg.rejected_with = (ofp.OFPET_BAD_REQUEST, ofp.OFPBRC_EPERM)
+            return
         elif msg.msg_type == ofp.OFPT_FLOW_MOD:
             msg.rejected_with = self.reject_flow_mod(msg) if self.reject_flow_mod is not None else None
             if msg.rejected_with:
@@ -646,6 +672,10 @@ class OFPeer:
             return self._stats_replies(msg)
         if t == ofp.OFPT_QUEUE_GET_CONFIG_REQUEST:
             return [QueueGetConfigReply(DATAPATH, msg.port)]
+        if t == ofp.OFPT_VENDOR and msg.role is not None and self.answer_roles:
+            reply = parser.NXTRoleReply(DATAPATH, msg.role)
+            reply.data = struct.pack('!I', msg.role)  # ryu only parses this message; its body is the role
+            return [reply]
         if t == ofp.OFPT_FLOW_MOD:
             return [self._error(msg.rejected_with[0], msg.rejected_with[1], msg)] if msg.rejected_with else []
         if t in (ofp.OFPT_HELLO, ofp.OFPT_ECHO_REPLY, ofp.OFPT_ERROR, ofp.OFPT_SET_CONFIG, ofp.OFPT_PACKET_OUT,

@@ -1,7 +1,7 @@
 import pytest
 
 from controller.entrystore import EntryStore
-from controller.switches import SwitchRegistry
+from controller.connections import PRIMARY, ConnectionTracker
 from rest import floodlight as fl
 
 pytestmark = pytest.mark.unit
@@ -30,16 +30,16 @@ class Handle:
     pass
 
 
-def test_registry_newer_session_replaces_older():
-    registry = SwitchRegistry()
+def test_tracker_newer_session_replaces_older():
+    tracker = ConnectionTracker()
     first, second = Handle(), Handle()
-    assert registry.connect(1, first, '127.0.0.1:1000', 10.0) is None
-    replaced = registry.connect(1, second, '127.0.0.1:2000', 11.0)
+    assert tracker.connect(1, first, PRIMARY, '127.0.0.1:1000', 10.0) is None
+    replaced = tracker.connect(1, second, PRIMARY, '127.0.0.1:2000', 11.0)
     assert replaced.handle is first
-    assert not registry.disconnect(1, first)        # the replaced session's end changes nothing
-    assert registry.get(1).remote == '127.0.0.1:2000'
-    assert registry.disconnect(1, second)
-    assert registry.all() == []
+    assert tracker.disconnect(first, 11.5) is None     # the replaced session's end changes nothing
+    assert tracker.current(1).remote == '127.0.0.1:2000'
+    assert tracker.disconnect(second, 12.0) is not None
+    assert tracker.dpids() == []
 
 
 def test_entry_status_follows_xids_barriers_and_errors():

@@ -6,8 +6,9 @@ import pytest
 
 pytestmark = pytest.mark.unit
 
-PURE_MODULES = ['controller.dpid', 'controller.flowentry', 'controller.staticflow', 'controller.switches',
-                'controller.entrystore', 'controller.ofmsgs', 'rest.floodlight']
+PURE_MODULES = ['controller.dpid', 'controller.flowentry', 'controller.staticflow', 'controller.connections',
+                'controller.entrystore', 'controller.ofmsgs', 'rest.floodlight',
+                'controller.failmode', 'controller.ovsdb', 'controller.mastership']
 
 # Forwarding, link discovery and host tracking (issue 5): the packet-in path is pure too.
 PURE_MODULES += ['controller.forwarding', 'controller.topology', 'controller.devices', 'controller.lldp']

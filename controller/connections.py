@@ -1,0 +1,238 @@
+"""The connection tracker: every OpenFlow session, its kind and role, each switch's fail mode and timeline.
+
+Pure: the glue passes `now` (epoch seconds) and opaque session handles (compared by identity).
+
+- kind: `primary` when the switch dialed us (its `tcp:`/`ssl:` controller target), `service` when we dialed its
+  `ptcp:` listener; confirmed later by GET_CONFIG's miss_send_len (128 on primary, 0 on service), which also
+  catches a Controller `type` override. A switch may have one live session of each kind at once.
+- Within a kind the newer session replaces the older (a switch that reconnects before its old session is seen
+  to drop, or a second switch claiming the same DPID): the caller closes the session `connect` returns.
+- Fail mode and inactivity probe come from OVSDB (BridgeFacts) or, when OVSDB is unreachable, from a
+  configured default, so a disconnected primary can show when its bridge fails open.
+"""
+import collections
+from dataclasses import dataclass, field
+
+from controller import failmode
+from controller.dpid import format_dpid
+
+PRIMARY = 'primary'
+SERVICE = 'service'
+OTHER = 'other'
+MASTER = 'master'
+SLAVE = 'slave'
+CONNECTED = 'connected'
+DISCONNECTED = 'disconnected'
+DEFAULT_MISS_SEND_LEN = 128  # what OVS gives a primary connection; a service one starts at 0
+
+
+@dataclass(eq=False)
+class Connection:
+    dpid: int
+    handle: object            # the glue's session object; compared by identity
+    kind: str
+    remote: str               # "address:port" of the peer
+    since: float              # epoch seconds the current state began
+    role: str = OTHER
+    state: str = CONNECTED
+    last_received: float = 0.0
+    kind_confirmed: bool = False
+    fail_open_at: float = None  # set when a primary disconnects from a bridge that fails open
+    requested_role: str = None  # the role last asked of the switch on this session
+    role_requested_at: float = 0.0
+    roles_unsupported: bool = False  # the switch rejected the Nicira role request
+
+    @property
+    def connected_since(self):
+        return self.since
+
+
+@dataclass
+class BridgeFacts:
+    """What OVSDB says about the bridge of one DPID."""
+    name: str
+    fail_mode: str                 # standalone | secure
+    inactivity_probe_ms: int       # the largest probe among its primary targets (what fail-open uses)
+    controllers: list = field(default_factory=list)  # [{target, type, is_connected, role, state}]
+
+
+def classify_miss_send_len(miss_send_len):
+    return SERVICE if miss_send_len == 0 else PRIMARY
+
+
+class ConnectionTracker:
+    def __init__(self, default_fail_mode=failmode.STANDALONE, history_len=200):
+        self.default_fail_mode = default_fail_mode
+        self.live = {}    # (dpid, kind) -> Connection
+        self.ended = {}   # (dpid, kind) -> the last Connection of that kind that ended, until a new one starts
+        self.bridges = {}  # dpid -> BridgeFacts
+        self.ovsdb_error = None
+        self.timelines = collections.defaultdict(lambda: collections.deque(maxlen=history_len))
+
+    # --- sessions ----------------------------------------------------------------------------------------
+
+    def connect(self, dpid, handle, kind, remote, now):
+        """A handshake finished. Returns the live session of the same DPID and kind it replaces, or None."""
+        key = (dpid, kind)
+        old = self.live.get(key)
+        previous = self.ended.pop(key, None)
+        conn = Connection(dpid, handle, kind, remote, now, last_received=now)
+        self.live[key] = conn
+        detail = {'kind': kind, 'remote': remote}
+        if previous is not None and kind == PRIMARY:
+            detail['away_s'] = round(now - previous.since, 3)
+            detail['while_away'] = self._while_away(previous, now)
+        self.record(dpid, 'connected', now, **detail)
+        if old is not None and old.handle is not handle:
+            self.record(dpid, 'replaced', now, kind=kind, remote=old.remote, by=remote,
+                        detail='a newer %s session for this DPID replaced the older one' % kind)
+            return old
+        return None
+
+    def disconnect(self, handle, now, last_received=None):
+        """A session ended. Returns its Connection when it was live, None for a replaced or unknown session."""
+        conn = self.find(handle)
+        if conn is None:
+            return None
+        del self.live[(conn.dpid, conn.kind)]
+        if last_received is not None:
+            conn.last_received = last_received
+        conn.state = DISCONNECTED
+        conn.since = now
+        self.ended[(conn.dpid, conn.kind)] = conn
+        detail = {'kind': conn.kind, 'remote': conn.remote, 'last_message_at': round(conn.last_received, 3)}
+        if conn.kind == SERVICE:
+            detail['switch_does'] = 'nothing: losing a service session never changes the switch'
+        elif self.live.get((conn.dpid, PRIMARY)) is None:
+            mode, _source = self.fail_mode(conn.dpid)
+            conn.fail_open_at = failmode.fail_open_at(mode, conn.last_received, self.inactivity_probe_ms(conn.dpid))
+            detail['fail_mode'] = mode
+            detail['fail_open_at'] = conn.fail_open_at
+            detail['switch_does'] = _fail_mode_story(mode, conn.fail_open_at)
+        self.record(conn.dpid, 'disconnected', now, **detail)
+        return conn
+
+    def reclassify(self, handle, kind, now, reason):
+        """GET_CONFIG disagreed with the direction (a Controller `type` override). Returns a replaced session."""
+        conn = self.find(handle)
+        if conn is None:
+            return None
+        conn.kind_confirmed = True
+        if conn.kind == kind:
+            return None
+        del self.live[(conn.dpid, conn.kind)]
+        self.record(conn.dpid, 'reclassified', now, remote=conn.remote, was=conn.kind, kind=kind, reason=reason)
+        conn.kind = kind
+        old = self.live.get((conn.dpid, kind))
+        self.live[(conn.dpid, kind)] = conn
+        return old
+
+    def set_role(self, handle, role, now, reason):
+        conn = self.find(handle)
+        if conn is not None and conn.role != role:
+            self.record(conn.dpid, 'role', now, kind=conn.kind, remote=conn.remote, was=conn.role, role=role,
+                        reason=reason)
+            conn.role = role
+        return conn
+
+    def find(self, handle):
+        for conn in self.live.values():
+            if conn.handle is handle:
+                return conn
+        return None
+
+    def current(self, dpid):
+        """The session to talk to a switch through: its primary, else its service session, else None."""
+        return self.live.get((dpid, PRIMARY)) or self.live.get((dpid, SERVICE))
+
+    def sessions(self, dpid):
+        return [c for c in (self.live.get((dpid, PRIMARY)), self.live.get((dpid, SERVICE))) if c is not None]
+
+    def dpids(self):
+        return sorted({dpid for dpid, _kind in self.live})
+
+    # --- switch facts ------------------------------------------------------------------------------------
+
+    def update_bridges(self, facts_by_dpid, now):
+        """A fresh OVSDB read ({dpid: BridgeFacts}); a fail mode or probe change goes into the timeline."""
+        if self.ovsdb_error is not None:
+            self.ovsdb_error = None
+        for dpid, facts in facts_by_dpid.items():
+            old = self.bridges.get(dpid)
+            if old is None or (old.fail_mode, old.inactivity_probe_ms) != (facts.fail_mode,
+                                                                            facts.inactivity_probe_ms):
+                self.record(dpid, 'fail_mode', now, bridge=facts.name, fail_mode=facts.fail_mode,
+                            inactivity_probe_ms=facts.inactivity_probe_ms, source='ovsdb')
+        self.bridges = dict(facts_by_dpid)
+
+    def ovsdb_unreachable(self, error):
+        """Keep the last facts read; with none, the configured default fail mode applies."""
+        self.ovsdb_error = error
+
+    def fail_mode(self, dpid):
+        facts = self.bridges.get(dpid)
+        if facts is not None:
+            return facts.fail_mode, 'ovsdb'
+        return self.default_fail_mode, 'default'
+
+    def inactivity_probe_ms(self, dpid):
+        facts = self.bridges.get(dpid)
+        if facts is not None and facts.inactivity_probe_ms is not None:
+            return facts.inactivity_probe_ms
+        return failmode.DEFAULT_INACTIVITY_PROBE_MS
+
+    # --- timeline and views ------------------------------------------------------------------------------
+
+    def record(self, dpid, event, now, **detail):
+        self.timelines[dpid].append(dict({'time': round(now, 3), 'event': event}, **detail))
+
+    def timeline(self, dpid):
+        return list(self.timelines.get(dpid, ()))
+
+    def knows(self, dpid):
+        return dpid in self.timelines
+
+    def view(self, now):
+        """One JSON object per session, live ones and the last ended one of each kind per switch."""
+        conns = list(self.live.values()) + [c for k, c in self.ended.items() if k not in self.live]
+        out = []
+        for conn in sorted(conns, key=lambda c: (c.dpid, c.kind, c.state)):
+            mode, source = self.fail_mode(conn.dpid)
+            facts = self.bridges.get(conn.dpid)
+            item = {
+                'dpid': format_dpid(conn.dpid),
+                'kind': conn.kind,
+                'kind_confirmed': conn.kind_confirmed,
+                'role': conn.role,
+                'state': conn.state,
+                'since': round(conn.since, 3),
+                'remote': conn.remote,
+                'fail_mode': mode,
+                'fail_mode_source': source,
+                'inactivity_probe_ms': self.inactivity_probe_ms(conn.dpid),
+                'last_message_at': round(conn.last_received, 3),
+                'bridge': facts.name if facts else None,
+            }
+            if conn.state == DISCONNECTED and conn.kind == PRIMARY:
+                item['fail_open_at'] = conn.fail_open_at
+                item['failed_open'] = conn.fail_open_at is not None and now >= conn.fail_open_at
+            out.append(item)
+        return out
+
+    def _while_away(self, previous, now):
+        if previous.fail_open_at is None:
+            mode, _source = self.fail_mode(previous.dpid)
+            if mode == failmode.SECURE:
+                return 'secure: flows kept, their timeouts ran, new traffic was dropped'
+            return 'no fail-open expected'
+        if now >= previous.fail_open_at:
+            return 'failed open at %.3f: flows flushed, the bridge forwarded as a learning switch' % (
+                previous.fail_open_at)
+        return 'back before fail-open (due at %.3f): flows untouched' % previous.fail_open_at
+
+
+def _fail_mode_story(mode, fail_open_at):
+    if mode == failmode.SECURE:
+        return 'secure: flows stay and their timeouts keep running; new traffic is dropped'
+    return ('standalone: at %.3f (3 x inactivity_probe after the last message) the bridge flushes its flows '
+            'and forwards as a learning switch' % fail_open_at)

@@ -1,0 +1,75 @@
+"""Which controller instance is MASTER of a switch: a lease per DPID in the shared SQLite entry store.
+
+The rule (docs/architecture.md, "Several controllers"): every instance that wants mastership (configured role
+MASTER, the default) renews, every `renew` seconds, a lease of `lease` seconds on each switch it has a live
+session to. A lease held by another instance and not yet expired cannot be taken. The holder requests the
+MASTER role from the switch and is the only instance that sends flow-mods; the others request SLAVE. When the
+holder dies or loses its session, its lease runs out and another instance takes it on its next renewal, so a
+takeover happens within lease + renew seconds: far inside a bridge's fail-open window (3 x inactivity_probe,
+15 s by default), and the bridge never fails open anyway while the standby's session stays up.
+
+Limits: the instances must share one SQLite file on one host (SQLite locking is not safe on network file
+systems) and one clock; an instance that stalls for longer than the lease can briefly overlap with its
+successor (OpenFlow 1.0's role messages carry no generation id to fence it).
+"""
+import sqlite3
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS mastership (
+    dpid     INTEGER PRIMARY KEY,
+    owner    TEXT NOT NULL,
+    expires  REAL NOT NULL
+)
+"""
+
+
+def may_claim(row, owner, now):
+    """A lease row (owner, expires) or None: may `owner` take or renew it at `now`?"""
+    return row is None or row[0] == owner or row[1] <= now
+
+
+class MastershipLeases:
+    def __init__(self, path, owner):
+        self.path = path
+        self.owner = owner
+        # A short busy timeout: a renewal that meets the other instance's write lock is simply retried on the
+        # next round instead of stalling the event loop.
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0.2)
+        self.db.execute('PRAGMA journal_mode=WAL')
+        self.db.execute(SCHEMA)
+
+    def renew(self, wanted, released, now, lease):
+        """Take or renew the leases of `wanted` dpids, give up those of `released`.
+
+        Returns {dpid: expiry} of the leases held after the call, for every dpid in `wanted`; raises
+        sqlite3.OperationalError when the database is busy (the caller keeps its previous view).
+        """
+        held = {}
+        self.db.execute('BEGIN IMMEDIATE')
+        try:
+            for dpid in released:
+                self.db.execute('DELETE FROM mastership WHERE dpid = ? AND owner = ?', (_signed64(dpid), self.owner))
+            for dpid in wanted:
+                row = self.db.execute('SELECT owner, expires FROM mastership WHERE dpid = ?',
+                                      (_signed64(dpid),)).fetchone()
+                if may_claim(row, self.owner, now):
+                    self.db.execute('INSERT OR REPLACE INTO mastership (dpid, owner, expires) VALUES (?, ?, ?)',
+                                    (_signed64(dpid), self.owner, now + lease))
+                    held[dpid] = now + lease
+            self.db.execute('COMMIT')
+        except BaseException:
+            self.db.execute('ROLLBACK')
+            raise
+        return held
+
+    def holders(self, now):
+        """{dpid: owner} of every unexpired lease (what REST shows)."""
+        rows = self.db.execute('SELECT dpid, owner FROM mastership WHERE expires > ?', (now,))
+        return {dpid % (1 << 64): owner for dpid, owner in rows}
+
+    def close(self):
+        self.db.close()
+
+
+def _signed64(value):
+    return value - (1 << 64) if value >= 1 << 63 else value
