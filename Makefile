@@ -36,8 +36,10 @@ ovs-start: system-deps
 test: install ovs-start
 	$(BIN)/python -m pytest tests
 
-bench: install ovs-start
-	$(BIN)/python -m bench
+# The benchmarks talk to emulated switches on loopback only (no OVS). BENCH_ARGS: e.g. --quick, --only rest.
+bench: install
+	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info

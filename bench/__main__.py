@@ -1,0 +1,264 @@
+"""`make bench` / `python -m bench`: every benchmark of docs/performance.md, ours against Ryu's own apps.
+
+Writes bench/out/results.json (one object per measure: name, unit, ours, peer, ratio = ours/peer, parameters,
+target, met) and prints the table. `--quick` runs each benchmark at a tiny size (the smoke test does that);
+`--only` picks benchmarks. The controller runs on one core and this process (load generator, REST clients,
+emulated switches) on the other, when there are two.
+"""
+import argparse
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+
+from bench import controllers, memory, packetin, reconnect, rest
+from bench.results import Results, machine
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCHMARKS = ('packetin', 'rtt', 'rest', 'reconnect', 'memory')
+QUICK = dict(switches=2, macs=50, macs_big=200, window=16, rtt_samples=200, rest_entries=100, reconnect_entries=200,
+             mem_switches=4, mem_entries=20, reconnects=4)
+DEFAULTS = dict(switches=16, macs=1000, macs_big=100000, window=64, rtt_samples=10000, rest_entries=5000,
+                reconnect_entries=10000, mem_switches=100, mem_entries=1000, reconnects=100)
+
+
+class Context:
+    def __init__(self, workdir, pinning, code_root):
+        self.workdir = workdir
+        self.pinning = pinning
+        self.code_root = code_root
+
+    def tmp(self, name):
+        return os.path.join(self.workdir, name)
+
+
+def forwarding_args(code_root):
+    """Flags that turn our reactive forwarding on, or None when this checkout has no forwarding app."""
+    if not os.path.exists(os.path.join(code_root, 'apps', 'forwarding.py')):
+        return None
+    try:
+        with open(os.path.join(code_root, 'controller', 'options.py')) as handle:
+            text = handle.read()
+    except OSError:
+        return []
+    match = re.search(r"BoolOpt\(\s*'([\w-]*forwarding[\w-]*)'\s*,\s*default\s*=\s*(True|False)", text)
+    if match and match.group(2) == 'False':
+        return ['--' + match.group(1)]
+    return []
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog='python -m bench', description=__doc__.splitlines()[0])
+    parser.add_argument('--quick', action='store_true', help='tiny sizes: checks that every benchmark works')
+    parser.add_argument('--only', default=','.join(BENCHMARKS),
+                        help='comma-separated subset of %s' % ','.join(BENCHMARKS))
+    parser.add_argument('--out', default=os.path.join(ROOT, 'bench', 'out', 'results.json'))
+    parser.add_argument('--code', default=os.environ.get('BENCH_CODE_ROOT') or ROOT,
+                        help='checkout of this project whose controller is measured (default: this one)')
+    parser.add_argument('--ours-args', default=None,
+                        help='extra ryu-manager flags for ours in the packet-in benchmarks (default: the flag that '
+                             'turns forwarding on, found in controller/options.py)')
+    parser.add_argument('--keep', action='store_true', help='keep the work directory (controller logs, databases)')
+    for name, default in DEFAULTS.items():
+        parser.add_argument('--' + name.replace('_', '-'), type=int, default=None,
+                            help='default %d (--quick: %d)' % (default, QUICK[name]))
+    args = parser.parse_args(argv)
+    base = QUICK if args.quick else DEFAULTS
+    for name in DEFAULTS:
+        if getattr(args, name) is None:
+            setattr(args, name, base[name])
+    args.only = [b.strip() for b in args.only.split(',') if b.strip()]
+    unknown = set(args.only) - set(BENCHMARKS)
+    if unknown:
+        parser.error('unknown benchmark(s): %s' % ', '.join(sorted(unknown)))
+    return args
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    pinning = controllers.Pinning()
+    pinning.pin_self()
+    os.environ['BENCH_CODE_ROOT'] = os.path.abspath(args.code)
+    workdir = tempfile.mkdtemp(prefix='bench-')
+    ctx = Context(workdir, pinning, os.path.abspath(args.code))
+    results = Results()
+    sizes = {name: getattr(args, name) for name in DEFAULTS}
+    info = machine()
+    info['pinning'] = pinning.describe()
+    info['quick'] = args.quick
+    print('machine: %s' % info, flush=True)
+    failures = []
+    began = time.monotonic()
+    try:
+        for name in args.only:
+            step = time.monotonic()
+            print('--- %s' % name, flush=True)
+            try:
+                RUNNERS[name](ctx, args, results)
+            except Exception:
+                failures.append(name)
+                traceback.print_exc()
+            print('    (%.1f s)' % (time.monotonic() - step), flush=True)
+            results.write(args.out, info, sizes)
+    finally:
+        if args.keep:
+            print('work directory kept: %s' % workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    info['seconds'] = round(time.monotonic() - began, 1)
+    results.write(args.out, info, sizes)
+    print()
+    print(results.table())
+    print('\nwritten: %s (%.0f s)' % (args.out, info['seconds']))
+    if failures:
+        print('FAILED: %s' % ', '.join(failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+# --- the benchmarks -----------------------------------------------------------------------------------
+
+def _ours_packetin_args(ctx, args):
+    if args.ours_args is not None:
+        return args.ours_args.split()
+    return forwarding_args(ctx.code_root)
+
+
+def _try(label, fn, *a, **kw):
+    try:
+        return fn(*a, **kw)
+    except Exception as error:
+        print('    %s: %s' % (label, str(error).splitlines()[0] if str(error) else repr(error)), flush=True)
+        return None
+
+
+def run_packetin(ctx, args, results):
+    ours_args = _ours_packetin_args(ctx, args)
+    fastest = 0.0
+    rates = {}
+    for macs in (args.macs, args.macs_big):
+        params = {'switches': args.switches, 'macs_per_switch': macs, 'window_per_switch': args.window,
+                  'buffered': False, 'ours_args': ours_args}
+        null = packetin.throughput('null', ctx, args.switches, macs, args.window)
+        print('    null responder, %d MACs/switch: %.0f/s' % (macs, null['rate']), flush=True)
+        peer = packetin.throughput('simple_switch', ctx, args.switches, macs, args.window)
+        print('    simple_switch, %d MACs/switch: %.0f/s' % (macs, peer['rate']), flush=True)
+        ours = None
+        if ours_args is None:
+            print('    ours: no apps/forwarding.py in %s yet; nothing of ours answers packet-ins' % ctx.code_root)
+        else:
+            ours = _try('ours', packetin.throughput, 'ours', ctx, args.switches, macs, args.window,
+                        extra_args=ours_args)
+            if ours:
+                print('    ours, %d MACs/switch: %.0f/s' % (macs, ours['rate']), flush=True)
+        rates[macs] = ours['rate'] if ours else None
+        fastest = max(fastest, peer['rate'], ours['rate'] if ours else 0.0)
+        params.update({'peer_detail': peer, 'ours_detail': ours, 'null_detail': null})
+        name = 'packet-ins answered/s, %d switches x %s MACs' % (args.switches, '{:,}'.format(macs))
+        ratio = ours['rate'] / peer['rate'] if ours else None
+        if macs == args.macs:
+            results.add(name, 'packet-ins/s', rates[macs], peer['rate'], 'higher', params, peer_name='simple_switch',
+                        target='>= 4x simple_switch', met=None if ratio is None else ratio >= 4,
+                        miss=None if ratio is None or ratio >= 4 else '%.2fx of 4x' % ratio)
+        else:
+            small = rates.get(args.macs)
+            kept = rates[macs] / small if rates[macs] and small else None
+            params['ours_big_over_small'] = kept
+            results.add(name, 'packet-ins/s', rates[macs], peer['rate'], 'higher', params, peer_name='simple_switch',
+                        target='>= 4x simple_switch and >= 80%% of the %s-MAC rate' % '{:,}'.format(args.macs),
+                        met=None if kept is None else (ratio >= 4 and kept >= 0.8),
+                        miss=None if kept is None or (ratio >= 4 and kept >= 0.8)
+                        else '%.2fx simple_switch, %.0f%% of the small-table rate' % (ratio, kept * 100))
+        results.add('generator ceiling (null responder), %s MACs' % '{:,}'.format(macs), 'packet-ins/s', null['rate'],
+                    fastest, 'higher', {'switches': args.switches, 'macs_per_switch': macs},
+                    peer_name='fastest controller', target='>= 1.5x the fastest controller (not the bottleneck)',
+                    met=null['rate'] >= 1.5 * fastest,
+                    miss=None if null['rate'] >= 1.5 * fastest else 'only %.2fx' % (null['rate'] / fastest))
+
+
+def run_rtt(ctx, args, results):
+    ours_args = _ours_packetin_args(ctx, args)
+    null = packetin.rtt('null', ctx, args.rtt_samples)
+    peer = packetin.rtt('simple_switch', ctx, args.rtt_samples)
+    ours = None
+    if ours_args is not None:
+        ours = _try('ours', packetin.rtt, 'ours', ctx, args.rtt_samples, extra_args=ours_args)
+    else:
+        print('    ours: no apps/forwarding.py in %s yet' % ctx.code_root)
+    print('    null %s\n    simple_switch %s\n    ours %s' % (null, peer, ours), flush=True)
+    params = {'samples': args.rtt_samples, 'in_flight': 1, 'null_responder': null, 'ours_args': ours_args}
+    for key, label, limit in (('median_us', 'median', 150), ('p99_us', 'p99', 500)):
+        value = ours[key] if ours else None
+        results.add('RTT %s, one packet-in in flight' % label, 'us', value, peer[key], 'lower', params,
+                    peer_name='simple_switch', target='<= %d us' % limit,
+                    met=None if value is None else value <= limit,
+                    miss=None if value is None or value <= limit else '+%.0f us' % (value - limit))
+    results.add('RTT median floor (null responder)', 'us', null['median_us'], peer['median_us'], 'lower', params,
+                peer_name='simple_switch', target='- (what the generator and loopback cost)')
+
+
+def run_rest(ctx, args, results):
+    peer = rest.run('ofctl_rest', ctx, args.rest_entries)
+    print('    ofctl_rest %s' % peer, flush=True)
+    ours = rest.run('ours', ctx, args.rest_entries)
+    print('    ours %s' % ours, flush=True)
+    for clients in (1, 8):
+        o, p = ours[clients]['rate'], peer[clients]['rate']
+        ok = o >= 3 * p and (clients != 1 or o >= 5000)
+        target = '>= 5,000/s and >= 3x ofctl_rest' if clients == 1 else '>= 3x ofctl_rest'
+        misses = []
+        if clients == 1 and o < 5000:
+            misses.append('%.0f%% of 5,000/s' % (o / 50.0))
+        if o < 3 * p:
+            misses.append('%.2fx of 3x' % (o / p))
+        results.add('REST static flow pushes confirmed/s, %d client%s' % (clients, '' if clients == 1 else 's'),
+                    'entries/s', o, p, 'higher', {'entries': args.rest_entries, 'clients': clients,
+                                                  'ours_detail': ours[clients], 'peer_detail': peer[clients]},
+                    peer_name='ofctl_rest', target=target, met=ok, miss=', '.join(misses) or None)
+
+
+def run_reconnect(ctx, args, results):
+    n = args.reconnect_entries
+    ours = reconnect.run_ours(ctx, n)
+    print('    ours %s' % ours, flush=True)
+    peer = reconnect.run_peer(ctx, n)
+    print('    ofctl_rest re-push %s' % peer, flush=True)
+    params = {'entries': n, 'ours_detail': ours, 'peer_detail': peer,
+              'peer_method': 'a script re-pushing every entry through ofctl_rest on connect, one keep-alive client'}
+    results.add('reconnect, %s entries, empty switch: all confirmed' % '{:,}'.format(n), 's', ours['fresh_s'],
+                peer['repush_s'], 'lower', params, peer_name='ofctl_rest re-push', target='< 2 s',
+                met=ours['fresh_s'] < 2, miss=None if ours['fresh_s'] < 2 else '+%.2f s' % (ours['fresh_s'] - 2))
+    results.add('reconnect, %s entries, unchanged secure mode: all confirmed' % '{:,}'.format(n), 's',
+                ours['unchanged_s'], peer['repush_s'], 'lower', params, peer_name='ofctl_rest re-push',
+                target='- (timed the same way)')
+    results.add('reconnect, %s entries, unchanged secure mode: flow-mods sent' % '{:,}'.format(n), 'flow-mods',
+                ours['unchanged_flow_mods'], peer['flow_mods'], 'lower', params, peer_name='ofctl_rest re-push',
+                target='0', met=ours['unchanged_flow_mods'] == 0,
+                miss=None if ours['unchanged_flow_mods'] == 0 else '%d sent' % ours['unchanged_flow_mods'])
+
+
+def run_memory(ctx, args, results):
+    ours = memory.run('ours', ctx, args.mem_switches, args.mem_entries, args.reconnects)
+    print('    ours %s' % ours, flush=True)
+    peer = memory.run('ofctl_rest', ctx, args.mem_switches, args.mem_entries, args.reconnects)
+    print('    ofctl_rest %s' % peer, flush=True)
+    params = {'switches': args.mem_switches, 'entries_per_switch': args.mem_entries, 'reconnects': args.reconnects,
+              'ours_detail': ours, 'peer_detail': peer,
+              'peer_note': 'ofctl_rest keeps no entries: its RSS is what Ryu costs with the switches connected'}
+    results.add('RSS, %d switches x %s entries' % (args.mem_switches, '{:,}'.format(args.mem_entries)), 'MB',
+                ours['loaded_mb'], peer['loaded_mb'], 'lower', params, peer_name='ofctl_rest', target='< 150 MB',
+                met=ours['loaded_mb'] < 150,
+                miss=None if ours['loaded_mb'] < 150 else '+%.0f MB' % (ours['loaded_mb'] - 150))
+    results.add('RSS growth after %d reconnects' % args.reconnects, 'MB', ours['growth_mb'], peer['growth_mb'],
+                'lower', params, peer_name='ofctl_rest', target='<= 5 MB', met=ours['growth_mb'] <= 5,
+                miss=None if ours['growth_mb'] <= 5 else '+%.1f MB' % (ours['growth_mb'] - 5))
+
+
+RUNNERS = {'packetin': run_packetin, 'rtt': run_rtt, 'rest': run_rest, 'reconnect': run_reconnect,
+           'memory': run_memory}
+
+if __name__ == '__main__':
+    sys.exit(main())

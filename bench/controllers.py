@@ -1,0 +1,126 @@
+"""The controllers a benchmark runs, each a subprocess pinned to its own core: ours, Ryu's peers, the null one.
+
+    ours          ryu-manager controller.apps (+ OURS_ARGS, e.g. forwarding on)
+    simple_switch ryu-manager ryu.app.simple_switch
+    ofctl_rest    ryu-manager ryu.app.ofctl_rest
+    null          python -m bench.nullctl (answers each packet-in with one packet-out; the generator's ceiling)
+
+Every ryu-manager runs with --default-log-level 30 (WARNING): the issue compares against simple_switch "run
+quietly", and ours gets the same treatment. BENCH_CODE_ROOT (or `--code DIR`) points the controllers at
+another checkout of this project, e.g. `git archive HEAD` unpacked, to measure a commit while the work tree
+changes under you.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+from tests.lib.controller import RYU_MANAGER, free_port, port_open, wait_for
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUIET = ['--default-log-level', '30']
+
+
+def cpu_count():
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+
+
+class Pinning:
+    """Controller on one core, the load generator (this process) on another, when there are two."""
+
+    def __init__(self, controller_cpu=0, generator_cpu=1):
+        self.cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else []
+        self.enabled = len(self.cpus) >= 2 and shutil.which('taskset') is not None
+        self.controller_cpu = self.cpus[controller_cpu % len(self.cpus)] if self.enabled else None
+        self.generator_cpu = self.cpus[generator_cpu % len(self.cpus)] if self.enabled else None
+
+    def pin_self(self):
+        if self.enabled:
+            os.sched_setaffinity(0, {self.generator_cpu})
+
+    def prefix(self):
+        return ['taskset', '-c', str(self.controller_cpu)] if self.enabled else []
+
+    def describe(self):
+        if not self.enabled:
+            return 'not pinned (%d core%s)' % (len(self.cpus) or 1, '' if len(self.cpus) == 1 else 's')
+        return 'controller on cpu %d, generator and clients on cpu %d' % (self.controller_cpu, self.generator_cpu)
+
+
+class Controller:
+    def __init__(self, kind, workdir, pinning, db_path=None, extra_args=(), code_root=None):
+        self.kind = kind
+        self.code_root = code_root or os.environ.get('BENCH_CODE_ROOT') or ROOT
+        self.workdir = str(workdir)
+        self.pinning = pinning
+        self.ofp_port = free_port()
+        self.rest_port = free_port() if kind in ('ours', 'ofctl_rest') else None
+        self.db_path = db_path or os.path.join(self.workdir, 'bench-%d.sqlite3' % self.ofp_port)
+        self.extra_args = list(extra_args)
+        self.log_path = os.path.join(self.workdir, '%s-%d.log' % (kind, self.ofp_port))
+        self.proc = None
+
+    @property
+    def base_url(self):
+        return 'http://127.0.0.1:%d' % self.rest_port
+
+    def command(self):
+        ofp = ['--ofp-listen-host', '127.0.0.1', '--ofp-tcp-listen-port', str(self.ofp_port)]
+        rest = ['--wsapi-host', '127.0.0.1', '--wsapi-port', str(self.rest_port)] if self.rest_port else []
+        if self.kind == 'ours':
+            cmd = [RYU_MANAGER, 'controller.apps'] + ofp + rest + QUIET + ['--staticflow-db', self.db_path]
+        elif self.kind in ('simple_switch', 'ofctl_rest'):
+            cmd = [RYU_MANAGER, 'ryu.app.' + self.kind] + ofp + rest + QUIET
+        elif self.kind == 'null':
+            cmd = [sys.executable, '-m', 'bench.nullctl', '--port', str(self.ofp_port)]
+        else:
+            raise ValueError('unknown controller kind %r' % self.kind)
+        return self.pinning.prefix() + cmd + self.extra_args
+
+    def start(self, timeout=120):
+        env = dict(os.environ, PYTHONPATH=self.code_root + os.pathsep + ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+        with open(self.log_path, 'ab') as log:
+            self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
+                                         env=env, start_new_session=True)
+
+        def up():
+            if self.proc.poll() is not None:
+                raise RuntimeError('%s exited with %s:\n%s' % (self.kind, self.proc.returncode, self.log()[-3000:]))
+            return port_open(self.ofp_port) and (self.rest_port is None or port_open(self.rest_port))
+        wait_for(up, timeout, interval=0.05, what='%s to listen (log: %s)' % (self.kind, self.log_path))
+        return self
+
+    def stop(self, timeout=10):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def log(self):
+        with open(self.log_path, errors='replace') as handle:
+            return handle.read()
+
+    def rss_kib(self):
+        """Resident set size of the controller process (taskset execs, so the pid is the controller's)."""
+        with open('/proc/%d/status' % self.proc.pid) as handle:
+            for line in handle:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1])
+        raise RuntimeError('no VmRSS for pid %d' % self.proc.pid)
+
+    def cpu_seconds(self):
+        """User + system CPU time the controller has used so far."""
+        with open('/proc/%d/stat' % self.proc.pid) as handle:
+            fields = handle.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
