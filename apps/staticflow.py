@@ -7,6 +7,7 @@ from ryu.app.wsgi import WSGIApplication
 from ryu.base import app_manager
 from ryu.controller import ofp_event
 from ryu.controller.handler import MAIN_DISPATCHER, set_ev_cls
+from ryu.lib import hub
 
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.switches import SwitchesApp
@@ -14,12 +15,14 @@ from controller import ofmsgs, options
 from controller.dpid import format_dpid
 from controller.entrystatus import EntryStatus
 from controller.entrystore import EntryStore
+from controller.flowentry import is_static_flow_cookie
 from controller.staticflow import EntryConflictError, StaticFlowTable
 from rest import core as core_rest
 from rest import floodlight
 from rest import staticflow as staticflow_rest
 
 LOG = logging.getLogger(__name__)
+STORE_WATCH_INTERVAL = 1.0  # seconds between checks for commits by another instance sharing the store
 DIALECTS = {d.name: d for d in (floodlight.DIALECT_V0, floodlight.DIALECT_V1)}
 
 
@@ -40,6 +43,44 @@ class StaticFlowApp(app_manager.RyuApp):
         wsgi = kwargs['wsgi']
         staticflow_rest.register_routes(wsgi, self)
         core_rest.register_routes(wsgi, self.switches)
+
+    def start(self):
+        thread = super().start()
+        hub.spawn(self._watch_store)
+        return thread
+
+    def _watch_store(self):
+        """Another controller instance sharing the SQLite file may change entries (a REST push to the standby):
+        pick its commits up, so the master installs what either instance acknowledged."""
+        while True:
+            hub.sleep(STORE_WATCH_INTERVAL)
+            try:
+                if self.store.changed_elsewhere():
+                    self._sync_from_store()
+            except Exception:  # the watcher must outlive a bad row or a locked database
+                LOG.exception('reading entries other instances committed to %s failed', self.store.path)
+
+    def _sync_from_store(self):
+        stored = {request.get('name'): (dialect, request) for dialect, request in self.store.load()}
+        now = time.time()
+        for name in [n for n in self.table.entries if n not in stored]:
+            self.status.forget(name)
+            self._send(self.table.delete(name))
+        changed = 0
+        for name, (dialect_name, request) in stored.items():
+            current = self.table.get(name)
+            if current is not None and current.request == request:
+                continue
+            try:
+                entry = floodlight.parse_entry(request, DIALECTS.get(dialect_name, floodlight.DIALECT_V1))
+            except floodlight.FlowValidationError as error:
+                LOG.error('entry %r committed by another instance does not parse here (%s)', name, error)
+                continue
+            msgs = self.table.push(entry)
+            self.status.stored(entry, entry.dpid in self.table.connected, now)
+            self._send(msgs)
+            changed += 1
+        LOG.info('entries changed by another instance: now %d entries (%d added or changed)', len(stored), changed)
 
     def _restore(self):
         """Read back every committed entry; one the parser now rejects is logged and skipped, not fatal."""
@@ -136,8 +177,20 @@ class StaticFlowApp(app_manager.RyuApp):
         for name in in_place:
             self.status.seen_installed(name, dpid, now)
         self._send(msgs)
-        LOG.info('switch %s reconciled: %d flows read, %d entries in place, %d flow-mods sent',
-                 format_dpid(dpid), len(pending[1]), len(in_place), len(msgs.get(dpid, [])) - 1)
+        flow_mods = len(msgs.get(dpid, [])) - 1
+        ours = sum(1 for flow in pending[1] if is_static_flow_cookie(flow.cookie))
+        if flow_mods == 0:
+            story = 'every static flow in place: nothing sent'
+        elif ours == 0 and not in_place:
+            story = 'the switch had no static flow left (flushed by fail-open or a restart): full push'
+        else:
+            story = 'static flows repaired'
+        self.switches.tracker.record(dpid, 'static_entries', now, flows_read=len(pending[1]),
+                                     in_place=len(in_place), flow_mods=flow_mods,
+                                     written=self.switches.may_write(dpid), detail=story)
+        LOG.info('switch %s reconciled: %d flows read, %d entries in place, %d flow-mods %s',
+                 format_dpid(dpid), len(pending[1]), len(in_place), flow_mods,
+                 'sent' if self.switches.may_write(dpid) else 'left to the master instance')
 
     @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)
     def barrier_reply_handler(self, ev):

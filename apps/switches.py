@@ -102,11 +102,12 @@ class SwitchesApp(app_manager.RyuApp):
         options.register()
         self.tracker = ConnectionTracker(default_fail_mode=CONF.default_fail_mode)
         self.started_at = time.time()
-        self.instance_id = '%s:%d:%s' % (socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
+        self.instance_id = mastership.owner_id(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
         self.configured_role = CONF.controller_role          # master | slave | equal; POST /wm/core/role/json
         self.role_changed = (self.started_at, 'Controller startup.')
         os.makedirs(os.path.dirname(os.path.abspath(CONF.staticflow_db)), exist_ok=True)
-        self.leases = mastership.MastershipLeases(CONF.staticflow_db, self.instance_id)
+        self.leases = mastership.MastershipLeases(CONF.staticflow_db, self.instance_id,
+                                                  mastership.dead_on_this_host(socket.gethostname()))
         self.held = {}          # dpid -> lease expiry: the switches this instance may write to
         self.demoted = set()    # dpids where a switch told us we are not master (EPERM, OVSDB role)
         self._role_xids = {}    # xid of a role request -> Outbox it went to

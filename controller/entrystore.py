@@ -48,6 +48,14 @@ class EntryStore:
         rows = self.db.execute('SELECT dialect, request FROM static_flow_entries ORDER BY rowid')
         return [(dialect, json.loads(request)) for dialect, request in rows]
 
+    def changed_elsewhere(self):
+        """True when another connection (another controller instance sharing the file) committed since the
+        last call. SQLite's data_version ignores this connection's own commits."""
+        version = self.db.execute('PRAGMA data_version').fetchone()[0]
+        changed = version != getattr(self, '_data_version', version)
+        self._data_version = version
+        return changed
+
     def close(self):
         self.db.close()
 

@@ -5,13 +5,15 @@ MASTER, the default) renews, every `renew` seconds, a lease of `lease` seconds o
 session to. A lease held by another instance and not yet expired cannot be taken. The holder requests the
 MASTER role from the switch and is the only instance that sends flow-mods; the others request SLAVE. When the
 holder dies or loses its session, its lease runs out and another instance takes it on its next renewal, so a
-takeover happens within lease + renew seconds: far inside a bridge's fail-open window (3 x inactivity_probe,
+takeover happens within lease + renew seconds (within renew seconds when the holder was a process on the same
+host that is gone): far inside a bridge's fail-open window (3 x inactivity_probe,
 15 s by default), and the bridge never fails open anyway while the standby's session stays up.
 
 Limits: the instances must share one SQLite file on one host (SQLite locking is not safe on network file
 systems) and one clock; an instance that stalls for longer than the lease can briefly overlap with its
 successor (OpenFlow 1.0's role messages carry no generation id to fence it).
 """
+import os
 import sqlite3
 
 SCHEMA = """
@@ -23,15 +25,40 @@ CREATE TABLE IF NOT EXISTS mastership (
 """
 
 
-def may_claim(row, owner, now):
-    """A lease row (owner, expires) or None: may `owner` take or renew it at `now`?"""
-    return row is None or row[0] == owner or row[1] <= now
+def may_claim(row, owner, now, is_dead=lambda owner: False):
+    """A lease row (owner, expires) or None: may `owner` take or renew it at `now`?
+
+    is_dead(other_owner) lets an instance take a lease at once from a holder known to be gone.
+    """
+    return row is None or row[0] == owner or row[1] <= now or is_dead(row[0])
+
+
+def owner_id(host, pid, nonce):
+    return '%s:%d:%s' % (host, pid, nonce)
+
+
+def dead_on_this_host(host):
+    """is_dead for may_claim: a holder on this host whose process no longer exists (SIGKILLed, crashed)."""
+    def is_dead(owner):
+        owner_host, _, rest = owner.partition(':')
+        pid_text = rest.partition(':')[0]
+        if owner_host != host or not pid_text.isdigit():
+            return False
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+    return is_dead
 
 
 class MastershipLeases:
-    def __init__(self, path, owner):
+    def __init__(self, path, owner, is_dead=lambda owner: False):
         self.path = path
         self.owner = owner
+        self.is_dead = is_dead
         # A short busy timeout: a renewal that meets the other instance's write lock is simply retried on the
         # next round instead of stalling the event loop.
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0.2)
@@ -52,7 +79,7 @@ class MastershipLeases:
             for dpid in wanted:
                 row = self.db.execute('SELECT owner, expires FROM mastership WHERE dpid = ?',
                                       (_signed64(dpid),)).fetchone()
-                if may_claim(row, self.owner, now):
+                if may_claim(row, self.owner, now, self.is_dead):
                     self.db.execute('INSERT OR REPLACE INTO mastership (dpid, owner, expires) VALUES (?, ?, ?)',
                                     (_signed64(dpid), self.owner, now + lease))
                     held[dpid] = now + lease

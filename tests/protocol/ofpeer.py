@@ -402,7 +402,16 @@ class OFPeer:
 
     def connect(self, timeout=DEFAULT_TIMEOUT):
         """Open TCP, start reading, send HELLO (a switch says hello first, without waiting)."""
-        self.sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        return self._start(socket.create_connection((self.host, self.port), timeout=timeout))
+
+    def accept(self, listener, timeout=DEFAULT_TIMEOUT):
+        """Play a switch's `ptcp:` listener: wait for a service controller to dial `listener`, then as connect()."""
+        listener.settimeout(timeout)
+        sock, _address = listener.accept()
+        return self._start(sock)
+
+    def _start(self, sock):
+        self.sock = sock
         self.sock.settimeout(None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.local_address = self.sock.getsockname()[:2]
