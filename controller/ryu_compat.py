@@ -29,3 +29,5 @@ def give_of10_an_experimenter_error_type():
 def apply_all():
     restore_eventlet_sentinel()
     give_of10_an_experimenter_error_type()
+    from controller import hardening  # bad peers disconnected, TLS for every switch, REST guard (its docstring)
+    hardening.install()

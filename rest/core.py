@@ -30,10 +30,27 @@ class CoreController(ControllerBase):
 
 
 def register_fallback(wsgi):
-    """Connect last: any path no app claimed gets a JSON 404 instead of webob's HTML page."""
+    """Connect last: any path no app claimed gets a JSON 404 (405 when another method has a route there)
+    instead of webob's HTML page."""
+    wsgi.registory[NotFoundController.__name__] = {'mapper': wsgi.mapper}
     wsgi.mapper.connect('not_found', '/{path:.*}', controller=NotFoundController, action='not_found')
 
 
+PROBED_METHODS = ('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS')
+
+
 class NotFoundController(ControllerBase):
+    def __init__(self, req, link, data, **config):
+        super().__init__(req, link, data, **config)
+        self.mapper = data['mapper']
+
     def not_found(self, req, path):
+        allowed = [method for method in PROBED_METHODS if method != req.method and self._routed(req.path, method)]
+        if allowed:
+            return error_response(405, '%s is not allowed on %s; use %s' % (req.method, req.path, ', '.join(allowed)),
+                                  headers={'Allow': ', '.join(allowed)})
         return error_response(404, 'no such resource: %s %s' % (req.method, req.path))
+
+    def _routed(self, path, method):
+        match = self.mapper.match(path, environ={'REQUEST_METHOD': method})
+        return match is not None and match.get('action') != 'not_found'

@@ -119,9 +119,9 @@ def to_ipv4_prefix(value):
     if not isinstance(value, str):
         raise ValueError('an IPv4 address must be a string')
     text = value.strip()
-    address, _, mask = text.partition('/')
+    address, slash, mask = text.partition('/')
     address = to_ipv4(address)
-    if not mask:
+    if not slash:
         return (address, 32)
     try:
         prefix = ipaddress.IPv4Network('0.0.0.0/' + mask).prefixlen
@@ -364,6 +364,10 @@ def decode_body(body):
         raise FlowValidationError('the body is not valid JSON: %s' % error) from None
     if not isinstance(document, dict):
         raise FlowValidationError('the body must be a JSON object, not %s' % type(document).__name__)
+    try:
+        json.dumps(document, ensure_ascii=False).encode('utf-8')
+    except UnicodeEncodeError:
+        raise FlowValidationError('the body holds an unpaired UTF-16 surrogate escape such as \\ud800') from None
     return document
 
 

@@ -21,7 +21,11 @@ def json_response(body, status=200, headers=None):
     if not isinstance(body, str):
         body = json.dumps(body, separators=(',', ':'), ensure_ascii=False)
         content_type = 'application/json'
-    response = Response(status=status, body=body.encode('utf-8'))
+    try:
+        data = body.encode('utf-8')
+    except UnicodeEncodeError:  # a lone surrogate (JSON "\ud800") echoed back: send it as a JSON escape
+        data = json.dumps(json.loads(body), separators=(',', ':')).encode('ascii')
+    response = Response(status=status, body=data)
     response.headers['Content-Type'] = content_type
     for name, value in (headers or {}).items():
         response.headers[name] = value

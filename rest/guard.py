@@ -1,0 +1,104 @@
+"""The WSGI layer in front of every REST handler: body limit, bearer token, and a last JSON catch-all.
+
+Plain WSGI (no Ryu, no eventlet), so it is tested as a function; controller/hardening.py puts it around Ryu's
+WSGIApplication when the REST server starts.
+
+- A body over `max_body` bytes gets 413 before it is read (Content-Length) or as soon as the limit is passed
+  (chunked); a Content-Length that is not a number gets 400.
+- With a token, every request but OPEN_PATHS needs `Authorization: Bearer <token>`: 401 with
+  `WWW-Authenticate: Bearer` otherwise. Tokens are compared in constant time.
+- Anything the application raises becomes a JSON 500 and a logged traceback: eventlet's own handler would
+  send the traceback to the client.
+"""
+import hmac
+import io
+import json
+import logging
+
+LOG = logging.getLogger(__name__)
+
+OPEN_PATHS = frozenset(['/wm/core/health/json'])
+STATUS_TEXT = {400: 'Bad Request', 401: 'Unauthorized', 413: 'Payload Too Large',
+               500: 'Internal Server Error'}
+
+
+class TokenFileError(ValueError):
+    pass
+
+
+def read_token_file(path):
+    """The token is the file's content without surrounding whitespace; an empty or unreadable file is an error."""
+    try:
+        with open(path, 'rb') as handle:
+            token = handle.read().strip()
+    except OSError as error:
+        raise TokenFileError('cannot read the REST token file %s: %s' % (path, error)) from None
+    if not token:
+        raise TokenFileError('the REST token file %s is empty' % path)
+    if any(byte < 0x21 or byte > 0x7e for byte in token):
+        raise TokenFileError('the REST token in %s must be printable ASCII without spaces' % path)
+    return token.decode('ascii')
+
+
+def error_app(status, reason, headers=()):
+    """A WSGI app answering one JSON error, in the shape of rest.http.error_response."""
+    body = json.dumps({'status': 'Error! ' + reason, 'reason': reason}, separators=(',', ':')).encode()
+
+    def app(environ, start_response):
+        start_response('%d %s' % (status, STATUS_TEXT[status]),
+                       [('Content-Type', 'application/json'), ('Content-Length', str(len(body)))] + list(headers))
+        return [body]
+    return app
+
+
+class RestGuard:
+    def __init__(self, app, max_body=1 << 20, token=None, open_paths=OPEN_PATHS):
+        self.app = app
+        self.max_body = max_body
+        self.token = token.encode('ascii') if token else None
+        self.open_paths = open_paths
+
+    def __call__(self, environ, start_response):
+        refusal = self._refusal(environ)
+        if refusal is not None:
+            return refusal(environ, start_response)
+        try:
+            return self.app(environ, start_response)
+        except Exception:  # eventlet's default would put the traceback in the response body
+            LOG.exception('REST %s %s failed', environ.get('REQUEST_METHOD'), environ.get('PATH_INFO'))
+            return error_app(500, 'internal error, see the controller log')(environ, start_response)
+
+    def _refusal(self, environ):
+        if self.token is not None and environ.get('PATH_INFO', '') not in self.open_paths:
+            if not self._authorized(environ.get('HTTP_AUTHORIZATION', '')):
+                return error_app(401, 'this controller needs "Authorization: Bearer <token>" '
+                                      '(see --rest-token-file)', [('WWW-Authenticate', 'Bearer')])
+        return self._body_refusal(environ)
+
+    def _authorized(self, header):
+        scheme, _, credentials = header.strip().partition(' ')
+        if scheme.lower() != 'bearer':
+            return False
+        return hmac.compare_digest(credentials.strip().encode('utf-8', 'replace'), self.token)
+
+    def _body_refusal(self, environ):
+        length = environ.get('CONTENT_LENGTH', '')
+        if length:
+            if not length.strip().isdigit():
+                return error_app(400, 'Content-Length %r is not a number' % length[:20])
+            if int(length) > self.max_body:
+                return self._too_large(int(length))
+            return None
+        if 'chunked' in environ.get('HTTP_TRANSFER_ENCODING', '').lower():
+            body = environ['wsgi.input'].read(self.max_body + 1)
+            if len(body) > self.max_body:
+                return self._too_large(None)
+            environ['wsgi.input'] = io.BytesIO(body)
+            environ['CONTENT_LENGTH'] = str(len(body))
+            environ.pop('HTTP_TRANSFER_ENCODING', None)
+        return None
+
+    def _too_large(self, length):
+        size = '%d bytes' % length if length is not None else 'more than that'
+        return error_app(413, 'the request body is limited to %d bytes (--rest-max-body); this one has %s'
+                         % (self.max_body, size))

@@ -1,0 +1,133 @@
+"""Bad REST requests, by kind: (kind, method, path, body, expected status). Shared by the bad-input test and
+docs/reliability.md's figures (`python -m tests.protocol.bad_inputs` prints the count of each kind)."""
+import json
+
+PUSH = '/wm/staticflowpusher/json'
+SWITCH = '00:00:00:00:00:00:0b:ad'
+GOOD = {'switch': SWITCH, 'name': 'probe', 'priority': '100', 'eth_type': '0x0800', 'ipv4_src': '10.0.0.1/32',
+        'in_port': '1', 'eth_src': '52:54:00:00:0b:01', 'actions': 'output=2'}
+FAMILIES = ('staticflowentrypusher', 'staticflowpusher', 'staticentrypusher')
+
+
+def _with(**changes):
+    body = dict(GOOD)
+    for key, value in changes.items():
+        key = key.replace('__', '-')
+        if value is _DROP:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return json.dumps(body)
+
+
+_DROP = object()
+
+
+def _values(key, values, extra=None):
+    out = []
+    for value in values:
+        changes = dict(extra or {})
+        changes[key] = value
+        out.append(_with(**changes))
+    return out
+
+
+def cases(max_body):
+    """Every bad request. `max_body` is the controller's --rest-max-body."""
+    good_text = json.dumps(GOOD)
+    out = []
+
+    def add(kind, bodies, status=400, method='POST', path=PUSH):
+        for body in bodies:
+            out.append((kind, method, path, body, status))
+
+    add('empty body', [b'', b' ', b'\n\t\r ', b'\x00'])
+    add('empty body', [b''], method='DELETE')
+    # every proper prefix of a valid entry is broken JSON
+    add('truncated body', [good_text[:n].encode() for n in range(1, len(good_text))])
+    add('non-UTF-8 body', [b'\xff', b'\xc3\x28', b'\xc0\xaf', b'{"name":"caf\xe9"}', good_text.encode('utf-16'),
+                           good_text.encode('utf-32'), b'{"switch":"\xed\xa0\x80"}',
+                           json.dumps(dict(GOOD, name='\ud800')).encode('ascii')])
+    add('JSON that is not an object', [b'[]', json.dumps([GOOD]).encode(), b'1', b'"entry"', b'null', b'true',
+                                       b'NaN', b'-Infinity', b'1e999'])
+    add('nested value', [_with(**{key: nested}) for key in ('name', 'switch', 'priority', 'actions', 'eth_src',
+                                                             'in_port', 'active')
+                         for nested in ({'a': 1}, [1], None, [], {})])
+    add('number out of range', _values('priority', ['-1', '65536', '0x10000', '1e3', 70000, -5, 1.5, True, '']
+                                       [:-1]))
+    add('number out of range', _values('in_port', ['-1', '65536', '0x1ffff', 2.0, False]))
+    add('number out of range', _values('eth_vlan_vid', ['4096', '-1', '65534', '0x1000']))
+    add('number out of range', _values('eth_vlan_pcp', ['8', '-1']))
+    add('number out of range', _values('idle_timeout', ['65536', '-1', 1e10]))
+    add('number out of range', _values('hard_timeout', ['65536', '-1', '99999999999999999999']))
+    add('number out of range', _values('tp_src', ['65536', '-1'], {'ip_proto': '6'}))
+    add('number out of range', _values('ip_dscp', ['64', '-1']))
+    add('number out of range', _values('ip_tos', ['256', '3']))
+    add('number out of range', _values('ip_proto', ['256', '-1']))
+    add('number out of range', _values('eth_type', ['0x10000', '-1']))
+    add('number out of range', _values('actions', ['output=0', 'output=65280', 'output=70000', 'output=-1',
+                                                   'set_vlan_vid=4096', 'set_vlan_pcp=8', 'set_tp_src=65536',
+                                                   'enqueue=1:4294967295', 'enqueue=65280:1',
+                                                   'set_ip_tos=256', 'output=' + '9' * 5000]))
+    add('malformed MAC', _values('eth_src', ['52:54:00:9b:d5', '52:54:00:9b:d5:bc:aa', 'zz:54:00:9b:d5:bc',
+                                             '525400:9bd5bc', 525400, '52:54:00:9b:d5:bcd', '52::54:00:9b:d5',
+                                             ' : : : : : ', '52:54:00:9b:d5:1000']))
+    add('malformed MAC', _values('set-src-mac', ['52:54:00'], {'actions': _DROP}))
+    add('malformed MAC', _values('actions', ['set_eth_dst=52:54', 'set_eth_src=']))
+    add('malformed IP or CIDR', _values('ipv4_src', ['10.0.0.256', '10.0.0', '::1', 'a.b.c.d', 167772161,
+                                                     '10.0.0.0/33', '10.0.0.0/-1', '10.0.0.0/255.0.255.0',
+                                                     '10.0.0.0/', '10.0.0.0/8/8', '10.0.0.1/8 8', '0x0a000001']))
+    add('malformed IP or CIDR', _values('ipv4_dst', ['1.2.3.4.5'], {}))
+    add('malformed IP or CIDR', _values('actions', ['set_ipv4_src=10.0.0.300', 'set_ipv4_dst=10.0.0.0/8']))
+    add('malformed DPID', _values('switch', ['00:00:00:00:00:00:00:00:01', 'g', '-1', '0x1ffffffffffffffff',
+                                             2 ** 64, -1, '00:00:00:00:00:00:00:0g', '::', '1:2:3:4:5:6:7:8:9', ' ',
+                                             '0' * 17]))
+    add('malformed DPID', [b''], method='GET', path='/wm/staticflowpusher/list/zz/json')
+    for family in FAMILIES:
+        for bad in ('zz', '-1', '00:00:00:00:00:00:00:00:01', '0x1ffffffffffffffff', 'al'):
+            for what in ('list', 'clear', 'status'):
+                out.append(('malformed DPID', 'GET', '/wm/%s/%s/%s/json' % (family, what, bad), None, 400))
+    add('unknown action', _values('actions', ['foo=1', 'output', 'output=', 'drop', 'output=1;output=2',
+                                              'strip_vlan=1', 'enqueue=1', 'set_vlan_vid', 'output=bogus',
+                                              'goto_table=1', 'output=1,foo', 'output=1 2', 'output=controller:1']))
+    add('unknown or unusable key', _values('nonsense', ['1']) + _values('ipv6_src', ['::1'])
+        + _values('instruction_apply_actions', ['output=1']) + _values('tcp_flags', ['1']))
+    add('missing name or switch', [_with(name=_DROP), _with(switch=_DROP), b'{}', _with(name='')])
+    add('missing name or switch', [b'{}', b'{"name":""}', b'{"name":{}}', b'{"nam":"x"}'], method='DELETE')
+    add('missing prerequisite', [_with(eth_type=_DROP), _with(tp_dst='80'), _with(eth_type='0x0806')])
+    depth = max_body // 8  # as deep as fits the body limit
+    add('deeply nested JSON', [b'[' * n + b']' * n for n in (1000, depth)]
+        + [b'{"a":' * n + b'1' + b'}' * n for n in (1000, depth)]
+        + [('{"name":' + '[' * depth + ']' * depth + '}').encode()])
+    add('body over the limit', [b'{"name":"' + b'x' * max_body + b'"}', b' ' * (max_body + 1)], status=413)
+    for family in FAMILIES:
+        base = '/wm/' + family
+        for method, suffix in (('PUT', '/json'), ('PATCH', '/json'), ('GET', '/json'), ('GET', '/json/store'),
+                               ('DELETE', '/json/store'), ('GET', '/json/delete'), ('POST', '/list/all/json'),
+                               ('DELETE', '/list/all/json'), ('POST', '/clear/all/json'),
+                               ('PUT', '/status/all/json')):
+            out.append(('wrong method', method, base + suffix, b'{}' if method != 'GET' else None, 405))
+    out.append(('wrong method', 'POST', '/wm/core/controller/switches/json', b'{}', 405))
+    out.append(('wrong method', 'DELETE', '/wm/core/controller/switches/json', None, 405))
+    for path in ('/', '/wm', '/wm/', '/wm/nothing/json', '/wm/staticflowpusher', '/wm/staticflowpusher/list/all',
+                 '/wm/staticflowpusher/list/all/json/extra', '/wm/core/controller/switches/json/x',
+                 '/wm/staticflowpusher/%00/json', '/wm/staticflowpusher/list//json', '/' + 'a' * 4000,
+                 '/wm/staticflowpusher/json/', '/WM/STATICFLOWPUSHER/JSON', '/wm/core/controller/switches'):
+        out.append(('unknown path', 'GET', path, None, 404))
+        out.append(('unknown path', 'POST', path, good_text.encode(), 404))
+    return out
+
+
+def counts(max_body=65536):
+    tally = {}
+    for kind, *_ in cases(max_body):
+        tally[kind] = tally.get(kind, 0) + 1
+    return tally
+
+
+if __name__ == '__main__':
+    total = 0
+    for kind, count in counts().items():
+        print('%-28s %4d' % (kind, count))
+        total += count
+    print('%-28s %4d' % ('total', total))
