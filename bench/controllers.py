@@ -60,6 +60,8 @@ class Controller:
         self.extra_args = list(extra_args)
         self.log_path = os.path.join(self.workdir, '%s-%d.log' % (kind, self.ofp_port))
         self.proc = None
+        self.profiler = None
+        self.profile_dir = os.environ.get('BENCH_PROFILE_DIR') if kind == 'ours' else None
 
     @property
     def base_url(self):
@@ -89,9 +91,30 @@ class Controller:
                 raise RuntimeError('%s exited with %s:\n%s' % (self.kind, self.proc.returncode, self.log()[-3000:]))
             return port_open(self.ofp_port) and (self.rest_port is None or port_open(self.rest_port))
         wait_for(up, timeout, interval=0.05, what='%s to listen (log: %s)' % (self.kind, self.log_path))
+        if self.profile_dir:
+            self._start_profiler()
         return self
 
+    def _start_profiler(self):
+        """py-spy samples the controller for its whole life (collapsed stacks, --nonblocking: never paused)."""
+        os.makedirs(self.profile_dir, exist_ok=True)
+        label = os.environ.get('BENCH_PROFILE_LABEL', self.kind)
+        path = os.path.join(self.profile_dir, '%s-%d.txt' % (label, self.ofp_port))
+        self.profiler = subprocess.Popen([shutil.which('py-spy') or os.path.join(os.path.dirname(sys.executable),
+                                                                                 'py-spy'),
+                                          'record', '--pid', str(self.proc.pid), '--format', 'raw', '--rate', '250',
+                                          '--nonblocking', '--output', path], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
+        self.profile_path = path
+
     def stop(self, timeout=10):
+        if self.profiler is not None:
+            self.profiler.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
+            try:
+                self.profiler.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.profiler.kill()
+            self.profiler = None
         if self.proc is None or self.proc.poll() is not None:
             return
         os.killpg(self.proc.pid, signal.SIGTERM)

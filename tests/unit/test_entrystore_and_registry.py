@@ -26,6 +26,14 @@ def test_store_keeps_requests_across_reopen(tmp_path):
     assert store.load() == []
 
 
+@pytest.mark.parametrize('power_safe, level', [(False, 1), (True, 2)])  # SQLite: 1 = NORMAL, 2 = FULL
+def test_store_sync_level(tmp_path, power_safe, level):
+    store = EntryStore(str(tmp_path / 'flows.sqlite3'), power_safe=power_safe)
+    assert store.db.execute('PRAGMA journal_mode').fetchone()[0] == 'wal'
+    assert store.db.execute('PRAGMA synchronous').fetchone()[0] == level
+    store.close()
+
+
 class Handle:
     pass
 
