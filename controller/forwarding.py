@@ -82,10 +82,13 @@ def handle_packet_in(state, dpid, in_port, data, now):
     link_ports = topology.link_ports.get(dpid)
     src = data[6:12]
     devices = state.devices.by_mac
+    moved_out = None
     if not data[6] & 1 and not (link_ports and in_port in link_ports):
         device = devices.get(src)
         if device is None or device.port != in_port or device.dpid != dpid or device.vlan != vlan:
-            device = state.devices.learn(src, vlan, dpid, in_port, now)[0]
+            device, moved = state.devices.learn(src, vlan, dpid, in_port, now)
+            if moved:
+                moved_out = _forget_flows_of(state, src)
         else:
             device.last_seen = now
         if eth_type == 0x0806:
@@ -97,9 +100,16 @@ def handle_packet_in(state, dpid, in_port, data, now):
         if address and len(address) == 4 and address != b'\0\0\0\0' and address not in device.ipv4:
             device.add_ipv4(address)
     if not state.forwarding:
-        return _NOTHING
+        return moved_out or _NOTHING
+    if moved_out:
+        return moved_out + list(_forward(state, topology, dpid, in_port, vlan, src, data, now))
+    return _forward(state, topology, dpid, in_port, vlan, src, data, now)
+
+
+def _forward(state, topology, dpid, in_port, vlan, src, data, now):
     if data[0] & 1:
         return _flood(topology, dpid, in_port, data, now)
+    devices = state.devices.by_mac
     device = devices.get(data[0:6])
     if device is None:
         return _flood(topology, dpid, in_port, data, now)
@@ -137,6 +147,16 @@ def _install_path(state, path, in_port, vlan, src, dst, dst_port, data):
             flows = installed[switch] = {}
         flows[(hop_in, vlan, src, dst)] = hop_out
     out.append((path[0], ofmsgs.packet_out_port(in_port, first_out, data)))
+    return out
+
+
+def _forget_flows_of(state, mac):
+    """A host moved: delete the forwarding flows to or from it (they lead to its old attachment point)."""
+    out = []
+    for dpid, flows in state.installed.items():
+        for key in [k for k in flows if k[2] == mac or k[3] == mac]:
+            del flows[key]
+            out.append((dpid, ofmsgs.forwarding_flow_delete(key[0], key[1], key[2], key[3], state.priority)))
     return out
 
 

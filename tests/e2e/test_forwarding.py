@@ -303,9 +303,8 @@ def dump_ports(bridge):
     for block in re.split(r'\n\s*(?=port\s)', text):
         found = re.match(r'\s*port\s+"?(\w+)"?:\s*rx pkts=(\d+), bytes=(\d+).*?tx pkts=(\d+), bytes=(\d+)', block, re.S)
         if found:
-            name = found.group(1).lower()
-            out['local' if name == 'local' else name] = {'rx_pkts': int(found.group(2)), 'rx_bytes': int(found.group(3)),
-                                                         'tx_pkts': int(found.group(4)), 'tx_bytes': int(found.group(5))}
+            out[found.group(1).lower()] = {'rx_pkts': int(found.group(2)), 'rx_bytes': int(found.group(3)),
+                                           'tx_pkts': int(found.group(4)), 'tx_bytes': int(found.group(5))}
     return out
 
 

@@ -6,9 +6,11 @@ import time
 import pytest
 from ryu.ofproto import ofproto_v1_0 as ofp
 
+from controller.flowentry import floodlight_cookie
 from controller.lldp import ETH_TYPE_LLDP, parse_lldp
 from tests.lib.controller import wait_for
 from tests.protocol.helpers import colon_dpid, push_ok
+from tests.protocol.ofpeer import make_port
 
 pytestmark = pytest.mark.protocol
 
@@ -98,7 +100,6 @@ def test_links_hosts_and_a_path_over_two_switches(start_controller, connect_peer
 
     # the link's port goes down: links and forwarding flows go
     mark_a = a.mark()
-    from tests.protocol.ofpeer import make_port
     a.send_port_status(ofp.OFPPR_MODIFY, make_port(3, state=ofp.OFPPS_LINK_DOWN))
     delete = a.wait_for_message(ofp.OFPT_FLOW_MOD, since=mark_a)
     assert (delete.command, delete.priority, delete.match.in_port) == (ofp.OFPFC_DELETE_STRICT, 1, 1)
@@ -125,7 +126,7 @@ def test_switch_statistics_shapes_and_errors(start_controller, connect_peer):
                          'eth_src': '02:00:00:00:0a:01', 'actions': 'output=2'})
     base = '/wm/core/switch/%s/' % colon_dpid(DPID_A)
     flows = wait_for(lambda: get_json(controller, base + 'flow/json')['flows'], 5, what='the flow in flow stats')
-    assert flows == [{'version': 'OF_10', 'cookie': str(0x00a0000000000000 | (flows and int(flows[0]['cookie']) & 0xffffffff)),
+    assert flows == [{'version': 'OF_10', 'cookie': str(floodlight_cookie('stat-flow')),
                       'tableId': '0x0', 'packetCount': '0', 'byteCount': '0', 'durationSeconds': '0',
                       'durationNSeconds': '0', 'priority': '100', 'idleTimeoutSec': '0', 'hardTimeoutSec': '0',
                       'match': {'eth_src': '02:00:00:00:0a:01'}, 'actions': {'actions': 'output=2'}}]

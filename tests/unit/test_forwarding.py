@@ -192,3 +192,80 @@ def test_unknown_destination_floods_and_same_port_is_dropped():
     assert decode(out[0][1])[2] == [2, 3]
     forwarding.handle_packet_in(state, 1, 1, frame(BCAST, mac(2)), now)  # mac 2 also behind port 1
     assert forwarding.handle_packet_in(state, 1, 1, frame(mac(2), mac(1)), now) == ()
+
+
+def test_a_host_that_moves_loses_its_old_flows():
+    state = forwarding.ForwardingState()
+    now = connect(state, ({1: 3}, []))
+    forwarding.handle_packet_in(state, 1, 2, frame(BCAST, mac(2)), now)
+    forwarding.handle_packet_in(state, 1, 1, frame(mac(2), mac(1)), now)
+    assert state.flow_count() == 1
+    out = forwarding.handle_packet_in(state, 1, 3, frame(BCAST, mac(2)), now)  # h2 now behind port 3
+    deleted = [decode(m) for _, m in out if m.msg_type == ofp.OFPT_FLOW_MOD]
+    assert [(m.command, m.match.dl_dst) for m in deleted] == [(ofp.OFPFC_DELETE_STRICT, mac(2))]
+    assert state.flow_count() == 0
+    out = forwarding.handle_packet_in(state, 1, 1, frame(mac(2), mac(1)), now)
+    assert [a.port for a in decode(out[0][1]).actions] == [3]
+
+
+def test_topology_replaces_contradicted_links_and_splits_clusters():
+    from controller.topology import Topology
+    topo = Topology(quarantine=0)
+    for dpid in (1, 2, 3):
+        topo.switch_up(dpid, ports(3, dpid), 0.0)
+    assert topo.link_seen(1, 2, 2, 2, 0.0) == (True, False)
+    assert topo.link_seen(2, 2, 1, 2, 0.0) == (True, True)
+    assert topo.link_seen(9, 1, 1, 1, 0.0) == (False, True)   # an unknown switch's LLDP is ignored
+    assert topo.clusters() == {1: [1, 2], 3: [3]}
+    assert topo.route(1, 3) is None and topo.route(1, 2) == [1, 2]
+    topo.link_seen(3, 1, 2, 2, 1.0)   # 2:2 is now cabled to 3:1: the old 1:2 -> 2:2 goes
+    assert (1, 2, 2, 2) not in topo.links and (2, 2, 1, 2) not in topo.links
+    assert topo.clusters() == {1: [1], 2: [2, 3]}
+    assert topo.switch_down(3) == [(3, 1, 2, 2)]
+    assert topo.links == {} and topo.clusters() == {1: [1], 2: [2]}
+
+
+def test_rest_bodies_for_topology_devices_and_flow_stats():
+    from ryu.ofproto import ofproto_v1_0_parser as parser
+
+    from controller import ryu_compat
+    ryu_compat.apply_all()  # rest.* import ryu.app.wsgi, which needs the eventlet shim
+    from rest import devices as devices_rest
+    from rest import stats as stats_rest
+    from rest import topology as topology_rest
+    from rest.http import HttpError
+
+    state = forwarding.ForwardingState()
+    now = connect(state, LINEAR3)
+    assert topology_rest.links_json(state.topology)[0] == {
+        'src-switch': '00:00:00:00:00:00:00:01', 'src-port': 2, 'dst-switch': '00:00:00:00:00:00:00:02',
+        'dst-port': 2, 'type': 'internal', 'direction': 'bidirectional'}
+    route = topology_rest.route_json(state.topology, 1, 1, 3, 1)
+    assert [(h['switch'][-2:], h['port']['portNumber']) for h in route] == [
+        ('01', 1), ('01', 2), ('02', 2), ('02', 3), ('03', 2), ('03', 1)]
+    forwarding.handle_packet_in(state, 1, 1, arp_request(mac(1), (10, 0, 0, 1), (10, 0, 0, 2)), now)
+    device = state.devices.by_mac[mac(1)]
+    assert devices_rest.device_json(device) == {
+        'entityClass': 'DefaultEntityClass', 'mac': ['00:00:00:00:00:01'], 'ipv4': ['10.0.0.1'], 'ipv6': [],
+        'vlan': ['0x0'], 'attachmentPoint': [{'switchDPID': '00:00:00:00:00:00:00:01', 'port': 1,
+                                              'errorStatus': None}], 'lastSeen': int(now * 1000)}
+    assert devices_rest.parse_filters({'mac': '00:00:00:00:00:01', 'ipv4': '10.0.0.1'}) == {
+        'mac': mac(1), 'ipv4': bytes((10, 0, 0, 1))}
+    for bad in ({'mac': '00:00'}, {'ipv4': 'x'}, {'vlan': '5000'}, {'dpid': 'zz'}, {'port': '-1'}, {'foo': '1'}):
+        with pytest.raises(HttpError) as caught:
+            devices_rest.parse_filters(bad)
+        assert caught.value.status == 400
+
+    match = parser.OFPMatch(in_port=1, dl_src=mac(1), dl_type=0x800, nw_proto=6, nw_src=0x0a000001, nw_src_mask=24,
+                            tp_dst=22)
+    flow = parser.OFPFlowStats()
+    for name, value in dict(table_id=0, match=match, duration_sec=3, duration_nsec=4, priority=100, idle_timeout=0,
+                            hard_timeout=0, cookie=7, packet_count=5, byte_count=6,
+                            actions=[parser.OFPActionSetDlDst(mac(2)), parser.OFPActionOutput(2, 0)]).items():
+        setattr(flow, name, value)
+    assert stats_rest.flow_json([flow]) == {'flows': [{
+        'version': 'OF_10', 'cookie': '7', 'tableId': '0x0', 'packetCount': '5', 'byteCount': '6',
+        'durationSeconds': '3', 'durationNSeconds': '4', 'priority': '100', 'idleTimeoutSec': '0',
+        'hardTimeoutSec': '0', 'match': {'in_port': '1', 'eth_src': '00:00:00:00:00:01', 'eth_type': '0x0x800',
+                                         'ip_proto': '0x6', 'tcp_dst': '22', 'ipv4_src': '10.0.0.1/24'},
+        'actions': {'actions': 'set_eth_dst=00:00:00:00:00:02,output=2'}}]}
