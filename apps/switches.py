@@ -106,7 +106,7 @@ class SwitchesApp(app_manager.RyuApp):
         self.configured_role = CONF.controller_role          # master | slave | equal; POST /wm/core/role/json
         self.role_changed = (self.started_at, 'Controller startup.')
         os.makedirs(os.path.dirname(os.path.abspath(CONF.staticflow_db)), exist_ok=True)
-        self.leases = mastership.MastershipLeases(CONF.staticflow_db, self.instance_id,
+        self.leases = mastership.MastershipLeases(CONF.staticflow_db + '-mastership', self.instance_id,
                                                   mastership.dead_on_this_host(socket.gethostname()))
         self.held = {}          # dpid -> lease expiry: the switches this instance may write to
         self.demoted = set()    # dpids where a switch told us we are not master (EPERM, OVSDB role)
@@ -222,13 +222,17 @@ class SwitchesApp(app_manager.RyuApp):
                 conn.handle.put([request])
                 self._role_xids[request.xid] = conn.handle
 
-    @set_ev_cls(ofp_event.EventNXTRoleReply, MAIN_DISPATCHER)
-    def role_reply_handler(self, ev):
+    @set_ev_cls(ofp_event.EventOFPVendor, MAIN_DISPATCHER)
+    def vendor_handler(self, ev):
+        """ryu hands a Nicira role reply over as an OFPVendor whose `data` is the parsed NXTRoleReply."""
         msg = ev.msg
+        role_number = ofmsgs.role_reply_role(msg)
+        if role_number is None:
+            return
         outbox = self._outbox_of(msg.datapath)
         self._role_xids.pop(msg.xid, None)
         if outbox is not None:
-            role = ofmsgs.ROLE_NAMES.get(msg.role, connections.OTHER)
+            role = ofmsgs.ROLE_NAMES.get(role_number, connections.OTHER)
             conn = self.tracker.set_role(outbox, role, time.time(), 'role reply')
             if conn is not None:
                 LOG.info('switch %s: this controller is now %s', format_dpid(conn.dpid), role.upper())

@@ -34,6 +34,9 @@ class EntryStore:
         self.db.execute('PRAGMA journal_mode=WAL')
         self.db.execute('PRAGMA synchronous=%s' % ('FULL' if power_safe else 'NORMAL'))
         self.db.execute(SCHEMA)
+        # Taken before anything is loaded: a commit by another instance after this point is seen by
+        # changed_elsewhere(), even one that lands before the first check.
+        self._data_version = self.db.execute('PRAGMA data_version').fetchone()[0]
 
     def save(self, entry, dialect_name):
         # dpid is stored as signed 64-bit (SQLite's integer); load() does not need it back.
@@ -58,7 +61,7 @@ class EntryStore:
         """True when another connection (another controller instance sharing the file) committed since the
         last call. SQLite's data_version ignores this connection's own commits."""
         version = self.db.execute('PRAGMA data_version').fetchone()[0]
-        changed = version != getattr(self, '_data_version', version)
+        changed = version != self._data_version
         self._data_version = version
         return changed
 

@@ -1,4 +1,4 @@
-"""Which controller instance is MASTER of a switch: a lease per DPID in the shared SQLite entry store.
+"""Which controller instance is MASTER of a switch: a lease per DPID in SQLite, next to the shared entry store.
 
 The rule (docs/architecture.md, "Several controllers"): every instance that wants mastership (configured role
 MASTER, the default) renews, every `renew` seconds, a lease of `lease` seconds on each switch it has a live
@@ -8,6 +8,9 @@ holder dies or loses its session, its lease runs out and another instance takes 
 takeover happens within lease + renew seconds (within renew seconds when the holder was a process on the same
 host that is gone): far inside a bridge's fail-open window (3 x inactivity_probe,
 15 s by default), and the bridge never fails open anyway while the standby's session stays up.
+
+The leases live in their own file (`<entry store>-mastership`): their renewals every second must not look like
+entry changes to the instances watching the entry store.
 
 Limits: the instances must share one SQLite file on one host (SQLite locking is not safe on network file
 systems) and one clock; an instance that stalls for longer than the lease can briefly overlap with its

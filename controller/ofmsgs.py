@@ -149,6 +149,12 @@ def role_request(role):
     return parser.NXTRoleRequest(None, ROLE_NUMBERS[role])
 
 
+def role_reply_role(vendor_msg):
+    """The role number of a received NXT_ROLE_REPLY (ryu parses it into an OFPVendor's data), else None."""
+    data = getattr(vendor_msg, 'data', None)
+    return data.role if isinstance(data, parser.NXTRoleReply) else None
+
+
 def is_slave_rejection(error_type, error_code):
     """The error a switch answers a SLAVE connection's flow-mod or packet-out with (OFPBRC_EPERM)."""
     return error_type == ofp.OFPET_BAD_REQUEST and error_code == ofp.OFPBRC_EPERM

@@ -98,10 +98,10 @@ class ControllerProcess:
 
     # --- REST helpers ---------------------------------------------------------------------------------
 
-    def request(self, method, path, body=None, timeout=10):
+    def request(self, method, path, body=None, timeout=10, headers=None):
         """-> (status, body text, headers). `body` is bytes, str, or None."""
         data = body.encode() if isinstance(body, str) else body
-        req = urllib.request.Request(self.base_url + path, data=data, method=method)
+        req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return resp.status, resp.read().decode(), dict(resp.headers)
