@@ -131,22 +131,24 @@ def _install_path(state, path, in_port, vlan, src, dst, dst_port, data):
     idle, priority = state.idle_timeout, state.priority
     out = []
     hop_in = in_port
-    first_out = None
     hops = []
     for i, switch in enumerate(path):
         hop_out = dst_port if i == len(path) - 1 else adjacency[switch][path[i + 1]]
         hops.append((switch, hop_in, hop_out))
-        if first_out is None:
-            first_out = hop_out
         if i < len(path) - 1:
             hop_in = adjacency[path[i + 1]][switch]
-    for switch, hop_in, hop_out in reversed(hops):
-        out.append((switch, ofmsgs.forwarding_flow_add(hop_in, vlan, src, dst, hop_out, idle, priority)))
+    last = len(hops) - 1
+    for i in range(last, -1, -1):
+        switch, hop_in, hop_out = hops[i]
+        if i:
+            out.append((switch, ofmsgs.forwarding_flow_add(hop_in, vlan, src, dst, hop_out, idle, priority)))
+        else:  # the first switch's flow-mod and the packet itself leave in one write, flow-mod first
+            out.append((switch, ofmsgs.forwarding_flow_add_and_packet_out(hop_in, vlan, src, dst, hop_out, idle,
+                                                                          priority, data)))
         flows = installed.get(switch)
         if flows is None:
             flows = installed[switch] = {}
         flows[(hop_in, vlan, src, dst)] = hop_out
-    out.append((path[0], ofmsgs.packet_out_port(in_port, first_out, data)))
     return out
 
 

@@ -213,18 +213,27 @@ _XID = _struct.Struct('!I')
 
 
 class RawMessage(_MsgBase):
-    """An OpenFlow message already in wire form (xid 0). serialize() only writes the xid ryu assigned."""
+    """OpenFlow messages already in wire form (xid 0), one or several back to back (`offsets`: where each
+    message starts).
 
-    def __init__(self, data):
-        super().__init__(None)
+    serialize() only writes the xid ryu assigned into each message's header.
+    """
+
+    def __init__(self, data, offsets=(0,)):
+        # MsgBase.__init__ is wrapped by ryu's attribute bookkeeping, which costs more than this whole class
+        self.datapath = None
+        self.xid = None
         self.version = data[0]
         self.msg_type = data[1]
         self.msg_len = len(data)
         self.buf = data
+        self.offsets = offsets
 
     def serialize(self):
         buf = bytearray(self.buf)
-        _XID.pack_into(buf, 4, self.xid or 0)
+        xid = self.xid or 0
+        for offset in self.offsets:
+            _XID.pack_into(buf, offset + 4, xid)
         self.buf = buf
 
     def __str__(self):
@@ -244,6 +253,24 @@ def forwarding_flow_add(in_port, vlan, src, dst, out_port, idle_timeout, priorit
         FORWARDING_WILDCARDS, in_port, src, dst, vlan, 0, 0, 0, 0, 0, 0, 0, 0,
         cookie, ofp.OFPFC_ADD, idle_timeout, 0, priority, NO_BUFFER, ofp.OFPP_NONE, ofp.OFPFF_SEND_FLOW_REM,
         ofp.OFPAT_OUTPUT, 8, out_port, 0))
+
+
+_FWD_FLOW_MOD_AND_PACKET_OUT = _struct.Struct(_FWD_FLOW_MOD.format + 'BBHIIHH' 'HHHH')
+
+
+def forwarding_flow_add_and_packet_out(in_port, vlan, src, dst, out_port, idle_timeout, priority, data,
+                                       cookie=FORWARDING_COOKIE):
+    """forwarding_flow_add(...) followed by packet_out_port(in_port, out_port, data) for the same switch, packed
+    at once into one RawMessage (one xid, one send-queue slot, one socket write)."""
+    if out_port == in_port:
+        out_port = ofp.OFPP_IN_PORT
+    return RawMessage(_FWD_FLOW_MOD_AND_PACKET_OUT.pack(
+        1, ofp.OFPT_FLOW_MOD, 80, 0,
+        FORWARDING_WILDCARDS, in_port, src, dst, vlan, 0, 0, 0, 0, 0, 0, 0, 0,
+        cookie, ofp.OFPFC_ADD, idle_timeout, 0, priority, NO_BUFFER, ofp.OFPP_NONE, ofp.OFPFF_SEND_FLOW_REM,
+        ofp.OFPAT_OUTPUT, 8, out_port, 0,
+        1, ofp.OFPT_PACKET_OUT, 24 + len(data), 0, NO_BUFFER, in_port, 8,
+        ofp.OFPAT_OUTPUT, 8, out_port, 0) + data, (0, 80))
 
 
 def forwarding_flow_delete(in_port, vlan, src, dst, priority, cookie=FORWARDING_COOKIE):

@@ -44,6 +44,18 @@ def decode(msg):
     return parsed
 
 
+def flat(out):
+    """[(dpid, decoded message)], batches (several messages in one write) split in order."""
+    result = []
+    for dpid, msg in out:
+        data = ofmsgs.serialize(msg, xid=9)
+        while data:
+            length = struct.unpack_from('!H', data, 2)[0]
+            result.append((dpid, decode(ofmsgs.RawMessage(data[:length]))))
+            data = data[length:]
+    return result
+
+
 def ports(n, dpid=0):
     return {p: bytes((2, 0, 0, 0, dpid, p)) for p in range(1, n + 1)}
 
@@ -83,14 +95,14 @@ def test_single_switch_learns_floods_then_installs_flow_and_packet_out():
     device = state.devices.by_mac[mac(1)]
     assert (device.dpid, device.port, device.ipv4) == (1, 1, [bytes((10, 0, 0, 1))])
     reply = frame(mac(1), mac(2), 0x0806, bytes(28))
-    out = forwarding.handle_packet_in(state, 1, 2, reply, now)
+    out = flat(forwarding.handle_packet_in(state, 1, 2, reply, now))
     assert len(out) == 2
-    fm = decode(out[0][1])
+    fm = out[0][1]
     assert fm.command == ofp.OFPFC_ADD and fm.priority == 1 and fm.idle_timeout == 5
     assert fm.cookie == ofmsgs.FORWARDING_COOKIE and not is_static_flow_cookie(fm.cookie)
     assert (fm.match.in_port, fm.match.dl_src, fm.match.dl_dst, fm.match.dl_vlan) == (2, mac(2), mac(1), 0xffff)
     assert [a.port for a in fm.actions] == [1]
-    assert decode(out[1][1])[:4] == ('packet_out', 2, [1], reply)
+    assert out[1][1][:4] == ('packet_out', 2, [1], reply)
 
 
 def test_linear_path_installs_every_switch_last_first():
@@ -98,7 +110,7 @@ def test_linear_path_installs_every_switch_last_first():
     now = connect(state, LINEAR3)
     forwarding.handle_packet_in(state, 3, 1, frame(BCAST, mac(3)), now)
     out = forwarding.handle_packet_in(state, 1, 1, frame(mac(3), mac(1)), now)
-    hops = [(d, decode(m)) for d, m in out]
+    hops = flat(out)
     assert [(d, m.match.in_port, m.actions[0].port) for d, m in hops[:3]] == [(3, 2, 1), (2, 2, 3), (1, 1, 2)]
     assert hops[3][0] == 1 and hops[3][1][:3] == ('packet_out', 1, [2])
     assert state.flow_count() == 3
@@ -141,14 +153,14 @@ def test_link_down_deletes_forwarding_flows_and_reroutes():
     state = forwarding.ForwardingState()
     now = connect(state, RING4)
     forwarding.handle_packet_in(state, 2, 1, frame(BCAST, mac(2)), now)
-    out = forwarding.handle_packet_in(state, 1, 1, frame(mac(2), mac(1)), now)
+    out = flat(forwarding.handle_packet_in(state, 1, 1, frame(mac(2), mac(1)), now))
     assert [d for d, _ in out] == [2, 1, 1]   # s1 - s2 directly
     out = forwarding.port_changed(state, 1, 2, ports(3, 1)[2], False, now)
     deletes = [(d, decode(m)) for d, m in out]
     assert sorted((d, m.command, m.match.in_port) for d, m in deletes) == [
         (1, ofp.OFPFC_DELETE_STRICT, 1), (2, ofp.OFPFC_DELETE_STRICT, 3)]
     assert all(m.priority == 1 for _, m in deletes)
-    out = forwarding.handle_packet_in(state, 1, 1, frame(mac(2), mac(1)), now)
+    out = flat(forwarding.handle_packet_in(state, 1, 1, frame(mac(2), mac(1)), now))
     assert [d for d, _ in out] == [2, 3, 4, 1, 1]  # the other way round
 
 
@@ -204,8 +216,8 @@ def test_a_host_that_moves_loses_its_old_flows():
     deleted = [decode(m) for _, m in out if m.msg_type == ofp.OFPT_FLOW_MOD]
     assert [(m.command, m.match.dl_dst) for m in deleted] == [(ofp.OFPFC_DELETE_STRICT, mac(2))]
     assert state.flow_count() == 0
-    out = forwarding.handle_packet_in(state, 1, 1, frame(mac(2), mac(1)), now)
-    assert [a.port for a in decode(out[0][1]).actions] == [3]
+    out = flat(forwarding.handle_packet_in(state, 1, 1, frame(mac(2), mac(1)), now))
+    assert [a.port for a in out[0][1].actions] == [3]
 
 
 def test_topology_replaces_contradicted_links_and_splits_clusters():
@@ -269,3 +281,13 @@ def test_rest_bodies_for_topology_devices_and_flow_stats():
         'hardTimeoutSec': '0', 'match': {'in_port': '1', 'eth_src': '00:00:00:00:00:01', 'eth_type': '0x0x800',
                                          'ip_proto': '0x6', 'tcp_dst': '22', 'ipv4_src': '10.0.0.1/24'},
         'actions': {'actions': 'set_eth_dst=00:00:00:00:00:02,output=2'}}]}
+
+
+def test_flow_mod_and_packet_out_share_one_write_and_its_xid():
+    msg = ofmsgs.forwarding_flow_add_and_packet_out(2, 0xffff, mac(2), mac(1), 1, 5, 1, b'frame-bytes')
+    data = ofmsgs.serialize(msg, xid=0x1234)
+    first = struct.unpack_from('!BBHI', data, 0)
+    second = struct.unpack_from('!BBHI', data, first[2])
+    assert first == (1, ofp.OFPT_FLOW_MOD, 80, 0x1234)
+    assert second == (1, ofp.OFPT_PACKET_OUT, 24 + len(b'frame-bytes'), 0x1234)
+    assert first[2] + second[2] == len(data) and data.endswith(b'frame-bytes')
