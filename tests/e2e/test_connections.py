@@ -291,3 +291,39 @@ def test_two_instances_on_one_bridge_one_master_and_takeover_before_fail_open(cl
              'the new master to install a new entry')
         events = [e for e in history(standby, bridge) if e['event'] in ('mastership', 'role')]
         assert any(e['event'] == 'mastership' and e['held'] for e in events), events
+
+
+def test_a_controller_that_takes_master_demotes_this_one_which_stops_writing(cleanup, tmp_path):
+    """Another controller (here a raw OpenFlow client on the bridge's ptcp: listener) requests MASTER: OVS makes
+    this controller SLAVE and refuses its flow-mods with EPERM; the controller notices, says so and stops writing."""
+    import socket
+    import struct
+
+    listen_port = free_port()
+    with bridge_lock('sfdemo'):
+        controller = start_controller(cleanup, tmp_path)
+        bridge = Bridge('sfdemo', '00000000000051a5', 'secure', [controller.ofp_port], listen_port=listen_port)
+        cleanup['bridges'].append(bridge)
+        bridge.start()
+        wait_session(controller, bridge, kind='primary', role='master')
+        outsider = socket.create_connection(('127.0.0.1', listen_port), timeout=10)
+        try:
+            outsider.sendall(struct.pack('!BBHI', 1, 0, 8, 1))                              # HELLO
+            outsider.sendall(struct.pack('!BBHIIII', 1, 4, 20, 2, 0x2320, 10, 1))           # NXT_ROLE_REQUEST MASTER
+            reply = b''
+            while len(reply) < 28:  # HELLO (8) + NXT_ROLE_REPLY (20)
+                reply += outsider.recv(64)
+            assert struct.unpack_from('!BBHIIII', reply, 8)[5:] == (11, 1), reply.hex()      # ROLE_REPLY, MASTER
+            poll(lambda: ('tcp:127.0.0.1:%d' % controller.ofp_port, 'slave') in
+                 [(t, r) for t, r, _ in controller_rows(bridge.name)], 15, 'OVSDB to show this controller as slave',
+                 interval=0.5)
+            status, text, _ = controller.post('/wm/staticflowpusher/json', json.dumps({
+                'switch': bridge.dpid_text, 'name': 'refused', 'in_port': '1', 'actions': 'output=2'}))
+            assert status == 200, text
+            wait_session(controller, bridge, 'the controller to notice its demotion', kind='primary', role='slave')
+            assert 'another controller is its master' in controller.log()
+            assert not static_flows(dump_flows(bridge.name))
+            roles = json.loads(controller.get('/wm/core/switch/all/role/json')[1])
+            assert roles == {bridge.dpid_text: 'SLAVE'}
+        finally:
+            outsider.close()
