@@ -135,3 +135,13 @@ def test_token_file(tmp_path, content, error):
             read_token_file(str(path))
     with pytest.raises(TokenFileError, match='cannot read'):
         read_token_file(str(tmp_path / 'missing'))
+
+
+@pytest.mark.parametrize('module', ['controller.ofguard', 'rest.guard'])
+def test_guards_are_pure(module):
+    import subprocess
+    import sys
+    code = ('import sys, %s; bad = [m for m in sys.modules if m.startswith(("ryu.controller", "ryu.base", '
+            '"ryu.app", "eventlet"))]; print(bad); sys.exit(1 if bad else 0)' % module)
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
