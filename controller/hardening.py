@@ -15,6 +15,7 @@ and, with --rest-cert and --rest-key, over HTTPS.
 """
 import contextlib
 import ipaddress
+import json
 import logging
 import socket
 import ssl
@@ -216,6 +217,23 @@ def _rest_server_class():
     from ryu.lib import hub
 
     class TolerantHttpProtocol(eventlet.wsgi.HttpProtocol):
+        def send_error(self, code, message=None, explain=None):
+            """Requests that never reach the application (a malformed request line, an HTTP version other than
+            1.x): a JSON 4xx like every other refusal, instead of http.server's HTML page (505 becomes 400)."""
+            reason = message or self.responses.get(code, ('bad request',))[0]
+            code = 400 if code >= 500 else code
+            body = json.dumps({'status': 'Error! ' + reason, 'reason': reason}).encode()
+            self.log_error('code %d, message %s', code, reason)
+            self.request_version = 'HTTP/1.0'  # still HTTP/0.9 (no status line) when the request line was garbage
+            self.send_response(code)
+            self.send_header('Content-Type', 'application/json')
+            self.send_header('Content-Length', str(len(body)))
+            self.send_header('Connection', 'close')
+            self.end_headers()
+            if getattr(self, 'command', None) != 'HEAD':
+                self.wfile.write(body)
+            self.close_connection = True
+
         def handle_one_request(self):
             try:
                 super().handle_one_request()
@@ -235,6 +253,10 @@ def _rest_server_class():
             self.logger = hub.LoggingWrapper()
             eventlet.wsgi.server(self.server, self.handle, self.logger, protocol=TolerantHttpProtocol,
                                  socket_timeout=REST_IDLE_TIMEOUT)
+    reason = b'the request line is longer than 8192 bytes'
+    body = b'{"status":"Error! %s","reason":"%s"}' % (reason, reason)
+    eventlet.wsgi.RESPONSE_414 = (b'HTTP/1.0 414 Request URI Too Long\r\nContent-Type: application/json\r\n'
+                                  b'Connection: close\r\nContent-Length: %d\r\n\r\n%s' % (len(body), body))
     return RestServer
 
 

@@ -18,7 +18,7 @@ import logging
 LOG = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset(['/wm/core/health/json'])
-STATUS_TEXT = {400: 'Bad Request', 401: 'Unauthorized', 413: 'Payload Too Large',
+STATUS_TEXT = {400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 413: 'Payload Too Large',
                500: 'Internal Server Error'}
 
 
@@ -69,6 +69,9 @@ class RestGuard:
             return error_app(500, 'internal error, see the controller log')(environ, start_response)
 
     def _refusal(self, environ):
+        path = environ.get('PATH_INFO', '')
+        if not path.startswith('/'):  # the router's JSON 404 catches '/...' only; webob would answer in HTML
+            return error_app(404, 'no such resource: %s' % path[:100])
         if self.token is not None and environ.get('PATH_INFO', '') not in self.open_paths:
             if not self._authorized(environ.get('HTTP_AUTHORIZATION', '')):
                 return error_app(401, 'this controller needs "Authorization: Bearer <token>" '

@@ -87,6 +87,16 @@ def test_every_bad_request_gets_a_json_4xx_and_changes_nothing(start_controller,
                                            b'Content-Length: 12abc\r\n\r\n', small)
     assert 400 <= status < 500, text
 
+    # Requests that never reach the application: malformed request lines, other HTTP versions, TLS on the HTTP
+    # port, a request line over eventlet's 8 KiB limit. Still a JSON 4xx.
+    for head in (b'GARBAGE\r\n\r\n', b'GET / HTTP/9.9\r\n\r\n', b'GET / HTTP/1.1 extra\r\n\r\n',
+                 b'POST "/wm/staticflowpusher/json" HTTP/1.1\r\n\r\n',
+                 b'\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03' + b'\x00' * 32 + b'\r\n\r\n',
+                 b'GET /' + b'a' * 9000 + b' HTTP/1.1\r\nHost: x\r\n\r\n'):
+        status, text = raw_request(controller, head)
+        assert 400 <= status < 500, (head[:40], status, text)
+        check_json_reason(status, text, repr(head[:40]))
+
     assert snapshot(controller) == before
     assert peer.flow_mods(since=mark) == [], peer.dump()
     assert peer.flow_table() == flows_before
