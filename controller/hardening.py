@@ -202,6 +202,9 @@ def _start_rest_service(app_mgr):
         scheme = 'https'
     LOG.info('REST on %s://%s:%s (bodies up to %d bytes%s)', scheme, conf.wsapi_host, conf.wsapi_port,
              conf.rest_max_body, ', bearer token required' if token else '')
+    if token is not None and scheme == 'http' and not _is_loopback(conf.wsapi_host):
+        LOG.warning('REST bearer token sent over plain HTTP on %s:%s can be read off the network; add '
+                    '--rest-cert and --rest-key', conf.wsapi_host, conf.wsapi_port)
     if token is None and not _is_loopback(conf.wsapi_host):
         LOG.warning('REST API open without authentication on %s:%s: anyone who reaches this address can change '
                     'flows; set --rest-token-file (and --rest-cert/--rest-key) or --wsapi-host 127.0.0.1',

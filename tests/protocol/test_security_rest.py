@@ -61,6 +61,7 @@ def test_bearer_token_guards_every_endpoint_but_health(start_controller, tmp_pat
     token_file.write_text('s3cret-Token_42\n')
     controller = start_controller(extra_args=['--wsapi-host', '0.0.0.0', '--rest-token-file', str(token_file)])
     assert OPEN_WARNING not in controller.log()
+    assert 'bearer token sent over plain HTTP' in controller.log()
     base = controller.base_url
     token = 's3cret-Token_42'
     refused = [(m, p, b) for m, p, b in [
@@ -117,8 +118,8 @@ def test_https_rest(tmp_path):
     key, cert = make_certificate(str(tmp_path))
     token_file = tmp_path / 'rest-token'
     token_file.write_text('tls-token')
-    controller = ControllerProcess(tmp_path, extra_args=['--rest-cert', cert, '--rest-key', key,
-                                                         '--rest-token-file', str(token_file)])
+    controller = ControllerProcess(tmp_path, extra_args=['--rest-cert', cert, '--rest-key', key, '--wsapi-host',
+                                                         '0.0.0.0', '--rest-token-file', str(token_file)])
     controller.start()
     try:
         base = 'https://127.0.0.1:%d' % controller.rest_port
@@ -140,6 +141,7 @@ def test_https_rest(tmp_path):
                 pass
         wait_for(lambda: request(base + SWITCHES_URL, token='tls-token', context=trusted)[0] == 200, 5.0,
                  what='HTTPS to keep serving')
+        assert 'over plain HTTP' not in controller.log() and OPEN_WARNING not in controller.log()
         assert request(base + STATICFLOW_URL, 'POST', ENTRY, token='tls-token', context=trusted)[0] == 200
     finally:
         controller.stop()
