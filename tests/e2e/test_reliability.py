@@ -192,3 +192,35 @@ def test_garbage_peers_leave_a_pinging_mininet_switch_alone(mininet_pair):
     assert [s for s in json.loads(controller.get('/wm/core/controller/switches/json')[1])
             if s['switchDPID'] == colon(I7_DPID)] == session, 'the Mininet switch reconnected'
     assert controller.log().count('disconnecting') >= 3 * (len(BEFORE_HANDSHAKE) + len(SILENT) - 1)
+
+
+def test_a_real_switch_flapping_100_times_leaks_nothing(private_ovs, controller_for):
+    """The protocol tier flaps a scripted peer; here ovs-vswitchd itself drops and re-dials the controller."""
+    from tests.protocol.test_faults import FD_BOUND, RSS_BOUND_KB, process_usage
+
+    controller = controller_for(private_ovs)
+    dpid = 0x0000000000007104
+    target = 'tcp:127.0.0.1:%d' % controller.ofp_port
+    private_ovs.add_bridge('i7flap', dpid, target)
+    for index in range(5):
+        status, text, _ = controller.post('/wm/staticflowpusher/json', json.dumps({
+            'switch': colon(dpid), 'name': 'flap-%d' % index, 'in_port': str(index % 3 + 1),
+            'priority': str(10 + index), 'actions': 'output=1'}))
+        assert status == 200, text
+
+    def flap():
+        private_ovs.vsctl('del-controller', 'i7flap')
+        poll(lambda: colon(dpid) not in connected(controller), 10, what='i7flap to leave')
+        private_ovs.vsctl('set-controller', 'i7flap', target)
+        poll(lambda: colon(dpid) in connected(controller), 20, what='i7flap to come back')
+
+    for _ in range(10):
+        flap()
+    before = process_usage(controller.proc.pid)
+    for _ in range(100):
+        flap()
+    poll(lambda: len(private_ovs.flows('i7flap')) == 5, 10, what='the 5 flows on i7flap')
+    after = poll(lambda: (lambda usage: usage if usage[1] <= before[1] + FD_BOUND else None)(
+        process_usage(controller.proc.pid)), 10, what='file descriptors back to %d' % before[1])
+    assert after[0] - before[0] <= RSS_BOUND_KB, (before, after)
+    print('real switch flaps: usage before %s after %s' % (before, after))
