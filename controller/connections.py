@@ -78,7 +78,8 @@ class ConnectionTracker:
         previous = self.ended.pop(key, None)
         conn = Connection(dpid, handle, kind, remote, now, last_received=now)
         self.live[key] = conn
-        detail = {'kind': kind, 'remote': remote}
+        mode, source = self.fail_mode(dpid)
+        detail = {'kind': kind, 'remote': remote, 'fail_mode': mode, 'fail_mode_source': source}
         if previous is not None and kind == PRIMARY:
             detail['away_s'] = round(now - previous.since, 3)
             detail['while_away'] = self._while_away(previous, now)
@@ -154,15 +155,23 @@ class ConnectionTracker:
     # --- switch facts ------------------------------------------------------------------------------------
 
     def update_bridges(self, facts_by_dpid, now):
-        """A fresh OVSDB read ({dpid: BridgeFacts}); a fail mode or probe change goes into the timeline."""
-        if self.ovsdb_error is not None:
-            self.ovsdb_error = None
+        """A fresh OVSDB read ({dpid: BridgeFacts}). Into the timeline of switches this controller knows: a fail
+        mode or probe change, and what OVSDB says of each Controller row (connected, role, rconn state) when it
+        changes, e.g. the switch backing off and redialing while this controller was away."""
+        self.ovsdb_error = None
         for dpid, facts in facts_by_dpid.items():
+            if not self.knows(dpid):
+                continue
             old = self.bridges.get(dpid)
             if old is None or (old.fail_mode, old.inactivity_probe_ms) != (facts.fail_mode,
                                                                             facts.inactivity_probe_ms):
                 self.record(dpid, 'fail_mode', now, bridge=facts.name, fail_mode=facts.fail_mode,
                             inactivity_probe_ms=facts.inactivity_probe_ms, source='ovsdb')
+            before = {row['target']: _row_status(row) for row in (old.controllers if old else ())}
+            for row in facts.controllers:
+                if row['primary'] and before.get(row['target']) != _row_status(row):
+                    self.record(dpid, 'ovsdb_controller', now, target=row['target'],
+                                is_connected=row['is_connected'], role=row['role'], state=row['state'])
         self.bridges = dict(facts_by_dpid)
 
     def ovsdb_unreachable(self, error):
@@ -186,8 +195,16 @@ class ConnectionTracker:
     def record(self, dpid, event, now, **detail):
         self.timelines[dpid].append(dict({'time': round(now, 3), 'event': event}, **detail))
 
-    def timeline(self, dpid):
-        return list(self.timelines.get(dpid, ()))
+    def timeline(self, dpid, now=None):
+        """The recorded events, plus the fail-open a standalone bridge has gone through by `now` according to
+        OVS's rule (marked predicted: OVS reports it to nobody while no controller is connected)."""
+        events = list(self.timelines.get(dpid, ()))
+        previous = self.ended.get((dpid, PRIMARY))
+        if (now is not None and previous is not None and (dpid, PRIMARY) not in self.live
+                and previous.fail_open_at is not None and now >= previous.fail_open_at):
+            events.append({'time': round(previous.fail_open_at, 3), 'event': 'fail_open', 'predicted': True,
+                           'switch_does': 'flushed every flow; forwards as a learning switch (hidden NORMAL flow)'})
+        return events
 
     def knows(self, dpid):
         return dpid in self.timelines
@@ -216,6 +233,14 @@ class ConnectionTracker:
             if conn.state == DISCONNECTED and conn.kind == PRIMARY:
                 item['fail_open_at'] = conn.fail_open_at
                 item['failed_open'] = conn.fail_open_at is not None and now >= conn.fail_open_at
+            if facts is not None:
+                item['ovsdb_controllers'] = [dict(target=row['target'], type=row['type'],
+                                                  is_connected=row['is_connected'], role=row['role'],
+                                                  state=row['state'], inactivity_probe_ms=row['inactivity_probe_ms'],
+                                                  max_backoff_ms=row['max_backoff_ms'])
+                                             for row in facts.controllers]
+            elif self.ovsdb_error is not None:
+                item['ovsdb_error'] = self.ovsdb_error
             out.append(item)
         return out
 
@@ -229,6 +254,10 @@ class ConnectionTracker:
             return 'failed open at %.3f: flows flushed, the bridge forwarded as a learning switch' % (
                 previous.fail_open_at)
         return 'back before fail-open (due at %.3f): flows untouched' % previous.fail_open_at
+
+
+def _row_status(row):
+    return row['is_connected'], row['role'], row['state']
 
 
 def _fail_mode_story(mode, fail_open_at):

@@ -57,7 +57,7 @@ class ConnectionsController(ControllerBase):
         number = _parse_dpid(dpid)
         if not self.app.tracker.knows(number):
             raise HttpError(404, 'switch %s has never connected to this controller' % format_dpid(number))
-        return json_response(self.app.tracker.timeline(number))
+        return json_response(self.app.tracker.timeline(number, time.time()))
 
     @rest_errors
     def get_role(self, req):

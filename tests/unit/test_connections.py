@@ -62,12 +62,33 @@ def test_disconnected_standalone_primary_shows_when_the_bridge_fails_open():
     assert item['inactivity_probe_ms'] == 1000
     assert item['fail_open_at'] == 106.0 and item['failed_open'] is False
     assert tracker.view(106.0)[0]['failed_open'] is True
+    # Past that time the history shows the fail-open OVS reports to nobody, marked as predicted.
+    assert tracker.timeline(7, now=105.0)[-1]['event'] == 'disconnected'
+    assert tracker.timeline(7, now=107.0)[-1] == {'time': 106.0, 'event': 'fail_open', 'predicted': True,
+                                                  'switch_does': tracker.timeline(7, 107.0)[-1]['switch_does']}
     events = [e['event'] for e in tracker.timeline(7)]
     assert events == ['connected', 'fail_mode', 'disconnected']
     assert 'learning switch' in tracker.timeline(7)[-1]['switch_does']
     # It comes back after the fail-open time: the timeline says the flows were flushed meanwhile.
     tracker.connect(7, Handle(), PRIMARY, '10.0.0.5:41002', 110.0)
     assert 'flows flushed' in tracker.timeline(7)[-1]['while_away']
+
+
+def test_ovsdb_controller_row_changes_go_into_the_timeline():
+    tracker = ConnectionTracker()
+    tracker.connect(8, Handle(), PRIMARY, 'a:1', 1.0)
+    row = {'target': 'tcp:10.0.0.1:6633', 'type': 'primary', 'primary': True, 'is_connected': True,
+           'role': 'master', 'state': 'ACTIVE', 'inactivity_probe_ms': None, 'max_backoff_ms': None}
+    tracker.update_bridges({8: BridgeFacts('br8', 'secure', 5000, [row]),
+                            9: BridgeFacts('other', 'secure', 5000, [row])}, 2.0)
+    tracker.update_bridges({8: BridgeFacts('br8', 'secure', 5000, [row])}, 4.0)   # unchanged: nothing new
+    tracker.update_bridges({8: BridgeFacts('br8', 'secure', 5000, [dict(row, is_connected=False,
+                                                                        state='BACKOFF')])}, 6.0)
+    rows = [(e['time'], e['is_connected'], e['state']) for e in tracker.timeline(8) if e['event'] == 'ovsdb_controller']
+    assert rows == [(2.0, True, 'ACTIVE'), (6.0, False, 'BACKOFF')]
+    assert not tracker.knows(9)   # bridges this controller never talked to get no timeline
+    [item] = tracker.view(7.0)
+    assert item['ovsdb_controllers'][0]['state'] == 'BACKOFF' and item['bridge'] == 'br8'
 
 
 def test_secure_bridge_has_no_fail_open_time_and_service_loss_changes_nothing():
