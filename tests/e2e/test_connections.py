@@ -187,9 +187,26 @@ def test_standalone_bridge_fails_open_without_its_controller_and_is_restored_aft
         assert restored and 'full push' in restored[0]['detail'] and restored[0]['flow_mods'] == 2, restored
 
 
-def test_secure_bridge_keeps_its_flows_and_a_restart_sends_no_flow_mod(cleanup, tmp_path):
+@pytest.fixture
+def ovsdb_tcp():
+    """An OVSDB TCP listener on loopback, as an operator adds for a controller on another host
+    (`ovs-vsctl set-manager ptcp:6640`); added next to whatever managers exist, removed afterwards."""
+    port = free_port()
+    target = 'ptcp:%d:127.0.0.1' % port
+    vsctl('--', '--id=@m', 'create', 'Manager', 'target="%s"' % target, '--', 'add', 'Open_vSwitch', '.',
+          'manager_options', '@m')
+    try:
+        yield 'tcp:127.0.0.1:%d' % port
+    finally:
+        uuid = vsctl('--bare', '--columns=_uuid', 'find', 'Manager', 'target="%s"' % target)
+        if uuid:
+            vsctl('remove', 'Open_vSwitch', '.', 'manager_options', uuid)
+
+
+def test_secure_bridge_keeps_its_flows_and_a_restart_sends_no_flow_mod(cleanup, tmp_path, ovsdb_tcp):
     with bridge_lock('sfsecur'):
-        controller = start_controller(cleanup, tmp_path)
+        # OVSDB read over TCP, as for a switch on another host.
+        controller = start_controller(cleanup, tmp_path, '--ovsdb', ovsdb_tcp)
         bridge = Bridge('sfsecur', '00000000000051a2', 'secure', [controller.ofp_port], hosts=3)
         cleanup['bridges'].append(bridge)
         bridge.start()
@@ -206,8 +223,8 @@ def test_secure_bridge_keeps_its_flows_and_a_restart_sends_no_flow_mod(cleanup, 
         bridge.wait_pings(0, 1, 'pings over the kept static flows')
         assert not bridge.pings(0, 2, count=1)
 
-        again = start_controller(cleanup, tmp_path, ofp_port=controller.ofp_port, rest_port=controller.rest_port,
-                                 db_path=controller.db_path)
+        again = start_controller(cleanup, tmp_path, '--ovsdb', ovsdb_tcp, ofp_port=controller.ofp_port,
+                                 rest_port=controller.rest_port, db_path=controller.db_path)
         outcome = poll(lambda: [e for e in history(again, bridge) if e['event'] == 'static_entries']
                        if connections(again, bridge.dpid_text) else None, CONNECT_TIMEOUT, 'the reconcile',
                        interval=0.3)
