@@ -15,7 +15,7 @@ from ryu.lib import hub
 
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.switches import SwitchesApp
-from controller import forwarding, ofmsgs, options
+from controller import forwarding, hardening, ofmsgs, options
 from rest import devices as devices_rest
 from rest import topology as topology_rest
 
@@ -58,7 +58,16 @@ class ForwardingApp(app_manager.RyuApp):
     def start(self):
         thread = super().start()
         self.threads.append(hub.spawn(self._ticker))
+        # Every app is registered by now. The fast path skips Ryu's EventOFPPacketIn, so it is only taken when
+        # this app is the event's one observer (another app loaded next to it keeps seeing every packet-in).
+        observers = app_manager.lookup_service_brick('ofp_event').observers.get(ofp_event.EventOFPPacketIn, {})
+        if self.state.forwarding and set(observers) == {self.name}:
+            hardening.set_packet_in_handler(self.fast_packet_in)
         return thread
+
+    def stop(self):
+        hardening.set_packet_in_handler(None)
+        super().stop()
 
     def _send(self, out):
         by_dpid = {}
@@ -82,15 +91,38 @@ class ForwardingApp(app_manager.RyuApp):
 
     # --- the hot path ------------------------------------------------------------------------------------
 
+    def fast_packet_in(self, ryu_dp, buf, offset, msg_len):
+        """A PACKET_IN straight from the session's receive loop (controller.hardening): no OFPPacketIn, no event,
+        no switch to this app's thread. -> False to leave it to packet_in_handler (a switch this app has not
+        seen ready yet: its port quarantine and broadcast tree are not set up, and the event keeps the order)."""
+        dpid = ryu_dp.id
+        state = self.state
+        if dpid not in state.topology.ports:
+            return False
+        if not self.switches.is_current(ryu_dp):
+            return True  # an older session of a switch that has a newer one: ignored
+        # ofp_packet_in: header, buffer_id, total_len, in_port, reason, pad, then the frame
+        total_len = buf[offset + 12] << 8 | buf[offset + 13]
+        end = offset + msg_len
+        if total_len < msg_len - 18:
+            end = offset + 18 + total_len  # padding after the frame, as ryu's parser drops it
+        try:
+            out = forwarding.handle_packet_in(state, dpid, buf[offset + 14] << 8 | buf[offset + 15],
+                                              buf[offset + 18:end], time.time())
+            if out:
+                self._send(out)
+        except Exception:  # one packet's bug must not end the switch's session (the receive loop would)
+            LOG.exception('packet-in from %s failed', dpid)
+        return True
+
     @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
     def packet_in_handler(self, ev):
         msg = ev.msg
+        if not self.switches.is_current(msg.datapath):
+            return
         out = forwarding.handle_packet_in(self.state, msg.datapath.id, msg.in_port, msg.data, time.time())
         if out:
-            if len(out) == 1:
-                self.switches.send({out[0][0]: [out[0][1]]})
-            else:
-                self._send(out)
+            self._send(out)
 
     # --- switches and ports ------------------------------------------------------------------------------
 

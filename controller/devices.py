@@ -1,12 +1,17 @@
 """Hosts learned from packet-ins: MAC, VLAN, IPv4 addresses, attachment point, last seen (pure).
 
 Like Floodlight's DeviceManager with its default entity class: a device is its MAC address; it is attached
-where its packets last entered the network from a port that does not face another switch.
+where its packets last entered the network from a port that does not face another switch. As there, a device not
+seen for ENTITY_TIMEOUT is forgotten (`expire`, run every ENTITY_CLEANUP_INTERVAL by the forwarding timer): the
+table holds the hosts seen in the last one to two hours, not every MAC that ever sent a packet.
 """
 import ipaddress
 
 VLAN_NONE = 0xffff   # OpenFlow 1.0's dl_vlan of an untagged frame
 MAX_IPV4_PER_DEVICE = 8
+# Floodlight DeviceManagerImpl: ENTITY_TIMEOUT 60 min, ENTITY_CLEANUP_INTERVAL 60 min.
+ENTITY_TIMEOUT = 3600.0
+ENTITY_CLEANUP_INTERVAL = 3600.0
 
 
 class Device:
@@ -41,6 +46,14 @@ class DeviceTable:
         moved = (device.dpid, device.port) != (dpid, port)
         device.dpid, device.port, device.vlan, device.last_seen = dpid, port, vlan, now
         return device, moved
+
+    def expire(self, now, timeout=ENTITY_TIMEOUT):
+        """Forget devices not seen for `timeout` seconds; -> how many."""
+        limit = now - timeout
+        gone = [mac for mac, d in self.by_mac.items() if d.last_seen < limit]
+        for mac in gone:
+            del self.by_mac[mac]
+        return len(gone)
 
     def forget_attached(self, is_gone):
         """Drop devices whose attachment point (dpid, port) satisfies is_gone; -> how many."""

@@ -17,7 +17,7 @@ sender or IPv4 source address), logs nothing, and builds its messages from packe
   back to the first, then the packet itself goes out of the first switch's output port.
 """
 from controller import ofmsgs
-from controller.devices import VLAN_NONE, DeviceTable
+from controller.devices import ENTITY_CLEANUP_INTERVAL, VLAN_NONE, DeviceTable
 from controller.failmode import is_fail_open_packet_in
 from controller.lldp import ETH_TYPE_BDDP, ETH_TYPE_LLDP, lldp_frame, parse_lldp
 from controller.topology import Topology
@@ -49,6 +49,7 @@ class ForwardingState:
         self.devices = DeviceTable()
         self.installed = {}      # dpid -> {(in_port, vlan, src, dst): out_port}: forwarding flows believed present
         self.next_lldp = 0.0     # when the next LLDP round is due
+        self.next_device_cleanup = None  # when devices not seen for an hour are next forgotten
         self.started = None
 
     def flow_count(self):
@@ -254,8 +255,13 @@ def flow_removed(state, dpid, in_port, vlan, src, dst):
 
 
 def tick(state, now):
-    """Periodic work (call about once a second): expire links, send the LLDP round when due."""
+    """Periodic work (call about once a second): expire links and devices, send the LLDP round when due."""
     out = []
+    if state.next_device_cleanup is None:
+        state.next_device_cleanup = now + ENTITY_CLEANUP_INTERVAL
+    elif now >= state.next_device_cleanup:
+        state.next_device_cleanup = now + ENTITY_CLEANUP_INTERVAL
+        state.devices.expire(now)
     if not state.link_discovery:
         return out
     if state.topology.expire(now, state.link_timeout):
