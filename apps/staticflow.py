@@ -85,7 +85,7 @@ class StaticFlowApp(app_manager.RyuApp):
     def _restore(self):
         """Read back every committed entry; one the parser now rejects is logged and skipped, not fatal."""
         now = time.time()
-        for dialect_name, request in self.store.load():
+        for dialect_name, request in self.store.iter_load():
             try:
                 entry = floodlight.parse_entry(request, DIALECTS.get(dialect_name, floodlight.DIALECT_V1))
             except floodlight.FlowValidationError as error:

@@ -41,7 +41,7 @@ class EntryStore:
     def save(self, entry, dialect_name):
         # dpid is stored as signed 64-bit (SQLite's integer); load() does not need it back.
         self.db.execute('INSERT OR REPLACE INTO static_flow_entries (name, dpid, dialect, request) VALUES (?,?,?,?)',
-                        (entry.name, _signed64(entry.dpid), dialect_name, json.dumps(entry.request)))
+                        (entry.name, _signed64(entry.dpid), dialect_name, entry.request_text))
 
     def delete(self, name):
         self.db.execute('DELETE FROM static_flow_entries WHERE name = ?', (name,))
@@ -54,8 +54,13 @@ class EntryStore:
 
     def load(self):
         """[(dialect_name, request_dict)] in insertion order."""
+        return list(self.iter_load())
+
+    def iter_load(self):
+        """load(), one row at a time: start-up reads 100,000 entries this way, so that every decoded request
+        never exists at once (a peak the allocator would keep as resident memory after start-up)."""
         rows = self.db.execute('SELECT dialect, request FROM static_flow_entries ORDER BY rowid')
-        return [(dialect, json.loads(request)) for dialect, request in rows]
+        return ((dialect, json.loads(request)) for dialect, request in rows)
 
     def changed_elsewhere(self):
         """True when another connection (another controller instance sharing the file) committed since the

@@ -1,4 +1,5 @@
 """The static flow entry as the core sees it: validated, immutable, independent of any JSON dialect."""
+import json
 from dataclasses import dataclass, field
 
 # Floodlight's AppCookie: STATIC_FLOW_APP_ID = 10 in the top 12 bits (APP_ID_SHIFT = 52).
@@ -38,13 +39,16 @@ def _utf16_units(text):
     return (int.from_bytes(data[i:i + 2], 'big') for i in range(0, len(data), 2))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FlowEntry:
     """One named static flow entry.
 
     match: tuple of (of10_field, value) in MATCH_FIELD_ORDER; nw_src/nw_dst values are (address, prefix_len).
     actions: tuple of action tuples, e.g. ('output', 3, 65535), ('set_dl_src', '52:54:00:9b:d5:bc').
-    request: the JSON object as received (minus nothing), kept so entries can be stored and re-read verbatim.
+    request_text: the JSON object as received, serialised (json.dumps), so entries can be stored and re-read
+    verbatim; `request` decodes it. Kept as one string, not a dict, and the class has __slots__: a controller
+    holds 100,000 of these (docs/performance.md, memory).
+    cookie: Floodlight's cookie of the name, computed once (a Python loop over the name's characters).
     """
     name: str
     dpid: int
@@ -55,11 +59,16 @@ class FlowEntry:
     idle_timeout: int = 0
     hard_timeout: int = 0
     priority_given: bool = True
-    request: dict = field(default_factory=dict, compare=False, hash=False)
+    request_text: str = field(default='{}', compare=False, hash=False, repr=False)
+    cookie: int = field(init=False, compare=False, hash=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, 'cookie', floodlight_cookie(self.name))
 
     @property
-    def cookie(self):
-        return floodlight_cookie(self.name)
+    def request(self):
+        """The JSON object as received (a new dict on every call)."""
+        return json.loads(self.request_text)
 
     def match_dict(self):
         return dict(self.match)

@@ -122,11 +122,13 @@ def installed_flow(flow_stats):
                          flow_stats.hard_timeout, flow_stats.match)
 
 
-def expected_flow(entry):
-    """The InstalledFlow an entry's ADD would leave in the switch's table."""
-    msg = flow_add(entry)
+def expected_flow(entry, add=None):
+    """The InstalledFlow an entry's ADD (`add`: flow_add(entry), when the caller has it) would leave in the
+    switch's table. Without its OFPMatch (ofp_match None): only flows read from a switch are deleted by it, and
+    a kept OFPMatch per stored entry was the largest part of the table's memory."""
+    msg = add if add is not None else flow_add(entry)
     return InstalledFlow(msg.cookie, msg.priority, match_key(msg.match), tuple(_action_key(a) for a in msg.actions),
-                         msg.idle_timeout, msg.hard_timeout, msg.match)
+                         msg.idle_timeout, msg.hard_timeout, None)
 
 
 def barrier():

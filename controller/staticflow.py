@@ -23,9 +23,20 @@ class StaticFlowTable:
         self._expected = {}                    # name -> ofmsgs.InstalledFlow its ADD leaves on the switch
         self._names_by_dpid = defaultdict(set)
         self._flow_owner = {}                  # (dpid, priority, match key) -> name of the active entry
+        self._memo = None                      # (entry, expected flow, ADD message) last built, see _expected_and_add
 
-    def _add(self, entry):
-        flow = ofmsgs.expected_flow(entry)
+    def _expected_and_add(self, entry):
+        """-> (InstalledFlow the entry leaves on its switch, its ADD message). A REST push asks for both twice
+        (conflicting_entry, then push): building them once halves the push's flow-mod work."""
+        memo = self._memo
+        if memo is not None and memo[0] is entry:
+            return memo[1], memo[2]
+        add = ofmsgs.flow_add(entry)
+        flow = ofmsgs.expected_flow(entry, add)
+        self._memo = (entry, flow, add)
+        return flow, add
+
+    def _add(self, entry, flow):
         self.entries[entry.name] = entry
         self._expected[entry.name] = flow
         self._names_by_dpid[entry.dpid].add(entry.name)
@@ -65,7 +76,7 @@ class StaticFlowTable:
         """
         if not entry.active:
             return None
-        flow = ofmsgs.expected_flow(entry)
+        flow, _ = self._expected_and_add(entry)
         owner = self._flow_owner.get((entry.dpid, flow.priority, flow.match))
         return owner if owner != entry.name else None
 
@@ -73,8 +84,10 @@ class StaticFlowTable:
 
     def push(self, entry):
         """Add or replace the entry named entry.name. Returns {dpid: [msgs]}."""
+        flow, add = self._expected_and_add(entry)
+        self._memo = None  # the ADD message is sent (and mutated) below: never hand it out twice
         old = self._remove(entry.name)
-        self._add(entry)
+        self._add(entry, flow)
         self.listed_dpids.add(entry.dpid)
         out = defaultdict(list)
         old_installed = old is not None and old.active and old.dpid in self.connected
@@ -84,7 +97,7 @@ class StaticFlowTable:
             if old_installed:
                 out[old.dpid].append(ofmsgs.flow_delete_strict(old))
             if entry.active and entry.dpid in self.connected:
-                out[entry.dpid].append(ofmsgs.flow_add(entry))
+                out[entry.dpid].append(add)
         return _with_barriers(out)
 
     def delete(self, name):

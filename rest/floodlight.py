@@ -434,7 +434,7 @@ def parse_entry(document, dialect):
         active=attributes['active'],
         idle_timeout=attributes['idle_timeout'],
         hard_timeout=attributes['hard_timeout'],
-        request=dict(document),
+        request_text=json.dumps(document),
     )
 
 

@@ -62,6 +62,12 @@ class RestGuard:
         refusal = self._refusal(environ)
         if refusal is not None:
             return refusal(environ, start_response)
+        # Static flow pushes skip ryu's router (rest.staticflow registers them as fast_posts on ryu's app).
+        fast = getattr(self.app, 'fast_posts', None)
+        if fast and environ.get('REQUEST_METHOD') == 'POST':
+            app = fast.get(environ.get('PATH_INFO'))
+            if app is not None:
+                return app(environ, start_response)
         try:
             return self.app(environ, start_response)
         except Exception:  # eventlet's default would put the traceback in the response body
