@@ -3,6 +3,7 @@
 One app owns the ForwardingState (topology, devices, installed forwarding flows) because the packet-in path
 reads all three. It registers the topology and device REST routes.
 """
+import gc
 import logging
 import time
 
@@ -63,6 +64,12 @@ class ForwardingApp(app_manager.RyuApp):
         observers = app_manager.lookup_service_brick('ofp_event').observers.get(ofp_event.EventOFPPacketIn, {})
         if self.state.forwarding and set(observers) == {self.name}:
             hardening.set_packet_in_handler(self.fast_packet_in)
+        # Every learned host and forwarding flow is a long-lived container object, and Python's default collector
+        # (a young collection every 700 allocations, a full one whenever the old generation grew by 25%) walked
+        # them again and again: a third of the packet-in cost with 1.6 M hosts. The hot path makes no reference
+        # cycles, so: start-up objects frozen out of every collection, and young collections 70x rarer.
+        gc.freeze()
+        gc.set_threshold(50000, 20, 100)
         return thread
 
     def stop(self):
