@@ -277,7 +277,8 @@ class SwitchesApp(app_manager.RyuApp):
                 self.tracker.record(conn.dpid, 'role', now, kind=conn.kind, remote=conn.remote,
                                     reason='switch rejected the Nicira role request: no role support')
             return
-        if ofmsgs.is_slave_rejection(msg.type, msg.code):
+        # Only a surprise counts: an EPERM for something sent while this instance believed it was the master.
+        if ofmsgs.is_slave_rejection(msg.type, msg.code) and self.may_write(msg.datapath.id):
             self._demote(msg.datapath.id, 'the switch answered EPERM: another controller is its master', now)
 
     def _demote(self, dpid, reason, now):

@@ -162,9 +162,16 @@ def is_slave_rejection(error_type, error_code):
     return error_type == ofp.OFPET_BAD_REQUEST and error_code == ofp.OFPBRC_EPERM
 
 
+_WRITES = (ofp.OFPT_FLOW_MOD, ofp.OFPT_PACKET_OUT, ofp.OFPT_PORT_MOD)
+
+
 def is_write(msg):
-    """Messages that change the switch: a SLAVE controller must not send them."""
-    return getattr(msg, 'cls_msg_type', None) in (ofp.OFPT_FLOW_MOD, ofp.OFPT_PACKET_OUT, ofp.OFPT_PORT_MOD)
+    """Messages that change the switch: a SLAVE controller must not send them. A RawMessage (forwarding's
+    packed flow-mod + packet-out, LLDP packet-outs) is judged by the type of the message it starts with."""
+    msg_type = getattr(msg, 'cls_msg_type', None)
+    if msg_type is None:
+        msg_type = msg.msg_type
+    return msg_type in _WRITES
 
 
 def serialize(msg, xid=0):

@@ -630,8 +630,8 @@ class OFPeer:
             self.switch_config = (msg.flags, msg.miss_send_len)
         elif msg.msg_type == ofp.OFPT_VENDOR and msg.role is not None and self.answer_roles:
             self.role = msg.role
-        elif msg.msg_type == ofp.OFPT_FLOW_MOD and self.role == NX_ROLE_SLAVE:
-            msg.rejected_with = (ofp.OFPET_BAD_REQUEST, ofp.OFPBRC_EPERM)
+        elif msg.msg_type in (ofp.OFPT_FLOW_MOD, ofp.OFPT_PACKET_OUT) and self.role == NX_ROLE_SLAVE:
+            msg.rejected_with = (ofp.OFPET_BAD_REQUEST, ofp.OFPBRC_EPERM)  # as OVS refuses a slave's writes
             return
         elif msg.msg_type == ofp.OFPT_FLOW_MOD:
             msg.rejected_with = self.reject_flow_mod(msg) if self.reject_flow_mod is not None else None
@@ -685,6 +685,8 @@ class OFPeer:
             reply = parser.NXTRoleReply(DATAPATH, msg.role)
             reply.data = struct.pack('!I', msg.role)  # ryu only parses this message; its body is the role
             return [reply]
+        if t == ofp.OFPT_PACKET_OUT and getattr(msg, 'rejected_with', None):
+            return [self._error(msg.rejected_with[0], msg.rejected_with[1], msg)]
         if t == ofp.OFPT_FLOW_MOD:
             return [self._error(msg.rejected_with[0], msg.rejected_with[1], msg)] if msg.rejected_with else []
         if t in (ofp.OFPT_HELLO, ofp.OFPT_ECHO_REPLY, ofp.OFPT_ERROR, ofp.OFPT_SET_CONFIG, ofp.OFPT_PACKET_OUT,

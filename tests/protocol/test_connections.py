@@ -216,6 +216,9 @@ def test_two_instances_one_store_one_master_and_takeover(start_controller, conne
     wait_for(lambda: [m for m in flow_mods(peer_first) if m.command == ofp.OFPFC_ADD], 10,
              what='the master to install the entry pushed to the standby')
     assert [m for m in flow_mods(peer_second) if m.command == ofp.OFPFC_ADD] == []
+    # Forwarding and LLDP are on: the standby writes nothing at all (OVS would answer EPERM, which would look
+    # like a demotion and keep it from ever taking over).
+    assert peer_second.received(ofp.OFPT_PACKET_OUT) == [] and peer_first.received(ofp.OFPT_PACKET_OUT)
     masters = json.loads(second.get('/wm/core/role/json')[1])['masters']
     assert list(masters) == [colon_dpid(dpid)]
     # The master dies: the standby takes the switch over and installs the entries it holds.

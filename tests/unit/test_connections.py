@@ -202,3 +202,11 @@ def test_dead_on_this_host_only_judges_local_processes():
     assert not is_dead(mastership.owner_id('here', os.getpid(), 'x'))
     assert not is_dead(mastership.owner_id('elsewhere', 999999999, 'x'))
     assert is_dead(mastership.owner_id('here', 999999999, 'x'))
+
+
+def test_packed_forwarding_messages_count_as_writes():
+    from controller import ofmsgs
+    assert ofmsgs.is_write(ofmsgs.packet_out_port(1, 2, bytes(60)))
+    assert ofmsgs.is_write(ofmsgs.forwarding_flow_add_and_packet_out(1, 0xffff, b'\x02' * 6, b'\x04' * 6, 2, 5, 1,
+                                                                     bytes(60)))
+    assert not ofmsgs.is_write(ofmsgs.barrier()) and not ofmsgs.is_write(ofmsgs.role_request('slave'))
