@@ -151,8 +151,9 @@ def cleanup(tmp_path):
         controller.assert_clean_log()
 
 
-def start_controller(cleanup, workdir, *args, **kwargs):
-    controller = ControllerProcess(workdir, extra_args=STATIC_ONLY_ARGS + args, **kwargs).start()
+def start_controller(cleanup, workdir, *args, static_only=True, **kwargs):
+    extra = (STATIC_ONLY_ARGS if static_only else ()) + args
+    controller = ControllerProcess(workdir, extra_args=extra, **kwargs).start()
     cleanup['controllers'].append(controller)
     return controller
 
@@ -266,8 +267,9 @@ def test_primary_and_service_sessions_of_one_bridge(cleanup, tmp_path):
 def test_two_instances_on_one_bridge_one_master_and_takeover_before_fail_open(cleanup, tmp_path):
     db = str(tmp_path / 'shared.sqlite3')
     with bridge_lock('sfha'):
-        first = start_controller(cleanup, tmp_path, db_path=db)
-        second = start_controller(cleanup, tmp_path, db_path=db)
+        # As a user runs them: forwarding and LLDP on (the standby must write nothing, LLDP included).
+        first = start_controller(cleanup, tmp_path, db_path=db, static_only=False)
+        second = start_controller(cleanup, tmp_path, db_path=db, static_only=False)
         bridge = Bridge('sfha', '00000000000051a4', 'standalone', [first.ofp_port, second.ofp_port])
         cleanup['bridges'].append(bridge)
         bridge.start()
@@ -306,6 +308,7 @@ def test_two_instances_on_one_bridge_one_master_and_takeover_before_fail_open(cl
         assert status == 200, text
         poll(lambda: floodlight_cookie('after-takeover') in {f.cookie for f in dump_flows(bridge.name)}, 10,
              'the new master to install a new entry')
+        assert 'another controller is its master' not in standby.log()  # it never mistook itself for demoted
         events = [e for e in history(standby, bridge) if e['event'] in ('mastership', 'role')]
         assert any(e['event'] == 'mastership' and e['held'] for e in events), events
 
