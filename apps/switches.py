@@ -175,7 +175,8 @@ class SwitchesApp(app_manager.RyuApp):
                         'older', format_dpid(ryu_dp.id), kind, remote, replaced.remote)
             replaced.handle.ryu_dp.close()
         LOG.info('switch %s connected from %s (%s)', format_dpid(ryu_dp.id), remote, kind)
-        self.demoted.discard(ryu_dp.id)
+        if kind == connections.PRIMARY:
+            self.demoted.discard(ryu_dp.id)  # a new primary session starts as OTHER: the demotion is history
         # OVS stays in fail-open until the controller sends something beyond the handshake: a barrier at once.
         # GET_CONFIG's miss_send_len then confirms the kind (it honours a Controller `type` override).
         outbox.put([ofmsgs.barrier(), ofmsgs.get_config_request()])
