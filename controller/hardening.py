@@ -13,12 +13,12 @@ OpenFlow side (each connection is checked by controller.ofguard before Ryu parse
 - TLS (--ctl-privkey, --ctl-cert, --ca-certs): Ryu 4.34 pops its SSL arguments on the first connection and
   every later TLS switch fails; here one SSLContext serves all, and a failed handshake is one log line.
 
-REST side: ryu's WSGI server is started through rest.guard.RestGuard (body limit, bearer token, catch-all 500)
-and, with --rest-cert and --rest-key, over HTTPS.
+REST side: ryu.app.wsgi.start_service is replaced: rest.server.HttpServer (our HTTP/1.1 server on ryu's hub,
+not eventlet.wsgi) serves rest.guard.RestGuard (body limit, bearer token, catch-all 500) around ryu's
+WSGIApplication, and with --rest-cert and --rest-key over HTTPS (the TLS handshake in each connection's thread).
 """
 import contextlib
 import ipaddress
-import json
 import logging
 import socket
 import ssl
@@ -377,11 +377,13 @@ def _is_loopback(host):
 
 
 def _start_rest_service(app_mgr):
-    """ryu.app.wsgi.start_service, with RestGuard around the application and optional HTTPS."""
+    """ryu.app.wsgi.start_service, with RestGuard around the application, served by rest.server (optional
+    HTTPS). Returns what ryu-manager spawns: a callable that serves forever."""
     from ryu import cfg
     from ryu.app import wsgi as ryu_wsgi
 
     from rest.guard import RestGuard, read_token_file
+    from rest.server import HttpServer
 
     conf = cfg.CONF
     for instance in app_mgr.contexts.values():
@@ -397,18 +399,20 @@ def _start_rest_service(app_mgr):
     if bool(conf.rest_cert) != bool(conf.rest_key):
         LOG.error('HTTPS needs both --rest-cert and --rest-key; not starting')
         raise SystemExit(2)
-    server = _rest_server_class()(RestGuard(instance, max_body=conf.rest_max_body, token=token))
-    scheme = 'http'
+    guard = RestGuard(instance, max_body=conf.rest_max_body, token=token)
+    context = None
     if conf.rest_cert or conf.rest_key:
-        import eventlet
+        from eventlet.green import ssl as green_ssl
 
         try:
-            server.server = eventlet.wrap_ssl(server.server, certfile=conf.rest_cert, keyfile=conf.rest_key,
-                                              server_side=True)
+            context = green_ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(conf.rest_cert, conf.rest_key)
         except (OSError, ValueError) as error:
             LOG.error('cannot serve HTTPS with %s and %s: %s; not starting', conf.rest_cert, conf.rest_key, error)
             raise SystemExit(2) from None
-        scheme = 'https'
+    server = HttpServer(guard, conf.wsapi_host, conf.wsapi_port, ssl_context=context,
+                        idle_timeout=REST_IDLE_TIMEOUT, request_timeout=REST_REQUEST_TIMEOUT)
+    scheme = server.scheme
     LOG.info('REST on %s://%s:%s (bodies up to %d bytes%s)', scheme, conf.wsapi_host, conf.wsapi_port,
              conf.rest_max_body, ', bearer token required' if token else '')
     if token is not None and scheme == 'http' and not _is_loopback(conf.wsapi_host):
@@ -421,55 +425,5 @@ def _start_rest_service(app_mgr):
     return server
 
 
-def _rest_server_class():
-    """Ryu's WSGIServer, serving with a protocol that turns a client's TLS failure into one log line (eventlet
-    logs a traceback) and drops connections idle for REST_IDLE_TIMEOUT seconds."""
-    import eventlet.wsgi
-    from ryu.app import wsgi as ryu_wsgi
-    from ryu.lib import hub
-
-    class TolerantHttpProtocol(eventlet.wsgi.HttpProtocol):
-        def send_error(self, code, message=None, explain=None):
-            """Requests that never reach the application (a malformed request line, an HTTP version other than
-            1.x): a JSON 4xx like every other refusal, instead of http.server's HTML page (505 becomes 400)."""
-            reason = message or self.responses.get(code, ('bad request',))[0]
-            code = 400 if code >= 500 else code
-            body = json.dumps({'status': 'Error! ' + reason, 'reason': reason}).encode()
-            self.log_error('code %d, message %s', code, reason)
-            self.request_version = 'HTTP/1.0'  # still HTTP/0.9 (no status line) when the request line was garbage
-            self.send_response(code)
-            self.send_header('Content-Type', 'application/json')
-            self.send_header('Content-Length', str(len(body)))
-            self.send_header('Connection', 'close')
-            self.end_headers()
-            if getattr(self, 'command', None) != 'HEAD':
-                self.wfile.write(body)
-            self.close_connection = True
-
-        def handle_one_request(self):
-            try:
-                super().handle_one_request()
-            except (ssl.SSLError, ConnectionError) as error:
-                LOG.warning('REST connection from %s:%s dropped: %s', self.client_address[0],
-                            self.client_address[1], error)
-                self.close_connection = 1
-
-        def finish(self):
-            try:
-                super().finish()
-            except (ssl.SSLError, ConnectionError):
-                pass
-
-    class RestServer(ryu_wsgi.WSGIServer):
-        def serve_forever(self):
-            self.logger = hub.LoggingWrapper()
-            eventlet.wsgi.server(self.server, self.handle, self.logger, protocol=TolerantHttpProtocol,
-                                 socket_timeout=REST_IDLE_TIMEOUT)
-    reason = b'the request line is longer than 8192 bytes'
-    body = b'{"status":"Error! %s","reason":"%s"}' % (reason, reason)
-    eventlet.wsgi.RESPONSE_414 = (b'HTTP/1.0 414 Request URI Too Long\r\nContent-Type: application/json\r\n'
-                                  b'Connection: close\r\nContent-Length: %d\r\n\r\n%s' % (len(body), body))
-    return RestServer
-
-
-REST_IDLE_TIMEOUT = 60.0
+REST_IDLE_TIMEOUT = 60.0     # a keep-alive connection with no request in progress
+REST_REQUEST_TIMEOUT = 10.0  # a request whose head or body stops arriving: 408

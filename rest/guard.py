@@ -74,6 +74,34 @@ class RestGuard:
             LOG.exception('REST %s %s failed', environ.get('REQUEST_METHOD'), environ.get('PATH_INFO'))
             return error_app(500, 'internal error, see the controller log')(environ, start_response)
 
+    # --- what rest.server calls before reading a body: the same checks, without a WSGI environ ---------------
+
+    def head_refusal(self, path, authorization):
+        """The path and token checks of __call__ for a request head -> None, or (status line, headers, body)
+        of the refusal. rest.server calls it before it reads the body (a refused body is never read whole)."""
+        if self.token is None and path[:1] == '/':
+            return None
+        if not path.startswith('/'):
+            return self._reply(404, 'no such resource: %s' % path[:100])
+        if path not in self.open_paths and not self._authorized(authorization or ''):
+            return self._reply(401, 'this controller needs "Authorization: Bearer <token>" (see --rest-token-file)',
+                               (('WWW-Authenticate', 'Bearer'),))
+        return None
+
+    def fast_app(self, method, path):
+        """The body-in, reply-out function of a static flow push URL (rest.staticflow's fast_posts, `raw`), or
+        None: rest.server then calls this guard as a WSGI app."""
+        if method != 'POST':
+            return None
+        fast = getattr(self.app, 'fast_posts', None)
+        app = fast.get(path) if fast else None
+        return getattr(app, 'raw', None)
+
+    def _reply(self, status, reason, headers=()):
+        body = json.dumps({'status': 'Error! ' + reason, 'reason': reason}, separators=(',', ':')).encode()
+        return ('%d %s' % (status, STATUS_TEXT[status]),
+                [('Content-Type', 'application/json'), ('Content-Length', str(len(body)))] + list(headers), body)
+
     def _refusal(self, environ):
         path = environ.get('PATH_INFO', '')
         if not path.startswith('/'):  # the router's JSON 404 catches '/...' only; webob would answer in HTML

@@ -1,0 +1,576 @@
+"""The REST API's HTTP/1.1 server: a strict request parser (pure) and a green connection loop (glue).
+
+Why not eventlet.wsgi (which ryu.app.wsgi uses, and this replaced): it was a third of every static flow push
+(docs/performance.md): http.server's request line handling, the email package parsing headers, a formatted date
+and an access log line per request, a file object per direction. Here a request is one `bytes.find` for the end of
+the head, one split, a dict of headers; a reply is one `sendall`. The static flow pushes
+(POST /wm/{staticflowentrypusher,staticflowpusher,staticentrypusher}/json[/store]) skip WSGI altogether: the
+guard's head checks (path, token) and the push's `raw` function, body bytes in, reply out. Every other request
+goes to the WSGI app (rest.guard.RestGuard around ryu's router) with a full environ.
+
+No new dependency: the HTTP/1.1 subset a REST API needs (Content-Length and chunked bodies, keep-alive,
+Expect: 100-continue) is smaller than adapting a general server to ryu's hub.
+
+What it accepts, and what it refuses with a JSON 4xx and `Connection: close` (never reaching the app):
+- request line `METHOD SP target SP HTTP/1.0|HTTP/1.1`, lines ended by CRLF (a bare LF is accepted, as
+  http.server did); anything else is 400 (an HTTP version other than 1.x is 400, as it was: tests and clients
+  expect a 4xx); TLS bytes on the plain port are 400 at once, without waiting for a line end;
+- request line over 8192 bytes: 414; a header line over 8192 bytes, more than 100 headers or a head over 64 KiB:
+  431 (the limits of eventlet.wsgi and http.client);
+- Content-Length: decimal digits only (400 otherwise, and for two different values); over the body limit: 413
+  before the body is read; a body that does not arrive within `request_timeout`: 408;
+- Transfer-Encoding: chunked is decoded (413 as soon as the decoded body passes the limit); any other
+  transfer coding, or chunked with a Content-Length (a request smuggling shape), is 400.
+Keep-alive: HTTP/1.1 unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive` (echoed back).
+Each reply carries Date (computed once a second) and Content-Length.
+"""
+import io
+import json
+import logging
+import os
+import socket
+import ssl
+import sys
+import time
+import urllib.parse
+from email.utils import formatdate
+
+LOG = logging.getLogger('rest.server')
+ACCESS_LOG = logging.getLogger('rest.access')
+
+MAX_REQUEST_LINE = 8192
+MAX_HEADER_LINE = 8192
+MAX_HEADERS = 100
+MAX_HEAD = 65536
+RECV_SIZE = 65536
+DISCARD_LIMIT = 1 << 20  # a refused request's body up to this size is read and dropped, to keep the connection
+
+REASONS = {100: 'Continue', 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified',
+           400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
+           405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict', 411: 'Length Required',
+           413: 'Payload Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type',
+           431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 501: 'Not Implemented',
+           503: 'Service Unavailable'}
+
+# RFC 9110 token characters: what a method and a header name are made of.
+_TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_VERSIONS = {b'HTTP/1.1': 'HTTP/1.1', b'HTTP/1.0': 'HTTP/1.0'}
+
+
+class HttpError(Exception):
+    """A request refused by the server itself: status and the reason that goes into the JSON body."""
+
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class Request:
+    """One parsed request head. `headers` maps lower-case names to latin-1 values (repeated ones joined by ',',
+    as WSGI does); `length` is the Content-Length (None without one); `end` is where the body starts."""
+    __slots__ = ('method', 'target', 'path', 'query', 'version', 'headers', 'length', 'chunked', 'keep_alive',
+                 'expect_continue', 'end')
+
+
+def parse_head(buf):
+    """bytes -> a Request once the whole head is in `buf`, None while more bytes are needed; raises HttpError
+    for a head that can already be refused (even an incomplete one: a TLS ClientHello has no line end)."""
+    first = buf[:1]
+    if first and first[0] not in _TOKEN:
+        if first == b'\x16':
+            raise HttpError(400, 'TLS on the plain HTTP port (use http://, or start with --rest-cert/--rest-key)')
+        raise HttpError(400, 'malformed request line')
+    end = buf.find(b'\r\n\r\n')
+    if end >= 0:
+        bare = buf.find(b'\n\n', 0, end)  # a bare-LF head that happens to be followed by a CRLF one
+        if bare >= 0:
+            end, size = bare, 2
+        else:
+            size = 4
+    else:
+        end = buf.find(b'\n\n')
+        size = 2
+    if end < 0:
+        line_end = buf.find(b'\n')
+        if line_end < 0 and len(buf) > MAX_REQUEST_LINE or line_end > MAX_REQUEST_LINE:
+            raise HttpError(414, 'the request line is longer than %d bytes' % MAX_REQUEST_LINE)
+        if len(buf) > MAX_HEAD:
+            raise HttpError(431, 'the request head is longer than %d bytes' % MAX_HEAD)
+        return None
+    head = buf[:end]
+    if size == 4 and b'\n' not in head.replace(b'\r\n', b''):
+        lines = head.split(b'\r\n')
+    else:
+        lines = [line[:-1] if line.endswith(b'\r') else line for line in head.split(b'\n')]
+    if end > MAX_HEAD:
+        raise HttpError(431, 'the request head is longer than %d bytes' % MAX_HEAD)
+    request = _request_line(lines[0])
+    request.end = end + size
+    request.headers = headers = _headers(lines)
+    _framing(request, headers)
+    return request
+
+
+def _request_line(line):
+    if len(line) > MAX_REQUEST_LINE:
+        raise HttpError(414, 'the request line is longer than %d bytes' % MAX_REQUEST_LINE)
+    parts = line.split(b' ')
+    if len(parts) != 3:
+        raise HttpError(400, 'malformed request line %r' % _shown(line))
+    method, target, version = parts
+    if not method or not _TOKEN.issuperset(method):
+        raise HttpError(400, 'malformed request method %r' % _shown(method))
+    if version not in _VERSIONS:
+        if version.startswith(b'HTTP/'):
+            raise HttpError(400, 'HTTP version %s is not supported (HTTP/1.1 and HTTP/1.0 are)' % _shown(version))
+        raise HttpError(400, 'malformed request line %r' % _shown(line))
+    if not target or any(byte <= 0x20 or byte >= 0x7f for byte in target):
+        raise HttpError(400, 'malformed request target %r' % _shown(target))
+    request = Request()
+    request.method = method.decode('ascii')
+    request.version = _VERSIONS[version]
+    target = target.decode('ascii')
+    if target[0] != '/' and '://' in target:  # absolute form (a proxy's): the path is what follows the authority
+        rest = target.partition('://')[2]
+        slash = rest.find('/')
+        target = rest[slash:] if slash >= 0 else '/'
+    request.target = target
+    path, _, query = target.partition('?')
+    request.path = path
+    request.query = query
+    return request
+
+
+def _headers(lines):
+    if len(lines) - 1 > MAX_HEADERS:
+        raise HttpError(431, 'more than %d header lines' % MAX_HEADERS)
+    headers = {}
+    for index in range(1, len(lines)):
+        line = lines[index]
+        if len(line) > MAX_HEADER_LINE:
+            raise HttpError(431, 'a header line is longer than %d bytes' % MAX_HEADER_LINE)
+        name, colon, value = line.partition(b':')
+        if not colon or not name or not _TOKEN.issuperset(name):
+            # also a line starting with a space (obsolete line folding) and a space before the colon (RFC 9112)
+            raise HttpError(400, 'malformed header line %r' % _shown(line))
+        name = name.decode('ascii').lower()
+        value = value.strip(b' \t').decode('latin-1')
+        if name in headers:
+            value = headers[name] + ',' + value
+        headers[name] = value
+    return headers
+
+
+def _framing(request, headers):
+    """Content-Length, Transfer-Encoding, Connection and Expect."""
+    length = headers.get('content-length')
+    if length is not None:
+        values = {value.strip() for value in length.split(',')}
+        if len(values) != 1:
+            raise HttpError(400, 'conflicting Content-Length values %r' % length[:40])
+        length = values.pop()
+        if not length.isdigit() or not length.isascii():
+            raise HttpError(400, 'Content-Length %r is not a number' % length[:20])
+        length = int(length)
+    request.length = length
+    coding = headers.get('transfer-encoding')
+    request.chunked = False
+    if coding is not None:
+        if coding.strip().lower() != 'chunked':
+            raise HttpError(400, 'Transfer-Encoding %r is not supported (chunked is)' % coding[:40])
+        if length is not None:
+            raise HttpError(400, 'a request with both Content-Length and Transfer-Encoding')
+        request.chunked = True
+    connection = headers.get('connection')
+    if connection is None:
+        request.keep_alive = request.version == 'HTTP/1.1'
+    else:
+        tokens = connection.lower()
+        if request.version == 'HTTP/1.1':
+            request.keep_alive = 'close' not in tokens
+        else:
+            request.keep_alive = 'keep-alive' in tokens and 'close' not in tokens
+    expect = headers.get('expect')
+    request.expect_continue = expect is not None and expect.lower() == '100-continue'
+
+
+def decode_chunked(buf, start, limit):
+    """The chunked body in buf[start:] -> (body, end) once complete, None while more bytes are needed. Raises
+    HttpError: 400 when malformed, 413 as soon as the decoded size passes `limit`. Trailers are dropped."""
+    parts = []
+    size = 0
+    pos = start
+    while True:
+        line_end = buf.find(b'\n', pos)
+        if line_end < 0:
+            if len(buf) - pos > 1024:
+                raise HttpError(400, 'malformed chunk size line')
+            return None
+        line = buf[pos:line_end].rstrip(b'\r').partition(b';')[0].strip()
+        try:
+            length = int(line, 16)
+        except ValueError:
+            raise HttpError(400, 'malformed chunk size %r' % _shown(line)) from None
+        if length < 0 or not line.isalnum():
+            raise HttpError(400, 'malformed chunk size %r' % _shown(line))
+        size += length
+        if size > limit:
+            raise HttpError(413, 'the request body is limited to %d bytes (--rest-max-body); this one has more '
+                                 'than that' % limit)
+        pos = line_end + 1
+        if length == 0:
+            while True:  # trailer lines up to an empty one
+                line_end = buf.find(b'\n', pos)
+                if line_end < 0:
+                    if len(buf) - pos > MAX_HEAD:
+                        raise HttpError(431, 'the chunked trailer is longer than %d bytes' % MAX_HEAD)
+                    return None
+                empty = line_end == pos or (line_end == pos + 1 and buf[pos:pos + 1] == b'\r')
+                pos = line_end + 1
+                if empty:
+                    return b''.join(parts), pos
+        if len(buf) < pos + length + 1:
+            return None
+        parts.append(buf[pos:pos + length])
+        pos += length
+        if buf[pos:pos + 2] == b'\r\n':
+            pos += 2
+        elif buf[pos:pos + 1] == b'\n':
+            pos += 1
+        elif len(buf) < pos + 2:
+            return None
+        else:
+            raise HttpError(400, 'a chunk is longer than its size')
+
+
+def _shown(data):
+    return data[:60].decode('latin-1')
+
+
+def error_body(reason):
+    """The JSON body of every refusal, in the shape of rest.http's error replies."""
+    return json.dumps({'status': 'Error! ' + reason, 'reason': reason}, separators=(',', ':')).encode()
+
+
+_date_second = 0
+_date_header = b''
+
+
+def date_header():
+    """b'Date: ...\\r\\n', formatted once a second (eventlet.wsgi formatted it for every reply)."""
+    global _date_second, _date_header
+    now = int(time.time())
+    if now != _date_second:
+        _date_second = now
+        _date_header = b'Date: ' + formatdate(now, usegmt=True).encode('ascii') + b'\r\n'
+    return _date_header
+
+
+def response_bytes(version, status_line, headers, body, keep_alive, head_only=False):
+    """The whole reply: status line, the app's headers, Content-Length (unless the app gave one, or the status
+    has no body), Date, Connection when it differs from the version's default, then the body."""
+    out = ['%s %s\r\n' % (version, status_line)]
+    has_length = False
+    for name, value in headers:
+        if len(name) == 14 and name.lower() == 'content-length':
+            has_length = True
+        out.append('%s: %s\r\n' % (name, value))
+    code = status_line[:3]
+    if not has_length and code not in ('204', '304') and code[0] != '1':
+        out.append('Content-Length: %d\r\n' % len(body))
+    if not keep_alive:
+        out.append('Connection: close\r\n')
+    elif version == 'HTTP/1.0':
+        out.append('Connection: keep-alive\r\n')
+    head = ''.join(out).encode('latin-1') + date_header() + b'\r\n'
+    return head if head_only else head + body
+
+
+# --- the connection loop (glue: sockets and the hub) -------------------------------------------------------------
+
+class Closed(Exception):
+    """The peer closed the connection or a read timed out between requests."""
+
+
+class HttpServer:
+    """Serves `guard` (a rest.guard.RestGuard: a WSGI app with `head_refusal`, `fast_app` and `max_body`) on a
+    listening socket made by ryu's hub, one green thread per connection."""
+
+    def __init__(self, guard, host, port, ssl_context=None, idle_timeout=60.0, request_timeout=10.0,
+                 listener=None):
+        from ryu.lib import hub
+
+        self.guard = guard
+        self.host = host
+        self.ssl_context = ssl_context
+        self.idle_timeout = idle_timeout
+        self.request_timeout = request_timeout
+        self.scheme = 'https' if ssl_context is not None else 'http'
+        if listener is None:
+            self.stream = hub.StreamServer((host, port), self.serve_connection)
+            listener = self.stream.server
+        else:
+            self.stream = None
+        self.listener = listener
+        self.port = listener.getsockname()[1]
+
+    def __call__(self):
+        self.serve_forever()
+
+    def serve_forever(self):
+        from ryu.lib import hub
+
+        LOG.info('(%d) wsgi starting up on %s://%s:%s', os.getpid(), self.scheme, self.host, self.port)
+        while True:
+            try:
+                sock, address = self.listener.accept()
+            except OSError as error:  # EMFILE and friends: keep accepting once descriptors are free again
+                LOG.warning('REST accept failed: %s', error)
+                hub.sleep(0.1)
+                continue
+            hub.spawn(self.serve_connection, sock, address)
+
+    def serve_connection(self, sock, address):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass  # a unix socket (tests)
+        try:
+            if self.ssl_context is not None:
+                sock.settimeout(self.request_timeout)
+                sock = self.ssl_context.wrap_socket(sock, server_side=True)
+            Connection(self, sock, address).run()
+        except (ssl.SSLError, ConnectionError, socket.timeout, OSError) as error:
+            LOG.warning('REST connection from %s dropped: %s', _address(address), error)
+        except Exception:  # a bug: one traceback, the server goes on
+            LOG.exception('REST connection from %s failed', _address(address))
+        finally:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+
+def _address(address):
+    return '%s:%s' % tuple(address[:2]) if isinstance(address, tuple) and len(address) >= 2 else str(address)
+
+
+class Connection:
+    """One client connection: requests one after another (pipelined requests are answered in order too)."""
+
+    def __init__(self, server, sock, address):
+        self.server = server
+        self.sock = sock
+        self.address = address
+        self.buf = b''
+
+    def run(self):
+        guard = self.server.guard
+        fast_app = guard.fast_app
+        head_refusal = guard.head_refusal
+        max_body = guard.max_body
+        sock = self.sock
+        sendall = sock.sendall
+        idle = self.server.idle_timeout
+        busy = self.server.request_timeout
+        access = ACCESS_LOG.isEnabledFor(logging.INFO)
+        timeout = None
+        while True:
+            # The head: idle_timeout while nothing of the next request is in, request_timeout once it started.
+            buf = self.buf
+            try:
+                request = parse_head(buf) if buf else None
+                while request is None:
+                    wanted = busy if buf else idle
+                    if wanted != timeout:
+                        sock.settimeout(wanted)
+                        timeout = wanted
+                    try:
+                        data = sock.recv(RECV_SIZE)
+                    except socket.timeout:
+                        if buf:
+                            raise HttpError(408, 'the request head did not arrive within %g s' % busy) from None
+                        return
+                    if not data:
+                        return
+                    buf = buf + data if buf else data
+                    self.buf = buf
+                    request = parse_head(buf)
+            except HttpError as error:
+                self.refuse(error, 'HTTP/1.0')
+                return
+            if timeout != busy:
+                sock.settimeout(busy)
+                timeout = busy
+            keep_alive = request.keep_alive
+            path = request.path
+            if '%' in path:  # the guard and the fast path see PATH_INFO, as a WSGI app does
+                path = urllib.parse.unquote(path, encoding='latin-1')
+            try:
+                refusal = head_refusal(path, request.headers.get('authorization'))
+                if refusal is None:
+                    body = self.body(request, max_body)
+                else:
+                    keep_alive = keep_alive and self.discard(request)
+            except HttpError as error:
+                self.refuse(error, request.version, request)
+                return
+            if refusal is not None:
+                status_line, headers, data = refusal
+            else:
+                app = fast_app(request.method, path) if not request.query else None
+                if app is not None:
+                    status_line, headers, data = app(body)
+                else:
+                    status_line, headers, data = self.call_wsgi(request, body)
+            sendall(response_bytes(request.version, status_line, headers, data, keep_alive,
+                                   request.method == 'HEAD'))
+            if access:
+                ACCESS_LOG.info('%s "%s %s %s" %s %d', _address(self.address), request.method, request.target,
+                                request.version, status_line[:3], len(data))
+            if not keep_alive:
+                self.linger()
+                return
+
+    def recv_more(self):
+        data = self.sock.recv(RECV_SIZE)
+        if not data:
+            raise Closed()
+        self.buf += data
+
+    def body(self, request, max_body):
+        """The request's body (removed from the buffer). Raises HttpError: 413 over the limit, 408 when it does
+        not arrive in time."""
+        start = request.end
+        try:
+            if request.chunked:
+                self.continue_if_asked(request, start)
+                while True:
+                    done = decode_chunked(self.buf, start, max_body)
+                    if done is not None:
+                        body, end = done
+                        self.buf = self.buf[end:]
+                        return body
+                    self.recv_more()
+            length = request.length or 0
+            if length > max_body:
+                raise HttpError(413, 'the request body is limited to %d bytes (--rest-max-body); this one has %d '
+                                     'bytes' % (max_body, length))
+            end = start + length
+            if len(self.buf) < end:
+                self.continue_if_asked(request, start)
+                while len(self.buf) < end:
+                    self.recv_more()
+        except socket.timeout:
+            raise HttpError(408, 'the request body did not arrive within %g s' % self.server.request_timeout) \
+                from None
+        except Closed:
+            raise HttpError(400, 'the connection closed before the whole request body arrived') from None
+        buf = self.buf
+        body = buf[start:end]
+        self.buf = buf[end:]
+        return body
+
+    def continue_if_asked(self, request, start):
+        if request.expect_continue and request.version == 'HTTP/1.1' and len(self.buf) == start:
+            self.sock.sendall(b'HTTP/1.1 100 Continue\r\n\r\n')
+
+    def discard(self, request):
+        """Drop the body of a request refused before it was read -> True when the connection can go on."""
+        if request.chunked or (request.length or 0) > DISCARD_LIMIT or request.expect_continue:
+            return False  # the client waits for our answer, or the body is too large to read for nothing
+        end = request.end + (request.length or 0)
+        try:
+            while len(self.buf) < end:
+                self.recv_more()
+        except (socket.timeout, Closed):
+            return False
+        self.buf = self.buf[end:]
+        return True
+
+    def call_wsgi(self, request, body):
+        environ = self.environ(request, body)
+        reply = []
+
+        def start_response(status, headers, exc_info=None):
+            if exc_info and reply:
+                raise exc_info[1].with_traceback(exc_info[2])
+            reply[:] = [status, headers]
+            return reply.append  # the legacy write(): its data is sent with the rest
+
+        result = self.server.guard(environ, start_response)
+        try:
+            chunks = [chunk for chunk in result]
+        finally:
+            close = getattr(result, 'close', None)
+            if close is not None:
+                close()
+        status, headers = reply[0], reply[1]
+        written = reply[2:]
+        return status, headers, b''.join(written + chunks)
+
+    def environ(self, request, body):
+        server = self.server
+        address = self.address if isinstance(self.address, tuple) else ('', 0)
+        environ = {
+            'REQUEST_METHOD': request.method,
+            'SCRIPT_NAME': '',
+            'RAW_PATH_INFO': request.path,
+            'PATH_INFO': urllib.parse.unquote(request.path, encoding='latin-1'),
+            'QUERY_STRING': request.query,
+            'SERVER_NAME': server.host,
+            'SERVER_PORT': str(server.port),
+            'SERVER_PROTOCOL': request.version,
+            'REMOTE_ADDR': address[0],
+            'REMOTE_PORT': str(address[1]) if len(address) > 1 else '',
+            'GATEWAY_INTERFACE': 'CGI/1.1',
+            'wsgi.version': (1, 0),
+            'wsgi.url_scheme': server.scheme,
+            'wsgi.input': io.BytesIO(body),
+            'wsgi.input_terminated': True,
+            'wsgi.errors': sys.stderr,
+            'wsgi.multithread': True,
+            'wsgi.multiprocess': False,
+            'wsgi.run_once': False,
+        }
+        if body or request.length is not None or request.chunked:
+            environ['CONTENT_LENGTH'] = str(len(body))  # a chunked body is decoded already
+        for name, value in request.headers.items():
+            if name == 'content-type':
+                environ['CONTENT_TYPE'] = value
+            elif name not in ('content-length', 'transfer-encoding'):
+                environ['HTTP_' + name.replace('-', '_').upper()] = value
+        return environ
+
+    def refuse(self, error, version, request=None):
+        """A JSON 4xx for a request the server itself refuses; the connection ends (its framing is unknown)."""
+        data = error_body(error.reason)
+        status_line = '%d %s' % (error.status, REASONS.get(error.status, 'Bad Request'))
+        LOG.info('REST request from %s refused: %d %s', _address(self.address), error.status, error.reason)
+        try:
+            self.sock.sendall(response_bytes(version, status_line, [('Content-Type', 'application/json')], data,
+                                             False, request is not None and request.method == 'HEAD'))
+        except OSError:
+            return
+        self.linger()
+
+    def linger(self):
+        """Close after the reply has left: stop sending, read what the client still sends for a moment (closing
+        with unread bytes makes the kernel send a reset, which can destroy the reply before the client reads
+        it)."""
+        sock = self.sock
+        try:
+            sock.shutdown(socket.SHUT_WR)
+        except (OSError, ValueError, AttributeError):
+            return
+        try:
+            sock.settimeout(1.0)
+            drained = 0
+            while drained < DISCARD_LIMIT:
+                data = sock.recv(RECV_SIZE)
+                if not data:
+                    return
+                drained += len(data)
+        except (OSError, ValueError):
+            pass
