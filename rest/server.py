@@ -54,6 +54,7 @@ REASONS = {100: 'Continue', 200: 'OK', 201: 'Created', 204: 'No Content', 304: '
 
 # RFC 9110 token characters: what a method and a header name are made of.
 _TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_HEX = frozenset(b'0123456789abcdefABCDEF')
 _VERSIONS = {b'HTTP/1.1': 'HTTP/1.1', b'HTTP/1.0': 'HTTP/1.0'}
 
 
@@ -208,12 +209,9 @@ def decode_chunked(buf, start, limit):
                 raise HttpError(400, 'malformed chunk size line')
             return None
         line = buf[pos:line_end].rstrip(b'\r').partition(b';')[0].strip()
-        try:
-            length = int(line, 16)
-        except ValueError:
-            raise HttpError(400, 'malformed chunk size %r' % _shown(line)) from None
-        if length < 0 or not line.isalnum():
+        if not line or not _HEX.issuperset(line):  # int(x, 16) alone also takes '0x5', '-1', '1_0'
             raise HttpError(400, 'malformed chunk size %r' % _shown(line))
+        length = int(line, 16)
         size += length
         if size > limit:
             raise HttpError(413, 'the request body is limited to %d bytes (--rest-max-body); this one has more '
