@@ -1,4 +1,5 @@
 """Static flow pusher glue: REST calls and switch events in, flow-mods out, entries kept in SQLite."""
+import json
 import logging
 import time
 
@@ -63,13 +64,13 @@ class StaticFlowApp(app_manager.RyuApp):
     def _sync_from_store(self):
         stored = {request.get('name'): (dialect, request) for dialect, request in self.store.load()}
         now = time.time()
-        for name in [n for n in self.table.entries if n not in stored]:
+        for name in [n for n in self.table.names() if n not in stored]:
             self.status.forget(name)
             self._send(self.table.delete(name))
         changed = 0
         for name, (dialect_name, request) in stored.items():
-            current = self.table.get(name)
-            if current is not None and current.request == request:
+            text = self.table.request_text(name)  # compared as decoded JSON: key order and spacing aside
+            if text is not None and json.loads(text) == request:
                 continue
             try:
                 entry = floodlight.parse_entry(request, DIALECTS.get(dialect_name, floodlight.DIALECT_V1))
@@ -106,7 +107,7 @@ class StaticFlowApp(app_manager.RyuApp):
                 name = getattr(msg, 'entry_name', None)
                 if pending is not None and name is not None:
                     pending[2].add(name)  # the flow table on its way predates this flow-mod
-                if name is not None and msg.xid is not None and name in self.table.entries:
+                if name is not None and msg.xid is not None and name in self.table:
                     self.status.flow_mod_sent(name, dpid, msg.xid, now)
 
     # --- REST side: commit first, then change the switches ----------------------------------------------
@@ -129,9 +130,8 @@ class StaticFlowApp(app_manager.RyuApp):
 
     def clear(self, dpid):
         self.store.clear(dpid)
-        for name, entry in list(self.table.entries.items()):
-            if dpid is None or entry.dpid == dpid:
-                self.status.forget(name)
+        for name in self.table.names(dpid):
+            self.status.forget(name)
         self._send(self.table.clear(dpid))
 
     def list(self, dpid):
@@ -140,9 +140,8 @@ class StaticFlowApp(app_manager.RyuApp):
     def entry_status(self, dpid):
         """{dpid: {name: status}} of every stored entry (inactive ones included)."""
         out = {}
-        for name, entry in sorted(self.table.entries.items()):
-            if dpid is None or entry.dpid == dpid:
-                out.setdefault(entry.dpid, {})[name] = self.status.get(name)
+        for name in sorted(self.table.names(dpid)):  # names only: no FlowEntry is rebuilt for the status
+            out.setdefault(self.table.dpid_of(name), {})[name] = self.status.get(name)
         if dpid is not None:
             out.setdefault(dpid, {})
         return out

@@ -29,8 +29,10 @@ class EntryStatus:
     def __init__(self):
         self.states = {}                      # name -> State
         self.in_flight = defaultdict(dict)    # dpid -> {xid: name} flow-mods awaiting a barrier reply
+        self._dpids = {}                      # dpid -> the one int object every State of that switch shares
 
     def _set(self, name, dpid, state, now, xid=None, error=None):
+        dpid = self._dpids.setdefault(dpid, dpid)  # each parsed entry brings its own int: 36 bytes an entry
         self.states[name] = State(state, now, dpid, xid, error)
 
     def stored(self, entry, connected, now):
@@ -52,19 +54,25 @@ class EntryStatus:
 
     def barrier_reply(self, dpid, xid, now):
         """Every flow-mod sent before this barrier on this switch has been processed."""
-        pending = self.in_flight[dpid]
+        pending = self.in_flight.get(dpid)
+        if not pending:
+            return
         for sent_xid in [x for x in pending if x < xid]:
             name = pending.pop(sent_xid)
             state = self.states.get(name)
             if state is not None and state.state == SENT and state.xid == sent_xid:
                 self._set(name, dpid, INSTALLED, now, xid=sent_xid)
+        if not pending:
+            # A dict keeps its table after its keys are popped: after a reconnect push of thousands of
+            # entries, dropping the emptied one frees that table.
+            del self.in_flight[dpid]
 
     def error(self, dpid, xid, error, now):
         """An OpenFlow error answering one of our flow-mods (`error`: a dict describing it).
 
         Returns the entry's name, or None when the xid is not one of our flow-mods.
         """
-        name = self.in_flight[dpid].pop(xid, None)
+        name = self.in_flight.get(dpid, {}).pop(xid, None)
         if name is None:
             return None
         self._set(name, dpid, ERROR, now, xid=xid, error=error)

@@ -328,3 +328,236 @@ def stats_request(stat):
     if stat == 'features':
         return parser.OFPFeaturesRequest(None)
     raise ValueError('no such statistics request: %r' % (stat,))
+
+
+# --- Static flow entries as packed bytes ------------------------------------------------------------------
+# The static flow table keeps each entry's ADD flow-mod as bytes (xid 0) instead of match and action tuples
+# and an expected-flow record: with 100,000 entries those objects were most of the controller's memory
+# (docs/performance.md, memory). MODIFY_STRICT and DELETE_STRICT are the same bytes with another command, as
+# ryu built them; reconnect pushes queue PackedFlowMods that point at the stored bytes instead of 100,000
+# OFPFlowMod objects. The layout is ryu's (OFPFlowMod.serialize), byte for byte: tests/unit check both.
+
+_MATCH = _struct.Struct('!IH6s6sHBxHBB2xIIHH')
+_FLOW_MOD_HEAD = _struct.Struct('!BBHI' + _MATCH.format[1:] + 'QHHHHIHH')
+_COMMAND = _struct.Struct('!H')
+_COMMAND_OFFSET = 56  # header (8) + ofp_match (40) + cookie (8)
+_ENTRY_FIELDS = _struct.Struct('!QHHHH')  # cookie, command, idle_timeout, hard_timeout, priority at offset 48
+_SIMPLE_FIELD_BITS = (('in_port', ofp.OFPFW_IN_PORT), ('dl_src', ofp.OFPFW_DL_SRC), ('dl_dst', ofp.OFPFW_DL_DST),
+                      ('dl_vlan', ofp.OFPFW_DL_VLAN), ('dl_vlan_pcp', ofp.OFPFW_DL_VLAN_PCP),
+                      ('dl_type', ofp.OFPFW_DL_TYPE), ('nw_tos', ofp.OFPFW_NW_TOS),
+                      ('nw_proto', ofp.OFPFW_NW_PROTO), ('tp_src', ofp.OFPFW_TP_SRC), ('tp_dst', ofp.OFPFW_TP_DST))
+_FIELD_BIT = dict(_SIMPLE_FIELD_BITS)
+_NO_MAC = b'\x00' * 6
+
+_PACK_ACTION = {
+    'output': lambda a: _struct.pack('!HHHH', ofp.OFPAT_OUTPUT, 8, a[1], a[2]),
+    'enqueue': lambda a: _struct.pack('!HHH6xI', ofp.OFPAT_ENQUEUE, 16, a[1], a[2]),
+    'strip_vlan': lambda a: _struct.pack('!HH4x', ofp.OFPAT_STRIP_VLAN, 8),
+    'set_vlan_vid': lambda a: _struct.pack('!HHH2x', ofp.OFPAT_SET_VLAN_VID, 8, a[1]),
+    'set_vlan_pcp': lambda a: _struct.pack('!HHB3x', ofp.OFPAT_SET_VLAN_PCP, 8, a[1]),
+    'set_dl_src': lambda a: _struct.pack('!HH6s6x', ofp.OFPAT_SET_DL_SRC, 16, addrconv.mac.text_to_bin(a[1])),
+    'set_dl_dst': lambda a: _struct.pack('!HH6s6x', ofp.OFPAT_SET_DL_DST, 16, addrconv.mac.text_to_bin(a[1])),
+    'set_nw_src': lambda a: _struct.pack('!HHI', ofp.OFPAT_SET_NW_SRC, 8, _ipv4_int(a[1])),
+    'set_nw_dst': lambda a: _struct.pack('!HHI', ofp.OFPAT_SET_NW_DST, 8, _ipv4_int(a[1])),
+    'set_nw_tos': lambda a: _struct.pack('!HHB3x', ofp.OFPAT_SET_NW_TOS, 8, a[1]),
+    'set_tp_src': lambda a: _struct.pack('!HHH2x', ofp.OFPAT_SET_TP_SRC, 8, a[1]),
+    'set_tp_dst': lambda a: _struct.pack('!HHH2x', ofp.OFPAT_SET_TP_DST, 8, a[1]),
+}
+
+# action type -> (struct, kind, how the FlowEntry's action tuple is read back from the unpacked values)
+_UNPACK_ACTION = {
+    ofp.OFPAT_OUTPUT: (_struct.Struct('!HHHH'), lambda v: ('output', v[2], v[3])),
+    ofp.OFPAT_ENQUEUE: (_struct.Struct('!HHH6xI'), lambda v: ('enqueue', v[2], v[3])),
+    ofp.OFPAT_STRIP_VLAN: (_struct.Struct('!HH4x'), lambda v: ('strip_vlan',)),
+    ofp.OFPAT_SET_VLAN_VID: (_struct.Struct('!HHH2x'), lambda v: ('set_vlan_vid', v[2])),
+    ofp.OFPAT_SET_VLAN_PCP: (_struct.Struct('!HHB3x'), lambda v: ('set_vlan_pcp', v[2])),
+    ofp.OFPAT_SET_DL_SRC: (_struct.Struct('!HH6s6x'), lambda v: ('set_dl_src', addrconv.mac.bin_to_text(v[2]))),
+    ofp.OFPAT_SET_DL_DST: (_struct.Struct('!HH6s6x'), lambda v: ('set_dl_dst', addrconv.mac.bin_to_text(v[2]))),
+    ofp.OFPAT_SET_NW_SRC: (_struct.Struct('!HHI'), lambda v: ('set_nw_src', _ipv4_text(v[2]))),
+    ofp.OFPAT_SET_NW_DST: (_struct.Struct('!HHI'), lambda v: ('set_nw_dst', _ipv4_text(v[2]))),
+    ofp.OFPAT_SET_NW_TOS: (_struct.Struct('!HHB3x'), lambda v: ('set_nw_tos', v[2])),
+    ofp.OFPAT_SET_TP_SRC: (_struct.Struct('!HHH2x'), lambda v: ('set_tp_src', v[2])),
+    ofp.OFPAT_SET_TP_DST: (_struct.Struct('!HHH2x'), lambda v: ('set_tp_dst', v[2])),
+}
+
+
+def _ipv4_int(text):
+    a, b, c, d = text.split('.')
+    return (int(a) << 24) | (int(b) << 16) | (int(c) << 8) | int(d)
+
+
+def _ipv4_text(value):
+    return '%d.%d.%d.%d' % (value >> 24, (value >> 16) & 0xff, (value >> 8) & 0xff, value & 0xff)
+
+
+def _pack_match(match_pairs):
+    """ofp_match bytes of a FlowEntry's match, as ryu's OFPMatch(**build_match kwargs).serialize writes them."""
+    wildcards = ofp.OFPFW_ALL
+    values = {'in_port': 0, 'dl_src': _NO_MAC, 'dl_dst': _NO_MAC, 'dl_vlan': 0, 'dl_vlan_pcp': 0, 'dl_type': 0,
+              'nw_tos': 0, 'nw_proto': 0, 'nw_src': 0, 'nw_dst': 0, 'tp_src': 0, 'tp_dst': 0}
+    for field, value in match_pairs:
+        if field == 'nw_src' or field == 'nw_dst':
+            address, prefix = value
+            shift, mask = ((ofp.OFPFW_NW_SRC_SHIFT, ofp.OFPFW_NW_SRC_MASK) if field == 'nw_src'
+                           else (ofp.OFPFW_NW_DST_SHIFT, ofp.OFPFW_NW_DST_MASK))
+            wildcards &= (32 - prefix) << shift | ~mask
+            values[field] = _ipv4_int(address)
+        else:
+            wildcards &= ~_FIELD_BIT[field]
+            values[field] = addrconv.mac.text_to_bin(value) if field in ('dl_src', 'dl_dst') else value
+    v = values
+    return (wildcards, v['in_port'], v['dl_src'], v['dl_dst'], v['dl_vlan'], v['dl_vlan_pcp'], v['dl_type'],
+            v['nw_tos'], v['nw_proto'], v['nw_src'], v['nw_dst'], v['tp_src'], v['tp_dst'])
+
+
+def pack_flow_add(entry):
+    """The entry's ADD flow-mod as bytes (xid 0): what flow_add(entry) serializes to."""
+    actions = b''.join(_PACK_ACTION[action[0]](action) for action in entry.actions)
+    flags = ofp.OFPFF_SEND_FLOW_REM if (entry.idle_timeout or entry.hard_timeout) else 0
+    return _FLOW_MOD_HEAD.pack(
+        ofp.OFP_VERSION, ofp.OFPT_FLOW_MOD, _FLOW_MOD_HEAD.size + len(actions), 0, *_pack_match(entry.match),
+        entry.cookie, ofp.OFPFC_ADD, entry.idle_timeout, entry.hard_timeout, entry.priority, NO_BUFFER,
+        ofp.OFPP_NONE, flags) + actions
+
+
+def packed_fields(packed):
+    """(cookie, idle_timeout, hard_timeout, priority) of packed flow-mod bytes."""
+    cookie, _, idle, hard, priority = _ENTRY_FIELDS.unpack_from(packed, 48)
+    return cookie, idle, hard, priority
+
+
+def unpack_match(packed):
+    """A FlowEntry's match tuple back from packed flow-mod bytes (the inverse of _pack_match).
+
+    A field is present when its wildcard bit is clear; nw_src/nw_dst when their wildcard count is at most 32
+    (a /0 prefix is 32, an absent address ryu's OFPFW_ALL value 63), so even a /0 entry reads back as given.
+    """
+    (wildcards, in_port, dl_src, dl_dst, dl_vlan, pcp, dl_type, tos, proto, nw_src, nw_dst, tp_src,
+     tp_dst) = _MATCH.unpack_from(packed, 8)
+    values = {'in_port': in_port, 'dl_src': dl_src, 'dl_dst': dl_dst, 'dl_vlan': dl_vlan, 'dl_vlan_pcp': pcp,
+              'dl_type': dl_type, 'nw_tos': tos, 'nw_proto': proto, 'tp_src': tp_src, 'tp_dst': tp_dst}
+    pairs = []
+    for field in MATCH_FIELD_ORDER:
+        if field == 'nw_src' or field == 'nw_dst':
+            shift, address = ((ofp.OFPFW_NW_SRC_SHIFT, nw_src) if field == 'nw_src'
+                              else (ofp.OFPFW_NW_DST_SHIFT, nw_dst))
+            count = (wildcards >> shift) & 0x3f
+            if count <= 32:
+                pairs.append((field, (_ipv4_text(address), 32 - count)))
+        elif not wildcards & _FIELD_BIT[field]:
+            value = values[field]
+            pairs.append((field, addrconv.mac.bin_to_text(value) if field in ('dl_src', 'dl_dst') else value))
+    return tuple(pairs)
+
+
+def unpack_actions(packed):
+    """A FlowEntry's action tuples back from packed flow-mod bytes."""
+    actions = []
+    offset = _FLOW_MOD_HEAD.size
+    while offset < len(packed):
+        action_type, length = _struct.unpack_from('!HH', packed, offset)
+        layout, read = _UNPACK_ACTION[action_type]
+        actions.append(read(layout.unpack_from(packed, offset)))
+        offset += length
+    return tuple(actions)
+
+
+_KEY_HEAD = _struct.Struct('!QH')
+_KEY_FIELD_INDEX = {field: index for index, field in enumerate(MATCH_FIELD_ORDER)}
+
+
+def flow_key(dpid, priority, packed=None, match_key=None):
+    """A compact, hashable key of the flow a switch holds for (dpid, priority, match): bytes, equal for the
+    same flow whether taken from an entry's packed flow-mod or from a match_key() tuple (a FLOW_REMOVED's or a
+    flow read back from the switch). Normalised as match_key is: wildcarded fields and host bits dropped.
+    Bytes rather than the tuple: the static flow table keeps one per active entry."""
+    if packed is not None:
+        match_key = _packed_match_key(packed)
+    parts = [_KEY_HEAD.pack(dpid, priority)]
+    for pair in match_key:
+        field = pair[0]
+        parts.append(bytes((_KEY_FIELD_INDEX[field],)))
+        if field == 'dl_src' or field == 'dl_dst':
+            parts.append(addrconv.mac.text_to_bin(pair[1]))
+        elif field == 'nw_src' or field == 'nw_dst':
+            parts.append(_struct.pack('!IB', pair[1], pair[2]))
+        else:
+            parts.append(_struct.pack('!H', pair[1]))
+    return b''.join(parts)
+
+
+def _packed_match_key(packed):
+    """match_key() of the OFPMatch in packed flow-mod bytes, without building the OFPMatch."""
+    (wildcards, in_port, dl_src, dl_dst, dl_vlan, pcp, dl_type, tos, proto, nw_src, nw_dst, tp_src,
+     tp_dst) = _MATCH.unpack_from(packed, 8)
+    values = {'in_port': in_port, 'dl_src': dl_src, 'dl_dst': dl_dst, 'dl_vlan': dl_vlan, 'dl_vlan_pcp': pcp,
+              'dl_type': dl_type, 'nw_tos': tos, 'nw_proto': proto, 'tp_src': tp_src, 'tp_dst': tp_dst}
+    pairs = []
+    for field in MATCH_FIELD_ORDER:
+        if field == 'nw_src' or field == 'nw_dst':
+            shift, address = ((ofp.OFPFW_NW_SRC_SHIFT, nw_src) if field == 'nw_src'
+                              else (ofp.OFPFW_NW_DST_SHIFT, nw_dst))
+            prefix = 32 - ((wildcards & (0x3f << shift)) >> shift)
+            if prefix > 0:
+                pairs.append((field, address & ((0xffffffff << (32 - prefix)) & 0xffffffff), prefix))
+        elif not wildcards & _FIELD_BIT[field]:
+            value = values[field]
+            pairs.append((field, addrconv.mac.bin_to_text(value) if field in ('dl_src', 'dl_dst') else value))
+    return tuple(pairs)
+
+
+def packed_expected_flow(packed):
+    """The InstalledFlow (without OFPMatch) packed ADD bytes leave in a switch's table: expected_flow(entry)."""
+    msg = parser.OFPFlowMod.parser(None, packed[0], packed[1], len(packed), 0, packed)
+    return InstalledFlow(msg.cookie, msg.priority, _packed_match_key(packed),
+                         tuple(_action_key(a) for a in msg.actions), msg.idle_timeout, msg.hard_timeout, None)
+
+
+class PackedFlowMod:
+    """A static flow entry's flow-mod on its way to a switch: the stored bytes, the entry's name (the glue ties
+    the switch's answer to it by xid) and the xid the Outbox sets. __slots__ and no copy of the bytes until
+    serialize(): a reconnect queues one per entry (100,000 when 100 switches connect at once).
+
+    Other attributes (command, match, actions, priority...) are read from the bytes by ryu's parser on demand,
+    for tests and logs; nothing on the send path asks for them.
+    """
+    __slots__ = ('buf', 'entry_name', 'xid', 'datapath')
+    version = ofp.OFP_VERSION
+    msg_type = cls_msg_type = ofp.OFPT_FLOW_MOD
+
+    def __init__(self, packed, entry_name, command=ofp.OFPFC_ADD):
+        if command != ofp.OFPFC_ADD:
+            packed = packed[:_COMMAND_OFFSET] + _COMMAND.pack(command) + packed[_COMMAND_OFFSET + 2:]
+        self.buf = packed
+        self.entry_name = entry_name
+        self.xid = None
+        self.datapath = None
+
+    def set_xid(self, xid):
+        assert self.xid is None
+        self.xid = xid
+
+    def serialize(self):
+        buf = bytearray(self.buf)
+        _XID.pack_into(buf, 4, self.xid or 0)
+        self.buf = buf
+
+    def __getattr__(self, name):
+        if name.startswith('__'):
+            raise AttributeError(name)
+        msg = parser.OFPFlowMod.parser(None, self.buf[0], self.buf[1], len(self.buf), self.xid, bytes(self.buf))
+        try:
+            return getattr(msg, name)
+        except AttributeError:
+            raise AttributeError(name) from None
+
+    def __str__(self):
+        return 'PackedFlowMod(%r, command=%d, len=%d, xid=%s)' % (self.entry_name, self.command, len(self.buf),
+                                                                   self.xid)
+
+
+def packed_flow_mod(packed, entry_name, command=ofp.OFPFC_ADD):
+    return PackedFlowMod(packed, entry_name, command)
+
+
+FLOW_ADD, FLOW_MODIFY_STRICT, FLOW_DELETE_STRICT = ofp.OFPFC_ADD, ofp.OFPFC_MODIFY_STRICT, ofp.OFPFC_DELETE_STRICT

@@ -3,70 +3,138 @@
 Pure: every method returns the OpenFlow messages to send as {dpid: [msg, ...]}; the Ryu glue sends them.
 Entries for a switch that is not connected are kept and sent when it connects (Floodlight 0.9x), and are
 sent again on every reconnect.
+
+Memory (docs/performance.md): a controller holds 100,000 entries, so each is kept as a small record (its name,
+switch, request text and its ADD flow-mod as packed bytes) rather than as a FlowEntry with match and action
+tuples plus an expected-flow record. FlowEntry objects are rebuilt from the packed bytes on demand (`get`,
+`entries`, `entries_by_dpid`: REST list and tests), and the flow a switch should hold is read from them at
+reconcile time, one switch at a time.
 """
 from collections import defaultdict
+from collections.abc import Mapping
 
 from controller import ofmsgs
-from controller.flowentry import is_static_flow_cookie
+from controller.flowentry import FlowEntry, is_static_flow_cookie
 
 
 class EntryConflictError(ValueError):
     """A push that would share its flow with another entry (REST answers 409)."""
 
 
+class _Stored:
+    """One entry as the table keeps it. `key`: its flow_key in the owner index (None when inactive)."""
+    __slots__ = ('name', 'dpid', 'active', 'priority_given', 'request_text', 'packed', 'key')
+
+    def __init__(self, entry, packed, key):
+        self.name = entry.name
+        self.dpid = entry.dpid
+        self.active = entry.active
+        self.priority_given = entry.priority_given
+        self.request_text = entry.request_text
+        self.packed = packed
+        self.key = key
+
+    def entry(self):
+        """The FlowEntry this record was made from (equal to it, request text included)."""
+        _, idle, hard, priority = ofmsgs.packed_fields(self.packed)
+        return FlowEntry(name=self.name, dpid=self.dpid, priority=priority, match=ofmsgs.unpack_match(self.packed),
+                         actions=ofmsgs.unpack_actions(self.packed), active=self.active, idle_timeout=idle,
+                         hard_timeout=hard, priority_given=self.priority_given, request_text=self.request_text)
+
+    def flow_mod(self, command=ofmsgs.FLOW_ADD):
+        return ofmsgs.packed_flow_mod(self.packed, self.name, command)
+
+
+class EntriesView(Mapping):
+    """name -> FlowEntry, in push order, each FlowEntry rebuilt when asked for. Names, `in` and len() cost no
+    rebuild."""
+
+    def __init__(self, records):
+        self._records = records
+
+    def __getitem__(self, name):
+        return self._records[name].entry()
+
+    def __iter__(self):
+        return iter(self._records)
+
+    def __len__(self):
+        return len(self._records)
+
+    def __contains__(self, name):
+        return name in self._records
+
+
 class StaticFlowTable:
     def __init__(self):
-        self.entries = {}          # name -> FlowEntry
-        self.connected = set()     # dpids with a live OpenFlow session
-        self.listed_dpids = set()  # switches that ever had an entry: `list` keeps them with [] after a clear
+        self._records = {}          # name -> _Stored, in push order
+        self.entries = EntriesView(self._records)
+        self.connected = set()      # dpids with a live OpenFlow session
+        self.listed_dpids = set()   # switches that ever had an entry: `list` keeps them with [] after a clear
         # Indexes, so a push, a FLOW_REMOVED or a reconnect costs no scan of every entry:
-        self._expected = {}                    # name -> ofmsgs.InstalledFlow its ADD leaves on the switch
-        self._names_by_dpid = defaultdict(set)
-        self._flow_owner = {}                  # (dpid, priority, match key) -> name of the active entry
-        self._memo = None                      # (entry, expected flow, ADD message) last built, see _expected_and_add
+        self._by_dpid = defaultdict(dict)   # dpid -> {name: _Stored}, in push order
+        self._flow_owner = {}               # flow_key (dpid, priority, match) -> name of the active entry
+        self._memo = None                   # (entry, packed ADD, flow key) last built, see _packed
+        self._dpids = {}                    # dpid -> the one int object the records share for it
 
-    def _expected_and_add(self, entry):
-        """-> (InstalledFlow the entry leaves on its switch, its ADD message). A REST push asks for both twice
-        (conflicting_entry, then push): building them once halves the push's flow-mod work."""
+    def _packed(self, entry):
+        """-> (packed ADD bytes, flow key) of a pushed entry. A REST push asks twice (conflicting_entry, then
+        push): building them once halves the push's flow-mod work."""
         memo = self._memo
         if memo is not None and memo[0] is entry:
             return memo[1], memo[2]
-        add = ofmsgs.flow_add(entry)
-        flow = ofmsgs.expected_flow(entry, add)
-        self._memo = (entry, flow, add)
-        return flow, add
+        packed = ofmsgs.pack_flow_add(entry)
+        key = ofmsgs.flow_key(entry.dpid, entry.priority, packed=packed)
+        self._memo = (entry, packed, key)
+        return packed, key
 
-    def _add(self, entry, flow):
-        self.entries[entry.name] = entry
-        self._expected[entry.name] = flow
-        self._names_by_dpid[entry.dpid].add(entry.name)
+    def _add(self, entry, packed, key):
+        record = _Stored(entry, packed, key if entry.active else None)
+        # Every parse makes a new int for the DPID: 100,000 entries on 100 switches share 100 of them.
+        record.dpid = self._dpids.setdefault(entry.dpid, entry.dpid)
+        self._records[entry.name] = record
+        self._by_dpid[record.dpid][entry.name] = record
         if entry.active:
-            self._flow_owner[(entry.dpid, flow.priority, flow.match)] = entry.name
+            self._flow_owner[key] = entry.name
+        return record
 
     def _remove(self, name):
-        entry = self.entries.pop(name, None)
-        if entry is None:
+        record = self._records.pop(name, None)
+        if record is None:
             return None
-        flow = self._expected.pop(name)
-        self._names_by_dpid[entry.dpid].discard(name)
-        key = (entry.dpid, flow.priority, flow.match)
-        if self._flow_owner.get(key) == name:
-            del self._flow_owner[key]
-        return entry
+        by_dpid = self._by_dpid[record.dpid]
+        del by_dpid[name]
+        if not by_dpid:
+            del self._by_dpid[record.dpid]  # an emptied dict keeps its size; a new one starts small
+        if record.key is not None and self._flow_owner.get(record.key) == name:
+            del self._flow_owner[record.key]
+        return record
 
     # --- queries -----------------------------------------------------------------------------------------
 
     def get(self, name):
-        return self.entries.get(name)
+        record = self._records.get(name)
+        return None if record is None else record.entry()
+
+    def __contains__(self, name):
+        return name in self._records
+
+    def dpid_of(self, name):
+        record = self._records.get(name)
+        return None if record is None else record.dpid
+
+    def names(self, dpid=None):
+        """Names of every entry (push order), or of one switch's entries."""
+        return list(self._records if dpid is None else self._by_dpid.get(dpid, ()))
+
+    def request_text(self, name):
+        record = self._records.get(name)
+        return None if record is None else record.request_text
 
     def entries_by_dpid(self, dpid=None):
         """{dpid: [active entries]} for one switch or all; inactive entries are not listed (as Floodlight)."""
         dpids = [dpid] if dpid is not None else sorted(self.listed_dpids)
-        grouped = {d: [] for d in dpids}
-        for entry in self.entries.values():  # push order, as the list shows it
-            if entry.active and entry.dpid in grouped:
-                grouped[entry.dpid].append(entry)
-        return grouped
+        return {d: [r.entry() for r in self._by_dpid.get(d, {}).values() if r.active] for d in dpids}
 
     def conflicting_entry(self, entry):
         """Name of another active entry with the same switch, match and priority, or None.
@@ -76,28 +144,28 @@ class StaticFlowTable:
         """
         if not entry.active:
             return None
-        flow, _ = self._expected_and_add(entry)
-        owner = self._flow_owner.get((entry.dpid, flow.priority, flow.match))
+        _, key = self._packed(entry)
+        owner = self._flow_owner.get(key)
         return owner if owner != entry.name else None
 
     # --- changes from REST ---------------------------------------------------------------------------------
 
     def push(self, entry):
         """Add or replace the entry named entry.name. Returns {dpid: [msgs]}."""
-        flow, add = self._expected_and_add(entry)
-        self._memo = None  # the ADD message is sent (and mutated) below: never hand it out twice
+        packed, key = self._packed(entry)
+        self._memo = None
         old = self._remove(entry.name)
-        self._add(entry, flow)
+        record = self._add(entry, packed, key)
         self.listed_dpids.add(entry.dpid)
         out = defaultdict(list)
         old_installed = old is not None and old.active and old.dpid in self.connected
-        if old_installed and entry.active and old.same_flow_identity(entry):
-            out[entry.dpid].append(ofmsgs.flow_modify_strict(entry))
+        if old_installed and entry.active and old.dpid == entry.dpid and _same_flow_identity(old.packed, packed):
+            out[entry.dpid].append(record.flow_mod(ofmsgs.FLOW_MODIFY_STRICT))
         else:
             if old_installed:
-                out[old.dpid].append(ofmsgs.flow_delete_strict(old))
+                out[old.dpid].append(old.flow_mod(ofmsgs.FLOW_DELETE_STRICT))
             if entry.active and entry.dpid in self.connected:
-                out[entry.dpid].append(add)
+                out[entry.dpid].append(record.flow_mod())
         return _with_barriers(out)
 
     def delete(self, name):
@@ -105,17 +173,16 @@ class StaticFlowTable:
         old = self._remove(name)
         out = defaultdict(list)
         if old is not None and old.active and old.dpid in self.connected:
-            out[old.dpid].append(ofmsgs.flow_delete_strict(old))
+            out[old.dpid].append(old.flow_mod(ofmsgs.FLOW_DELETE_STRICT))
         return _with_barriers(out)
 
     def clear(self, dpid=None):
         """Delete every entry of one switch, or of all switches when dpid is None."""
         out = defaultdict(list)
-        names = list(self.entries) if dpid is None else list(self._names_by_dpid.get(dpid, ()))
-        for name in names:
-            entry = self._remove(name)
-            if entry.active and entry.dpid in self.connected:
-                out[entry.dpid].append(ofmsgs.flow_delete_strict(entry))
+        for name in self.names(dpid):
+            record = self._remove(name)
+            if record.active and record.dpid in self.connected:
+                out[record.dpid].append(record.flow_mod(ofmsgs.FLOW_DELETE_STRICT))
         if dpid is not None:
             self.listed_dpids.add(dpid)
         return _with_barriers(out)
@@ -125,9 +192,12 @@ class StaticFlowTable:
 
         match_key is ofmsgs.match_key of the removed flow's match. Returns the removed entry's name, or None.
         """
-        name = self._flow_owner.get((dpid, priority, match_key))
-        entry = self.entries.get(name)
-        if entry is None or entry.cookie != cookie or not (entry.idle_timeout or entry.hard_timeout):
+        name = self._flow_owner.get(ofmsgs.flow_key(dpid, priority, match_key=match_key))
+        record = self._records.get(name)
+        if record is None:
+            return None
+        entry_cookie, idle, hard, _ = ofmsgs.packed_fields(record.packed)
+        if entry_cookie != cookie or not (idle or hard):
             return None
         self._remove(name)
         return name
@@ -151,33 +221,40 @@ class StaticFlowTable:
         """
         if dpid not in self.connected:
             return {}, []
-        desired = {}
-        for name in self._names_by_dpid.get(dpid, ()):
-            entry = self.entries[name]
-            if entry.active:
-                flow = self._expected[name]
-                desired[(flow.priority, flow.match)] = (entry, flow)
+        desired = {record.key: record for record in self._by_dpid.get(dpid, {}).values() if record.active}
+        present = {}
         msgs = []
         for flow in installed_flows:
-            if is_static_flow_cookie(flow.cookie) and (flow.priority, flow.match) not in desired:
+            key = ofmsgs.flow_key(dpid, flow.priority, match_key=flow.match)
+            if is_static_flow_cookie(flow.cookie) and key not in desired:
                 msgs.append(ofmsgs.flow_delete_strict_installed(flow))
-        present = {(f.priority, f.match): f for f in installed_flows}
+            present[key] = flow
         missing, in_place = [], []
-        for key, (entry, flow) in desired.items():
-            (in_place if _comparable(present.get(key)) == _comparable(flow) else missing).append(entry)
-        missing = [e for e in missing if e.name not in sent_since]
-        msgs.extend(ofmsgs.flow_add(e) for e in sorted(missing, key=lambda e: (e.priority, e.name)))
+        for key, record in desired.items():
+            flow = present.get(key)
+            # The full comparison parses the entry's bytes: only for entries whose flow the switch has.
+            if flow is not None and _comparable(flow) == _comparable(ofmsgs.packed_expected_flow(record.packed)):
+                in_place.append(record.name)
+            elif record.name not in sent_since:
+                missing.append(record)
+        missing.sort(key=lambda r: (ofmsgs.packed_fields(r.packed)[3], r.name))
+        msgs.extend(record.flow_mod() for record in missing)
         msgs.append(ofmsgs.barrier())
-        return {dpid: msgs}, [e.name for e in in_place]
+        return {dpid: msgs}, in_place
 
     def switch_disconnected(self, dpid):
         self.connected.discard(dpid)
         return {}
 
 
+def _same_flow_identity(packed, other):
+    """Same match (as given, host bits included), cookie and priority: MODIFY_STRICT replaces the flow in place."""
+    return packed[8:56] == other[8:56] and packed[62:64] == other[62:64]
+
+
 def _comparable(flow):
     """What must agree for an installed flow to count as the entry's (not the raw OFPMatch)."""
-    return None if flow is None else flow[:6]
+    return flow[:6]
 
 
 def _with_barriers(out):
