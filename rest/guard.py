@@ -1,7 +1,9 @@
 """The WSGI layer in front of every REST handler: body limit, bearer token, and a last JSON catch-all.
 
 Plain WSGI (no Ryu, no eventlet), so it is tested as a function; controller/hardening.py puts it around Ryu's
-WSGIApplication when the REST server starts.
+WSGIApplication when the REST server starts. rest.server calls `head_refusal` (path and token) before it reads
+a body, enforces `max_body` itself while reading, and takes static flow pushes through `fast_app`; everything
+else reaches __call__ as WSGI, where the same checks run again (harmless: they pass).
 
 - A body over `max_body` bytes gets 413 before it is read (Content-Length) or as soon as the limit is passed
   (chunked); a Content-Length that is not a number gets 400.
