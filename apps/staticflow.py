@@ -69,8 +69,9 @@ class StaticFlowApp(app_manager.RyuApp):
             self._send(self.table.delete(name))
         changed = 0
         for name, (dialect_name, request) in stored.items():
-            text = self.table.request_text(name)  # compared as decoded JSON: key order and spacing aside
-            if text is not None and json.loads(text) == request:
+            # The table keeps a digest of each entry's request text (json.dumps of the request, as parse_entry
+            # makes it), not the text: the same dumps of the stored request tells an unchanged entry.
+            if self.table.same_request(name, json.dumps(request)):
                 continue
             try:
                 entry = floodlight.parse_entry(request, DIALECTS.get(dialect_name, floodlight.DIALECT_V1))

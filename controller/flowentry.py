@@ -46,8 +46,9 @@ class FlowEntry:
     match: tuple of (of10_field, value) in MATCH_FIELD_ORDER; nw_src/nw_dst values are (address, prefix_len).
     actions: tuple of action tuples, e.g. ('output', 3, 65535), ('set_dl_src', '52:54:00:9b:d5:bc').
     request_text: the JSON object as received, serialised (json.dumps), so entries can be stored and re-read
-    verbatim; `request` decodes it. Kept as one string, not a dict, and the class has __slots__: a controller
-    holds 100,000 of these (docs/performance.md, memory).
+    verbatim; `request` decodes it. None in the entries the static flow table rebuilds for its list: the table
+    keeps no request text (docs/performance.md, memory), the store has it.
+    actions_given: the request had an `actions` key (Floodlight 0.9x lists "actions": null without one).
     cookie: Floodlight's cookie of the name, computed once (a Python loop over the name's characters).
     """
     name: str
@@ -60,6 +61,7 @@ class FlowEntry:
     hard_timeout: int = 0
     priority_given: bool = True
     request_text: str = field(default='{}', compare=False, hash=False, repr=False)
+    actions_given: bool = field(default=False, compare=False, hash=False, repr=False)
     cookie: int = field(init=False, compare=False, hash=False, repr=False)
 
     def __post_init__(self):

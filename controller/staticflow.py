@@ -10,6 +10,7 @@ tuples plus an expected-flow record. FlowEntry objects are rebuilt from the pack
 `entries`, `entries_by_dpid`: REST list and tests), and the flow a switch should hold is read from them at
 reconcile time, one switch at a time.
 """
+import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -17,29 +18,45 @@ from controller import ofmsgs
 from controller.flowentry import FlowEntry, is_static_flow_cookie
 
 
+ACTIVE, PRIORITY_GIVEN, ACTIONS_GIVEN = 1, 2, 4
+
+
+def request_hash(request_text):
+    """A 128-bit digest of an entry's request text (FlowEntry.request_text: json.dumps of the request)."""
+    return hashlib.blake2b(request_text.encode('utf-8', 'surrogatepass'), digest_size=16).digest()
+
+
 class EntryConflictError(ValueError):
     """A push that would share its flow with another entry (REST answers 409)."""
 
 
 class _Stored:
-    """One entry as the table keeps it. `key`: its flow_key in the owner index (None when inactive)."""
-    __slots__ = ('name', 'dpid', 'active', 'priority_given', 'request_text', 'packed', 'key')
+    """One entry as the table keeps it: no request text (about 200 bytes an entry; the store keeps it), only
+    its hash, which tells a commit by another instance sharing the store from the entry already here.
+    `key`: its flow_key in the owner index (None when inactive). `flags`: ACTIVE | PRIORITY_GIVEN | ACTIONS_GIVEN.
+    """
+    __slots__ = ('name', 'dpid', 'flags', 'request_hash', 'packed', 'key')
 
     def __init__(self, entry, packed, key):
         self.name = entry.name
         self.dpid = entry.dpid
-        self.active = entry.active
-        self.priority_given = entry.priority_given
-        self.request_text = entry.request_text
+        self.flags = ((ACTIVE if entry.active else 0) | (PRIORITY_GIVEN if entry.priority_given else 0)
+                      | (ACTIONS_GIVEN if entry.actions_given else 0))
+        self.request_hash = request_hash(entry.request_text)
         self.packed = packed
         self.key = key
 
+    @property
+    def active(self):
+        return bool(self.flags & ACTIVE)
+
     def entry(self):
-        """The FlowEntry this record was made from (equal to it, request text included)."""
+        """The FlowEntry this record was made from: equal to it, without its request text."""
         _, idle, hard, priority = ofmsgs.packed_fields(self.packed)
         return FlowEntry(name=self.name, dpid=self.dpid, priority=priority, match=ofmsgs.unpack_match(self.packed),
                          actions=ofmsgs.unpack_actions(self.packed), active=self.active, idle_timeout=idle,
-                         hard_timeout=hard, priority_given=self.priority_given, request_text=self.request_text)
+                         hard_timeout=hard, priority_given=bool(self.flags & PRIORITY_GIVEN), request_text=None,
+                         actions_given=bool(self.flags & ACTIONS_GIVEN))
 
     def flow_mod(self, command=ofmsgs.FLOW_ADD):
         return ofmsgs.packed_flow_mod(self.packed, self.name, command)
@@ -127,9 +144,10 @@ class StaticFlowTable:
         """Names of every entry (push order), or of one switch's entries."""
         return list(self._records if dpid is None else self._by_dpid.get(dpid, ()))
 
-    def request_text(self, name):
+    def same_request(self, name, request_text):
+        """True when the entry `name` was pushed with this request text (json.dumps of the request)."""
         record = self._records.get(name)
-        return None if record is None else record.request_text
+        return record is not None and record.request_hash == request_hash(request_text)
 
     def entries_by_dpid(self, dpid=None):
         """{dpid: [active entries]} for one switch or all; inactive entries are not listed (as Floodlight)."""

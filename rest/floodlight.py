@@ -435,6 +435,7 @@ def parse_entry(document, dialect):
         idle_timeout=attributes['idle_timeout'],
         hard_timeout=attributes['hard_timeout'],
         request_text=json.dumps(document),
+        actions_given='actions' in document,
     )
 
 
@@ -613,7 +614,7 @@ def v0_entry_json(entry):
     """One entry as Floodlight 0.91 lists it: the OFFlowMod bean, numbers signed as Java holds them."""
     msg = ofmsgs.flow_add(entry)
     length = len(ofmsgs.serialize(msg))
-    has_actions = 'actions' in entry.request
+    has_actions = entry.actions_given
     return {
         'version': 1, 'type': 'FLOW_MOD', 'length': length, 'xid': 0,
         'match': v0_match_json(entry, msg.match.wildcards), 'cookie': entry.cookie, 'command': 0,
