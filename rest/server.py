@@ -100,7 +100,7 @@ def parse_head(buf):
             raise HttpError(431, 'the request head is longer than %d bytes' % MAX_HEAD)
         return None
     head = buf[:end]
-    if size == 4 and b'\n' not in head.replace(b'\r\n', b''):
+    if size == 4 and head.count(b'\n') == head.count(b'\r\n'):
         lines = head.split(b'\r\n')
     else:
         lines = [line[:-1] if line.endswith(b'\r') else line for line in head.split(b'\n')]
@@ -265,9 +265,28 @@ def date_header():
     return _date_header
 
 
+_heads = {}
+
+
 def response_bytes(version, status_line, headers, body, keep_alive, head_only=False):
     """The whole reply: status line, the app's headers, Content-Length (unless the app gave one, or the status
-    has no body), Date, Connection when it differs from the version's default, then the body."""
+    has no body), Date, Connection when it differs from the version's default, then the body. A reply whose
+    headers are a tuple (the static flow push's "Entry pushed", the same object every time) reuses its head
+    for as long as the Date stays the same."""
+    if type(headers) is tuple:
+        key = (version, status_line, headers, keep_alive)
+        date = date_header()
+        cached = _heads.get(key)
+        if cached is None or cached[0] is not date:
+            if len(_heads) > 64:
+                _heads.clear()
+            cached = _heads[key] = (date, _head(version, status_line, headers, body, keep_alive))
+        return cached[1] if head_only else cached[1] + body
+    head = _head(version, status_line, headers, body, keep_alive)
+    return head if head_only else head + body
+
+
+def _head(version, status_line, headers, body, keep_alive):
     out = ['%s %s\r\n' % (version, status_line)]
     has_length = False
     for name, value in headers:
@@ -281,8 +300,7 @@ def response_bytes(version, status_line, headers, body, keep_alive, head_only=Fa
         out.append('Connection: close\r\n')
     elif version == 'HTTP/1.0':
         out.append('Connection: keep-alive\r\n')
-    head = ''.join(out).encode('latin-1') + date_header() + b'\r\n'
-    return head if head_only else head + body
+    return ''.join(out).encode('latin-1') + date_header() + b'\r\n'
 
 
 # --- the connection loop (glue: sockets and the hub) -------------------------------------------------------------

@@ -110,3 +110,36 @@ def test_responses():
     assert b'Content-Length' not in response_bytes('HTTP/1.1', '204 No Content', [], b'', True)
     assert response_bytes('HTTP/1.1', '200 OK', [], b'{}', True, head_only=True).endswith(b'\r\n\r\n')
     assert json.loads(error_body('bad "x"')) == {'status': 'Error! bad "x"', 'reason': 'bad "x"'}
+
+
+def test_guard_head_checks_match_its_wsgi_checks():
+    from rest.guard import RestGuard
+
+    def app(environ, start_response):
+        start_response('200 OK', [])
+        return [b'']
+
+    def fast(environ, start_response):
+        raise AssertionError('not called through WSGI here')
+    fast.raw = lambda body: ('200 OK', (), body)
+    app.fast_posts = {'/push': fast}
+    open_guard = RestGuard(app)
+    assert open_guard.head_refusal('/x', None) is None
+    status, headers, body = open_guard.head_refusal('*', None)
+    assert status.startswith('404') and json.loads(body)['reason']
+    guard = RestGuard(app, token='t0ken')
+    assert guard.head_refusal('/x', 'Bearer t0ken') is None and guard.head_refusal('/x', ' bearer  t0ken ') is None
+    for value in (None, '', 'Bearer t0ke', 'Basic t0ken', 't0ken'):
+        status, headers, body = guard.head_refusal('/x', value)
+        assert status == '401 Unauthorized' and ('WWW-Authenticate', 'Bearer') in headers, value
+    assert guard.head_refusal('/wm/core/health/json', None) is None
+    assert guard.fast_app('POST', '/push')(b'x') == ('200 OK', (), b'x')
+    assert guard.fast_app('GET', '/push') is None and guard.fast_app('POST', '/other') is None
+
+
+def test_a_cached_head_is_the_head():
+    headers = (('Content-Type', 'application/json'), ('Content-Length', '2'))
+    first = response_bytes('HTTP/1.1', '200 OK', headers, b'{}', True)
+    assert response_bytes('HTTP/1.1', '200 OK', headers, b'{}', True) == first
+    assert response_bytes('HTTP/1.1', '200 OK', list(headers), b'{}', True) == first
+    assert response_bytes('HTTP/1.1', '200 OK', headers, b'{}', False).count(b'Connection: close') == 1
