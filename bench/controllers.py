@@ -1,8 +1,8 @@
 """The controllers a benchmark runs, each a subprocess pinned to its own core: ours, Ryu's peers, the null one.
 
     ours          ryu-manager controller.apps (+ OURS_ARGS, e.g. forwarding on)
-    simple_switch ryu-manager ryu.app.simple_switch
-    ofctl_rest    ryu-manager ryu.app.ofctl_rest
+    simple_switch ryu-manager ryu.app.simple_switch    (stock ryu: see STOCK_RYU_MANAGER)
+    ofctl_rest    ryu-manager ryu.app.ofctl_rest       (stock ryu)
     null          python -m bench.nullctl (answers each packet-in with one packet-out; the generator's ceiling)
 
 Every ryu-manager runs with --default-log-level 30 (WARNING): the issue compares against simple_switch "run
@@ -20,6 +20,18 @@ from tests.lib.controller import RYU_MANAGER, free_port, port_open, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUIET = ['--default-log-level', '30']
+
+# The peers run on stock ryu 4.34: ryu's own manager with only the two import-time fixes it needs on Python 3.11
+# (docs/ryu-manager.md), and none of this project's code. Our console script also installs
+# controller.hardening (its own OpenFlow receive loop, writer and HTTP server) into every app it runs, which
+# would speed the peers up with our work and make every ratio understate ours.
+STOCK_RYU_MANAGER = [sys.executable, '-c', (
+    'import sys, eventlet.wsgi\n'
+    'if not hasattr(eventlet.wsgi, "ALREADY_HANDLED"): eventlet.wsgi.ALREADY_HANDLED = []\n'
+    'from ryu.ofproto import ofproto_v1_0\n'
+    'if not hasattr(ofproto_v1_0, "OFPET_EXPERIMENTER"): ofproto_v1_0.OFPET_EXPERIMENTER = 0xffff\n'
+    'from ryu.cmd.manager import main\n'
+    'sys.exit(main(args=sys.argv[1:], prog="ryu-manager"))\n')]
 
 
 def cpu_count():
@@ -73,7 +85,7 @@ class Controller:
         if self.kind == 'ours':
             cmd = [RYU_MANAGER, 'controller.apps'] + ofp + rest + QUIET + ['--staticflow-db', self.db_path]
         elif self.kind in ('simple_switch', 'ofctl_rest'):
-            cmd = [RYU_MANAGER, 'ryu.app.' + self.kind] + ofp + rest + QUIET
+            cmd = STOCK_RYU_MANAGER + ['ryu.app.' + self.kind] + ofp + rest + QUIET
         elif self.kind == 'null':
             cmd = [sys.executable, '-m', 'bench.nullctl', '--port', str(self.ofp_port)]
         else:
