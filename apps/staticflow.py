@@ -36,7 +36,7 @@ class StaticFlowApp(app_manager.RyuApp):
         options.register()
         self.switches = kwargs['switches']
         self.table = StaticFlowTable()
-        self.status = EntryStatus()
+        self.status = EntryStatus(records=self.table.records)  # statuses live in the table's records
         self.store = EntryStore(cfg.CONF.staticflow_db)
         # dpid -> (xid of our flow stats request, InstalledFlows so far, names whose flow-mods went out after it)
         self._flow_stats = {}

@@ -11,23 +11,36 @@ WAITING, SENT, INSTALLED, ERROR, INACTIVE = 'waiting', 'sent', 'installed', 'err
 
 class State:
     """One entry's status. A __slots__ record rather than a dict: with 100,000 entries the five-key dicts
-    were about 23 MB of the controller's memory (docs/performance.md); get() builds the dict on demand."""
-    __slots__ = ('state', 'since', 'dpid', 'xid', 'error')
+    were about 23 MB of the controller's memory (docs/performance.md); get() builds the dict on demand.
+    `switch`: the DPID the status is about (shown as `dpid`). `state` None: no status yet.
 
-    def __init__(self, state, since, dpid, xid, error):
+    The static flow table's records are States too (controller.staticflow): EntryStatus(records=...) keeps
+    each entry's status in its table record, with no State object and no dict entry of its own (about 90
+    bytes an entry)."""
+    __slots__ = ('state', 'since', 'switch', 'xid', 'error')
+
+    def __init__(self, state=None, since=None, switch=None, xid=None, error=None):
         self.state = state
         self.since = since
-        self.dpid = dpid
+        self.switch = switch
         self.xid = xid
         self.error = error
 
     def as_dict(self):
-        return {'state': self.state, 'since': self.since, 'dpid': self.dpid, 'xid': self.xid, 'error': self.error}
+        return {'state': self.state, 'since': self.since, 'dpid': self.switch, 'xid': self.xid, 'error': self.error}
+
+    def copy_status(self, other):
+        self.state, self.since, self.switch, self.xid, self.error = (other.state, other.since, other.switch,
+                                                                     other.xid, other.error)
 
 
 class EntryStatus:
-    def __init__(self):
-        self.states = {}                      # name -> State
+    def __init__(self, records=None):
+        """records: name -> State of the static flow table (StaticFlowTable.records), to keep statuses in the
+        table's records; the table adds and removes them, and names it does not hold get no status. Without
+        it, a State of its own per name."""
+        self.shared = records is not None
+        self.states = records if self.shared else {}   # name -> State
         self.in_flight = defaultdict(dict)    # dpid -> {xid: name} flow-mods awaiting a barrier reply
         self._dpids = {}                      # dpid -> the one int object every State of that switch shares
 
@@ -35,12 +48,13 @@ class EntryStatus:
         dpid = self._dpids.setdefault(dpid, dpid)  # each parsed entry brings its own int: 36 bytes an entry
         record = self.states.get(name)
         if record is None:
-            self.states[name] = State(state, now, dpid, xid, error)
+            if not self.shared:
+                self.states[name] = State(state, now, dpid, xid, error)
             return
         # Changed in place (get() hands out copies): a reconnect moves 100,000 entries through sent and
         # installed, and a new record per step, freed while other objects are made, leaves the allocator's
         # pages half used.
-        record.state, record.since, record.dpid, record.xid, record.error = state, now, dpid, xid, error
+        record.state, record.since, record.switch, record.xid, record.error = state, now, dpid, xid, error
 
     def stored(self, entry, connected, now):
         """An entry was pushed or restored; before any flow-mod for it is sent."""
@@ -50,7 +64,8 @@ class EntryStatus:
             self._set(entry.name, entry.dpid, WAITING, now)
 
     def flow_mod_sent(self, name, dpid, xid, now):
-        if name in self.states and self.states[name].state == INACTIVE:
+        record = self.states.get(name)
+        if record is not None and record.state == INACTIVE:
             return  # the DELETE_STRICT that took an inactive entry's flow away
         self._set(name, dpid, SENT, now, xid=xid)
         self.in_flight[dpid][xid] = name
@@ -86,15 +101,21 @@ class EntryStatus:
         return name
 
     def forget(self, name):
-        self.states.pop(name, None)
+        if not self.shared:
+            self.states.pop(name, None)
+        elif name in self.states:
+            self.states[name].copy_status(_NO_STATUS)  # the table drops the record itself
 
     def switch_gone(self, dpid, now):
         self.in_flight.pop(dpid, None)
         for name, state in self.states.items():
-            if state.dpid == dpid and state.state in (SENT, INSTALLED):
+            if state.switch == dpid and state.state in (SENT, INSTALLED):
                 self._set(name, dpid, WAITING, now)
 
     def get(self, name):
         """{'state', 'since', 'dpid', 'xid', 'error'} of one entry, or None."""
         state = self.states.get(name)
-        return None if state is None else state.as_dict()
+        return None if state is None or state.state is None else state.as_dict()
+
+
+_NO_STATUS = State()

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 from controller import ofmsgs
+from controller.entrystatus import State
 from controller.flowentry import FlowEntry, is_static_flow_cookie
 
 
@@ -30,14 +31,16 @@ class EntryConflictError(ValueError):
     """A push that would share its flow with another entry (REST answers 409)."""
 
 
-class _Stored:
+class _Stored(State):
     """One entry as the table keeps it: no request text (about 200 bytes an entry; the store keeps it), only
     its hash, which tells a commit by another instance sharing the store from the entry already here.
     `key`: its flow_key in the owner index (None when inactive). `flags`: ACTIVE | PRIORITY_GIVEN | ACTIONS_GIVEN.
+    It is also the entry's status record (entrystatus.State), for EntryStatus(records=table.records).
     """
     __slots__ = ('name', 'dpid', 'flags', 'request_hash', 'packed', 'key')
 
     def __init__(self, entry, packed, key):
+        State.__init__(self)
         self.name = entry.name
         self.dpid = entry.dpid
         self.flags = ((ACTIVE if entry.active else 0) | (PRIORITY_GIVEN if entry.priority_given else 0)
@@ -85,6 +88,7 @@ class EntriesView(Mapping):
 class StaticFlowTable:
     def __init__(self):
         self._records = {}          # name -> _Stored, in push order
+        self.records = self._records  # for EntryStatus(records=...): read only outside this class
         self.entries = EntriesView(self._records)
         self.connected = set()      # dpids with a live OpenFlow session
         self.listed_dpids = set()   # switches that ever had an entry: `list` keeps them with [] after a clear
@@ -174,6 +178,8 @@ class StaticFlowTable:
         self._memo = None
         old = self._remove(entry.name)
         record = self._add(entry, packed, key)
+        if old is not None:
+            record.copy_status(old)  # a re-push keeps its status until its flow-mod goes out
         self.listed_dpids.add(entry.dpid)
         out = defaultdict(list)
         old_installed = old is not None and old.active and old.dpid in self.connected
