@@ -99,17 +99,21 @@ class StaticFlowApp(app_manager.RyuApp):
         LOG.info('%d static flow entries restored from %s', len(self.table.entries), self.store.path)
 
     def _send(self, msgs_by_dpid):
-        """Queue the messages, then note which entry each flow-mod's xid belongs to."""
+        """Queue the messages (runs of entry flow-mods batched, see ofmsgs.batch_flow_mods), then note which
+        entry each flow-mod's xid belongs to."""
+        msgs_by_dpid = {dpid: ofmsgs.batch_flow_mods(msgs) for dpid, msgs in msgs_by_dpid.items()}
         self.switches.send(msgs_by_dpid)
         now = time.time()
         for dpid, msgs in msgs_by_dpid.items():
             pending = self._flow_stats.get(dpid)
             for msg in msgs:
-                name = getattr(msg, 'entry_name', None)
-                if pending is not None and name is not None:
-                    pending[2].add(name)  # the flow table on its way predates this flow-mod
-                if name is not None and msg.xid is not None and name in self.table:
-                    self.status.flow_mod_sent(name, dpid, msg.xid, now)
+                if not isinstance(msg, ofmsgs.ENTRY_MESSAGES):
+                    continue
+                if pending is not None:
+                    pending[2].update(msg.entry_names())  # the flow table on its way predates these flow-mods
+                for name, xid in msg.sent_entries():
+                    if name in self.table:
+                        self.status.flow_mod_sent(name, dpid, xid, now)
 
     # --- REST side: commit first, then change the switches ----------------------------------------------
 

@@ -556,8 +556,91 @@ class PackedFlowMod:
                                                                    self.xid)
 
 
+    def entry_names(self):
+        return [self.entry_name]
+
+    def sent_entries(self):
+        """[(entry name, xid)] of what went out (nothing when the message was dropped before an xid was set)."""
+        return [] if self.xid is None else [(self.entry_name, self.xid)]
+
+
 def packed_flow_mod(packed, entry_name, command=ofp.OFPFC_ADD):
     return PackedFlowMod(packed, entry_name, command)
+
+
+class PackedFlowModBatch:
+    """Consecutive static flow-mods for one switch as one message for the session's Outbox: written back to
+    back, each with its own xid (consecutive ones: set_xid takes them from the session's counter).
+
+    A reconnect push of 100,000 entries (100 switches at once) queued as many PackedFlowMods, and those
+    objects, freed while the statuses' xids were being made, kept the allocator's pages resident
+    (docs/performance.md, memory); a batch holds two lists, of the stored bytes and of the names.
+    """
+    __slots__ = ('bufs', 'names', 'buf', 'xid', 'datapath')
+    version = ofp.OFP_VERSION
+    msg_type = cls_msg_type = ofp.OFPT_FLOW_MOD
+
+    def __init__(self, bufs, names):
+        self.bufs = bufs
+        self.names = names
+        self.buf = None
+        self.xid = None
+        self.datapath = None
+
+    def set_xid(self, xid):
+        """The first flow-mod's xid; the others take the next ones. Ryu's Datapath.set_xid counts one per
+        message, so the session's counter is moved past the ones this batch uses."""
+        assert self.xid is None
+        self.xid = xid
+        counter_owner = self.datapath
+        if counter_owner is not None and isinstance(getattr(counter_owner, 'xid', None), int):
+            counter_owner.xid = (xid + len(self.bufs) - 1) & 0xffffffff
+
+    def xids(self):
+        return [(self.xid + i) & 0xffffffff for i in range(len(self.bufs))]
+
+    def serialize(self):
+        buf = bytearray(b''.join(self.bufs))
+        offset = 0
+        for packed, xid in zip(self.bufs, self.xids()):
+            _XID.pack_into(buf, offset + 4, xid)
+            offset += len(packed)
+        self.buf = buf
+
+    def entry_names(self):
+        return self.names
+
+    def sent_entries(self):
+        return [] if self.xid is None else list(zip(self.names, self.xids()))
+
+    def __str__(self):
+        return 'PackedFlowModBatch(%d flow-mods, xid=%s)' % (len(self.bufs), self.xid)
+
+
+ENTRY_MESSAGES = (PackedFlowMod, PackedFlowModBatch)  # messages whose xids the entry status follows
+FLOW_MOD_BATCH = 256  # at most this many flow-mods in one write: other green threads run between batches
+
+
+def batch_flow_mods(msgs, size=FLOW_MOD_BATCH):
+    """msgs with each run of consecutive PackedFlowMods longer than one turned into PackedFlowModBatches of at
+    most `size`; every other message, and the order, as they were."""
+    out, run = [], []
+
+    def flush():
+        for start in range(0, len(run), size):
+            part = run[start:start + size]
+            out.append(part[0] if len(part) == 1 else
+                       PackedFlowModBatch([m.buf for m in part], [m.entry_name for m in part]))
+        run.clear()
+
+    for msg in msgs:
+        if type(msg) is PackedFlowMod:
+            run.append(msg)
+        else:
+            flush()
+            out.append(msg)
+    flush()
+    return out
 
 
 FLOW_ADD, FLOW_MODIFY_STRICT, FLOW_DELETE_STRICT = ofp.OFPFC_ADD, ofp.OFPFC_MODIFY_STRICT, ofp.OFPFC_DELETE_STRICT

@@ -73,3 +73,34 @@ def test_a_changed_request_is_not_the_same_request():
     table.push(entry)
     assert not table.same_request('e', json.dumps({"switch": "1", "name": "e", "actions": "output=2"}))
     assert not table.same_request('other', entry.request_text)
+
+
+class _Counter:
+    """What a batch needs of ryu's Datapath: its xid counter."""
+    xid = 0
+
+    def set_xid(self, msg):
+        self.xid += 1
+        msg.set_xid(self.xid)
+
+
+def test_a_batch_writes_what_its_flow_mods_write_with_consecutive_xids():
+    table = StaticFlowTable()
+    for i in range(5):
+        table.push(floodlight.parse_entry({"switch": "1", "name": "e%d" % i, "in_port": str(i + 1),
+                                           "actions": "output=1"}, floodlight.DIALECT_V1))
+    table.switch_connected(1)
+    msgs = table.reconcile(1, [])[0][1]
+    batched = ofmsgs.batch_flow_mods(msgs, size=3)
+    assert [type(m).__name__ for m in batched] == ['PackedFlowModBatch', 'PackedFlowModBatch',
+                                                    'OFPBarrierRequest']
+    counter = _Counter()
+    for msg in batched[:2]:
+        msg.datapath = counter
+        counter.set_xid(msg)
+        msg.serialize()
+    assert counter.xid == 5
+    assert b''.join(bytes(m.buf) for m in batched[:2]) == b''.join(
+        ofmsgs.serialize(m, xid=i + 1) for i, m in enumerate(msgs[:5]))
+    assert [pair for m in batched[:2] for pair in m.sent_entries()] == [('e%d' % i, i + 1) for i in range(5)]
+    assert ofmsgs.is_write(batched[0])
