@@ -5,10 +5,10 @@ Entries for a switch that is not connected are kept and sent when it connects (F
 sent again on every reconnect.
 
 Memory (docs/performance.md): a controller holds 100,000 entries, so each is kept as a small record (its name,
-switch, request text and its ADD flow-mod as packed bytes) rather than as a FlowEntry with match and action
-tuples plus an expected-flow record. FlowEntry objects are rebuilt from the packed bytes on demand (`get`,
-`entries`, `entries_by_dpid`: REST list and tests), and the flow a switch should hold is read from them at
-reconcile time, one switch at a time.
+switch, flags, a digest of its request, its ADD flow-mod as packed bytes and its status) rather than as a
+FlowEntry with match and action tuples plus an expected-flow record. FlowEntry objects are rebuilt from the
+packed bytes on demand (`get`, `entries`, `entries_by_dpid`: REST list and tests), and the flow a switch should
+hold is read from them at reconcile time, one switch at a time.
 """
 import hashlib
 from collections import defaultdict
