@@ -12,7 +12,7 @@ from ryu.lib import hub
 
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.switches import SwitchesApp
-from controller import ofmsgs, options
+from controller import hardening, ofmsgs, options
 from controller.dpid import format_dpid
 from controller.entrystatus import EntryStatus
 from controller.entrystore import EntryStore
@@ -48,7 +48,20 @@ class StaticFlowApp(app_manager.RyuApp):
     def start(self):
         thread = super().start()
         hub.spawn(self._watch_store)
+        # Every app is registered by now. Barrier replies (one per REST push) skip Ryu's message object, event
+        # and the switch to this app's thread when this app is the event's one observer and nothing else
+        # handles it (see fast_barrier_reply for the order of events).
+        brick = app_manager.lookup_service_brick('ofp_event')
+        if brick is not None:
+            observers = brick.observers.get(ofp_event.EventOFPBarrierReply, {})
+            if set(observers) == {self.name} and not brick.event_handlers.get(ofp_event.EventOFPBarrierReply):
+                hardening.set_barrier_reply_handler(self.fast_barrier_reply)
         return thread
+
+    def stop(self):
+        if hardening._fast_handlers.get(hardening.OFPT_BARRIER_REPLY) == self.fast_barrier_reply:
+            hardening.set_barrier_reply_handler(None)
+        super().stop()
 
     def _watch_store(self):
         """Another controller instance sharing the SQLite file may change entries (a REST push to the standby):
@@ -199,6 +212,19 @@ class StaticFlowApp(app_manager.RyuApp):
     @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)
     def barrier_reply_handler(self, ev):
         self.status.barrier_reply(ev.msg.datapath.id, ev.msg.xid, time.time())
+
+    def fast_barrier_reply(self, ryu_dp, buf, offset, msg_len):
+        """A BARRIER_REPLY straight from the session's receive loop (controller.hardening): what
+        barrier_reply_handler does, without the event. Only when this app has no event waiting (an error
+        reply or a switch event queued before it must be handled first): -> False leaves it to the event."""
+        if not self.events.empty():
+            return False
+        try:
+            xid = buf[offset + 4] << 24 | buf[offset + 5] << 16 | buf[offset + 6] << 8 | buf[offset + 7]
+            self.status.barrier_reply(ryu_dp.id, xid, time.time())
+        except Exception:  # as a failing event handler: logged, the session goes on
+            LOG.exception('barrier reply from %s failed', ryu_dp.id)
+        return True
 
     @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)
     def flow_removed_handler(self, ev):

@@ -1,6 +1,10 @@
 """Datapath IDs: parse what Floodlight users type, print Floodlight's canonical form."""
 
+import re
+
 DPID_MAX = (1 << 64) - 1
+# The canonical form (8 two-digit octets), as every Floodlight client sends it: read without the piece checks.
+_CANONICAL = re.compile('(?:[0-9a-f]{2}:){7}[0-9a-f]{2}')
 
 
 class DpidError(ValueError):
@@ -29,6 +33,8 @@ def parse_dpid(value):
     if not isinstance(value, str):
         raise DpidError('a DPID must be a string or an integer')
     text = value.strip().lower()
+    if _CANONICAL.fullmatch(text):
+        return int(text.replace(':', ''), 16)
     if ':' in text:
         pieces = text.split(':')
         if len(pieces) > 8 or not all(1 <= len(p) <= 2 and _is_hex(p) for p in pieces):

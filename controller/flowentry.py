@@ -16,6 +16,10 @@ MATCH_FIELD_ORDER = ('in_port', 'dl_src', 'dl_dst', 'dl_vlan', 'dl_vlan_pcp', 'd
 def java_string_hash(text, seed=2311, multiplier=211):
     """Floodlight's flow hash: `h = h * 211 + ch` over UTF-16 code units, with Java int overflow."""
     value = seed
+    if text.isascii():  # one UTF-16 unit per character, equal to its code point
+        for unit in text.encode('ascii'):
+            value = (value * multiplier + unit) & 0xffffffff
+        return value
     for unit in _utf16_units(text):
         value = (value * multiplier + unit) & 0xffffffff
     return value

@@ -115,17 +115,30 @@ def _parse(datapath, version, msg_type, msg_len, xid, buf):
 
 RECV_SIZE = 256 * 1024
 OFPT_PACKET_IN = 10
+OFPT_BARRIER_REPLY = 19
 _HEADER = struct.Struct('!BBHI')
 _MSG_PARSERS = _ofproto_parser._MSG_PARSERS
-_packet_in_handler = None
+_fast_handlers = {}  # message type -> handler(datapath, buf, offset, msg_len), see set_packet_in_handler
 
 
 def set_packet_in_handler(handler):
     """handler(datapath, buf, offset, msg_len) -> True when it took the PACKET_IN at buf[offset:offset+msg_len]
     (ignored or answered), False to let it go to Ryu's EventOFPPacketIn as usual. Called in the session's
     receive thread, for sessions in MAIN state; it must not block. None removes it."""
-    global _packet_in_handler
-    _packet_in_handler = handler
+    _set_fast_handler(OFPT_PACKET_IN, handler)
+
+
+def set_barrier_reply_handler(handler):
+    """The same for BARRIER_REPLY (in place of Ryu's EventOFPBarrierReply): the static flow pusher's
+    confirmations."""
+    _set_fast_handler(OFPT_BARRIER_REPLY, handler)
+
+
+def _set_fast_handler(msg_type, handler):
+    if handler is None:
+        _fast_handlers.pop(msg_type, None)
+    else:
+        _fast_handlers[msg_type] = handler
 
 
 def _recv_loop(self):
@@ -143,6 +156,7 @@ def _receive(self):
     recv = self.socket.recv
     check = self.peer_check
     unpack_header = _HEADER.unpack_from
+    fast_handler = _fast_handlers.get
     buf = b''
     count = 0
     while self.state != DEAD_DISPATCHER:
@@ -171,8 +185,8 @@ def _receive(self):
                     break
                 if check is not None:
                     check.received()
-                handler = _packet_in_handler
-                if not (msg_type == OFPT_PACKET_IN and handler is not None and self.state == MAIN_DISPATCHER
+                handler = fast_handler(msg_type)
+                if not (handler is not None and self.state == MAIN_DISPATCHER
                         and handler(self, buf, offset, msg_len)):
                     _dispatch(self, version, msg_type, msg_len, xid, bytearray(buf[offset:offset + msg_len]))
                 offset += msg_len

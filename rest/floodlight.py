@@ -104,10 +104,17 @@ def to_mac(value):
     return ':'.join(p.rjust(2, '0') for p in pieces)
 
 
+_OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
+_CANONICAL_IPV4 = re.compile(r'(?:%s\.){3}%s' % (_OCTET, _OCTET))
+
+
 def to_ipv4(value):
     """a.b.c.d -> 'a.b.c.d'."""
     if not isinstance(value, str):
         raise ValueError('an IPv4 address must be a string')
+    text = value.strip()
+    if _CANONICAL_IPV4.fullmatch(text):  # what str(IPv4Address(text)) gives back: skip building one
+        return text
     try:
         return str(ipaddress.IPv4Address(value.strip()))
     except ValueError:
@@ -364,8 +371,11 @@ def decode_body(body):
         raise FlowValidationError('the body is not valid JSON: %s' % error) from None
     if not isinstance(document, dict):
         raise FlowValidationError('the body must be a JSON object, not %s' % type(document).__name__)
+    # A lone surrogate can only come from a \\u escape (the UTF-8 decode above refuses encoded ones): without
+    # one in the text, the check (a second serialisation of the request) is skipped.
     try:
-        json.dumps(document, ensure_ascii=False).encode('utf-8')
+        if '\\u' in text:
+            json.dumps(document, ensure_ascii=False).encode('utf-8')
     except UnicodeEncodeError:
         raise FlowValidationError('the body holds an unpaired UTF-16 surrogate escape such as \\ud800') from None
     return document
