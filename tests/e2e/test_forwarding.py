@@ -220,6 +220,9 @@ def test_single_switch_pingall_and_a_static_drop_wins(network):
     entry = {'switch': colon(dpid_of(1, 1)), 'name': 'drop-h1', 'priority': '100', 'eth_src': SINGLE3.mac(1)}
     status, text, _ = net.controller.post('/wm/staticflowpusher/json', json.dumps(entry))
     assert status == 200, text
+    # "Entry pushed" means stored and sent; the ping waits until OVS has the flow (as a user checks dump-flows)
+    poll(lambda: [f for f in net.dump_flows(1) if is_static_flow_cookie(f.cookie) and f.priority == 100], 10,
+         'the drop entry in dump-flows')
     # the forwarding flows of h1 may still be installed: the static entry outranks them at once
     loss, results = net.pingall_loss([(1, 2), (1, 3)])
     assert loss == 100, results
