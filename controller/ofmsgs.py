@@ -426,16 +426,22 @@ def packed_fields(packed):
     return cookie, idle, hard, priority
 
 
+def _unpack_packed_match(packed):
+    """The ofp_match of packed flow-mod bytes: (wildcards, nw_src, nw_dst, {other field: value})."""
+    (wildcards, in_port, dl_src, dl_dst, dl_vlan, pcp, dl_type, tos, proto, nw_src, nw_dst, tp_src,
+     tp_dst) = _MATCH.unpack_from(packed, 8)
+    return wildcards, nw_src, nw_dst, {
+        'in_port': in_port, 'dl_src': dl_src, 'dl_dst': dl_dst, 'dl_vlan': dl_vlan, 'dl_vlan_pcp': pcp,
+        'dl_type': dl_type, 'nw_tos': tos, 'nw_proto': proto, 'tp_src': tp_src, 'tp_dst': tp_dst}
+
+
 def unpack_match(packed):
     """A FlowEntry's match tuple back from packed flow-mod bytes (the inverse of _pack_match).
 
     A field is present when its wildcard bit is clear; nw_src/nw_dst when their wildcard count is at most 32
     (a /0 prefix is 32, an absent address ryu's OFPFW_ALL value 63), so even a /0 entry reads back as given.
     """
-    (wildcards, in_port, dl_src, dl_dst, dl_vlan, pcp, dl_type, tos, proto, nw_src, nw_dst, tp_src,
-     tp_dst) = _MATCH.unpack_from(packed, 8)
-    values = {'in_port': in_port, 'dl_src': dl_src, 'dl_dst': dl_dst, 'dl_vlan': dl_vlan, 'dl_vlan_pcp': pcp,
-              'dl_type': dl_type, 'nw_tos': tos, 'nw_proto': proto, 'tp_src': tp_src, 'tp_dst': tp_dst}
+    wildcards, nw_src, nw_dst, values = _unpack_packed_match(packed)
     pairs = []
     for field in MATCH_FIELD_ORDER:
         if field == 'nw_src' or field == 'nw_dst':
@@ -488,10 +494,7 @@ def flow_key(dpid, priority, packed=None, match_key=None):
 
 def _packed_match_key(packed):
     """match_key() of the OFPMatch in packed flow-mod bytes, without building the OFPMatch."""
-    (wildcards, in_port, dl_src, dl_dst, dl_vlan, pcp, dl_type, tos, proto, nw_src, nw_dst, tp_src,
-     tp_dst) = _MATCH.unpack_from(packed, 8)
-    values = {'in_port': in_port, 'dl_src': dl_src, 'dl_dst': dl_dst, 'dl_vlan': dl_vlan, 'dl_vlan_pcp': pcp,
-              'dl_type': dl_type, 'nw_tos': tos, 'nw_proto': proto, 'tp_src': tp_src, 'tp_dst': tp_dst}
+    wildcards, nw_src, nw_dst, values = _unpack_packed_match(packed)
     pairs = []
     for field in MATCH_FIELD_ORDER:
         if field == 'nw_src' or field == 'nw_dst':
