@@ -9,6 +9,12 @@ from collections import defaultdict
 WAITING, SENT, INSTALLED, ERROR, INACTIVE = 'waiting', 'sent', 'installed', 'error', 'inactive'
 
 
+def xid_before(earlier, later):
+    """Whether xid `earlier` was handed out before `later` on one session. Xids are 32-bit and ryu starts each
+    session at a random one, so they wrap: compared as serial numbers (RFC 1982), within half the space."""
+    return 0 < ((later - earlier) & 0xffffffff) < 0x80000000
+
+
 class State:
     """One entry's status. A __slots__ record rather than a dict: with 100,000 entries the five-key dicts
     were about 23 MB of the controller's memory (docs/performance.md); get() builds the dict on demand.
@@ -79,7 +85,7 @@ class EntryStatus:
         pending = self.in_flight.get(dpid)
         if not pending:
             return
-        for sent_xid in [x for x in pending if x < xid]:
+        for sent_xid in [x for x in pending if xid_before(x, xid)]:
             name = pending.pop(sent_xid)
             state = self.states.get(name)
             if state is not None and state.state == SENT and state.xid == sent_xid:

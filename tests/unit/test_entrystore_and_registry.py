@@ -67,3 +67,15 @@ def test_entry_status_follows_xids_barriers_and_errors():
     status.stored(entry('c', active='false'), connected=True, now=5.0)
     status.flow_mod_sent('c', 1, 103, 5.0)  # the delete that took its flow away
     assert status.get('c')['state'] == 'inactive'
+
+
+def test_barrier_reply_confirms_flow_mods_across_the_xid_wrap():
+    from controller.entrystatus import EntryStatus, xid_before
+    assert xid_before(0xfffffffe, 0x00000001) and not xid_before(0x00000001, 0xfffffffe)
+    assert xid_before(5, 6) and not xid_before(6, 6)
+    status = EntryStatus()
+    for name, xid in (('a', 0xfffffffe), ('b', 0xffffffff), ('c', 0x00000000)):
+        status.stored(entry(name, in_port='1'), connected=True, now=1.0)
+        status.flow_mod_sent(name, 1, xid, 2.0)
+    status.barrier_reply(1, 0x00000001, 3.0)  # the barrier after all three, its xid past the wrap
+    assert [status.get(n)['state'] for n in 'abc'] == ['installed'] * 3
