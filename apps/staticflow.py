@@ -170,7 +170,18 @@ class StaticFlowApp(app_manager.RyuApp):
     def switch_ready_handler(self, ev):
         msgs = self.table.switch_connected(ev.dpid)
         self.switches.send(msgs)
-        self._flow_stats[ev.dpid] = (msgs[ev.dpid][0].xid, [], set())
+        pending = self._flow_stats[ev.dpid] = (msgs[ev.dpid][0].xid, [], set())
+        hub.spawn_after(cfg.CONF.reconcile_timeout, self._flow_stats_timeout, ev.dpid, pending)
+
+    def _flow_stats_timeout(self, dpid, pending):
+        """A switch that never answers the flow stats request (or never finishes the reply) still gets its
+        entries: after --reconcile-timeout seconds they are all sent, as if its table were empty."""
+        if self._flow_stats.get(dpid) is not pending:
+            return  # answered, disconnected, or asked again since
+        LOG.warning('switch %s did not answer the flow table read within %g s: sending every entry',
+                    format_dpid(dpid), cfg.CONF.reconcile_timeout)
+        del self._flow_stats[dpid]
+        self._reconcile(dpid, [], pending[2], 'no answer to the flow table read: every entry sent')
 
     @set_ev_cls(EventSwitchGone)
     def switch_gone_handler(self, ev):
@@ -189,24 +200,29 @@ class StaticFlowApp(app_manager.RyuApp):
         if not ofmsgs.is_last_stats_part(msg):
             return
         del self._flow_stats[dpid]
-        msgs, in_place = self.table.reconcile(dpid, pending[1], sent_since=pending[2])
+        self._reconcile(dpid, pending[1], pending[2])
+
+    def _reconcile(self, dpid, installed, sent_since, story=None):
+        msgs, in_place = self.table.reconcile(dpid, installed, sent_since=sent_since)
         now = time.time()
         for name in in_place:
             self.status.seen_installed(name, dpid, now)
         self._send(msgs)
         flow_mods = len(msgs.get(dpid, [])) - 1
-        ours = sum(1 for flow in pending[1] if is_static_flow_cookie(flow.cookie))
-        if flow_mods == 0:
+        ours = sum(1 for flow in installed if is_static_flow_cookie(flow.cookie))
+        if story is not None:
+            pass
+        elif flow_mods == 0:
             story = 'every static flow in place: nothing sent'
         elif ours == 0 and not in_place:
             story = 'the switch had no static flow left (flushed by fail-open or a restart): full push'
         else:
             story = 'static flows repaired'
-        self.switches.tracker.record(dpid, 'static_entries', now, flows_read=len(pending[1]),
+        self.switches.tracker.record(dpid, 'static_entries', now, flows_read=len(installed),
                                      in_place=len(in_place), flow_mods=flow_mods,
                                      written=self.switches.may_write(dpid), detail=story)
         LOG.info('switch %s reconciled: %d flows read, %d entries in place, %d flow-mods %s',
-                 format_dpid(dpid), len(pending[1]), len(in_place), flow_mods,
+                 format_dpid(dpid), len(installed), len(in_place), flow_mods,
                  'sent' if self.switches.may_write(dpid) else 'left to the master instance')
 
     @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)

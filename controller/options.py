@@ -28,6 +28,8 @@ OPTIONS = [
     cfg.FloatOpt('mastership-lease', default=3.0,
                  help='seconds a master instance keeps a switch without renewing (takeover delay bound)'),
     cfg.FloatOpt('mastership-renew', default=1.0, help='seconds between lease renewals'),
+    cfg.FloatOpt('reconcile-timeout', default=10.0,
+                 help='seconds to wait for a connecting switch\'s flow table before sending every static entry'),
     cfg.StrOpt('staticflow-db', default='var/staticflows.sqlite3',
                help='SQLite file that keeps static flow entries across restarts (relative to the working '
                     'directory; default var/staticflows.sqlite3)'),

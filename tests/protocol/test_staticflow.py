@@ -134,3 +134,17 @@ def test_bad_input_is_400_and_sends_nothing(controller, connect_peer):
     [entry] = [e['static-flow1'] for e in list_entries(controller)['00:00:a2:96:ff:dd:56:45'] if 'static-flow1' in e]
     assert entry['actions'] == {'actions': 'output=3'}
     assert entry['match'] == {'eth_src': '52:54:00:9b:d5:bc'}
+
+
+def test_switch_that_never_answers_the_flow_table_read_still_gets_its_entries(start_controller, connect_peer):
+    controller = start_controller(('--reconcile-timeout', '1'))
+    push_ok(controller, FLOW1)  # stored while no switch is connected
+    peer = connect_peer(controller, DPID, wait='ready', hold_replies={ofp.OFPT_STATS_REQUEST})
+    peer.wait_for_message(ofp.OFPT_STATS_REQUEST, 5, where=lambda m: m.type == ofp.OFPST_FLOW)
+    add = peer.wait_for_message(ofp.OFPT_FLOW_MOD, 10, where=lambda m: m.command == ofp.OFPFC_ADD)
+    assert add.cookie == FLOW1_COOKIE
+    assert 'did not answer the flow table read within 1 s' in controller.log()
+    # The late answer changes nothing: no second ADD, no delete.
+    assert peer.release_held() == 1
+    peer.echo()  # a round trip through the session after the late reply
+    assert len(peer.received(ofp.OFPT_FLOW_MOD)) == 1
