@@ -14,7 +14,7 @@ import pytest
 from controller.flowentry import is_static_flow_cookie
 from controller.ofmsgs import FORWARDING_COOKIE
 from tests.e2e.conftest import bridge_lock, dump_flows, format_flows, poll
-from tests.lib.controller import ControllerProcess, free_port
+from tests.lib.controller import ControllerProcess
 
 pytestmark = [
     pytest.mark.e2e,

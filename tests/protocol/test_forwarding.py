@@ -121,7 +121,7 @@ def test_forwarding_off_learns_hosts_but_sends_nothing(start_controller, connect
 
 def test_switch_statistics_shapes_and_errors(start_controller, connect_peer):
     controller = start_controller()
-    a = connect_peer(controller, DPID_A)
+    connect_peer(controller, DPID_A)
     push_ok(controller, {'switch': colon_dpid(DPID_A), 'name': 'stat-flow', 'priority': '100',
                          'eth_src': '02:00:00:00:0a:01', 'actions': 'output=2'})
     base = '/wm/core/switch/%s/' % colon_dpid(DPID_A)
