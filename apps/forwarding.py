@@ -15,6 +15,7 @@ from ryu.controller.handler import CONFIG_DISPATCHER, MAIN_DISPATCHER, set_ev_cl
 from ryu.lib import hub
 
 from apps.events import EventSwitchGone, EventSwitchReady
+from apps.background import BackgroundLoops
 from apps.switches import SwitchesApp
 from controller import forwarding, hardening, ofmsgs, options
 from rest import devices as devices_rest
@@ -37,7 +38,7 @@ def _port_is_up(port):
     return not (port.config & OFPPC_PORT_DOWN or port.state & OFPPS_LINK_DOWN)
 
 
-class ForwardingApp(app_manager.RyuApp):
+class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
     OFP_VERSIONS = [ofmsgs.OFP_VERSION]
     _CONTEXTS = {'wsgi': WSGIApplication, 'switches': SwitchesApp}
 
@@ -58,7 +59,7 @@ class ForwardingApp(app_manager.RyuApp):
 
     def start(self):
         thread = super().start()
-        self.threads.append(hub.spawn(self._ticker))
+        self.spawn_loop(self._ticker)
         # Every app is registered by now. The fast path skips Ryu's EventOFPPacketIn, so it is only taken when
         # this app is the event's one observer (another app loaded next to it keeps seeing every packet-in).
         observers = app_manager.lookup_service_brick('ofp_event').observers.get(ofp_event.EventOFPPacketIn, {})

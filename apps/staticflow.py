@@ -11,6 +11,7 @@ from ryu.controller.handler import MAIN_DISPATCHER, set_ev_cls
 from ryu.lib import hub
 
 from apps.events import EventSwitchGone, EventSwitchReady
+from apps.background import BackgroundLoops
 from apps.switches import SwitchesApp
 from controller import hardening, ofmsgs, options
 from controller.dpid import format_dpid
@@ -27,7 +28,7 @@ STORE_WATCH_INTERVAL = 1.0  # seconds between checks for commits by another inst
 DIALECTS = {d.name: d for d in (floodlight.DIALECT_V0, floodlight.DIALECT_V1)}
 
 
-class StaticFlowApp(app_manager.RyuApp):
+class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
     OFP_VERSIONS = [ofmsgs.OFP_VERSION]
     _CONTEXTS = {'wsgi': WSGIApplication, 'switches': SwitchesApp}
 
@@ -47,7 +48,7 @@ class StaticFlowApp(app_manager.RyuApp):
 
     def start(self):
         thread = super().start()
-        hub.spawn(self._watch_store)
+        self.spawn_loop(self._watch_store)
         # Every app is registered by now. Barrier replies (one per REST push) skip Ryu's message object, event
         # and the switch to this app's thread when this app is the event's one observer and nothing else
         # handles it (see fast_barrier_reply for the order of events).

@@ -15,6 +15,7 @@ from ryu.controller import ofp_event
 from ryu.controller.handler import DEAD_DISPATCHER, MAIN_DISPATCHER, set_ev_cls
 from ryu.lib import hub
 
+from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
 from controller import connections, mastership, ofmsgs, options, ovsdb
 from controller.connections import ConnectionTracker
@@ -119,7 +120,7 @@ class Outbox:
             queue.clear()
 
 
-class SwitchesApp(app_manager.RyuApp):
+class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
     """Owns the connection tracker. Other apps get it as a context and send through `send`."""
     OFP_VERSIONS = [ofmsgs.OFP_VERSION]
     _EVENTS = [EventSwitchReady, EventSwitchGone]
@@ -138,19 +139,18 @@ class SwitchesApp(app_manager.RyuApp):
         self.held = {}          # dpid -> lease expiry: the switches this instance may write to
         self.demoted = set()    # dpids where a switch told us we are not master (EPERM, OVSDB role)
         self._role_xids = {}    # xid of a role request -> Outbox it went to
-        self._threads = []
 
     def start(self):
         thread = super().start()
-        self._threads.append(hub.spawn(self._lease_loop))
+        self.spawn_loop(self._lease_loop)
         if CONF.ovsdb and CONF.ovsdb != 'none':
-            self._threads.append(hub.spawn(self._ovsdb_loop))
+            self.spawn_loop(self._ovsdb_loop)
         for target in CONF.service_switches:
             host, _, port = target.strip().rpartition(':')
             if not host or not port.isdigit():
                 LOG.error('--service-switches: %r is not HOST:PORT; skipped', target)
                 continue
-            self._threads.append(hub.spawn(self._dial_loop, host.strip('[]'), int(port)))
+            self.spawn_loop(self._dial_loop, host.strip('[]'), int(port))
         return thread
 
     # --- sessions -----------------------------------------------------------------------------------------

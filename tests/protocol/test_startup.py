@@ -54,3 +54,27 @@ def test_starts_and_serves_rest_as_typed(tmp_path):
         assert line in log, 'missing %r in the log:\n%s' % (line, log)
     assert 'Traceback' not in log, log
     assert os.path.exists(tmp_path / 'var' / 'staticflows.sqlite3')
+
+
+def test_ctrl_c_stops_the_controller(tmp_path):
+    """Ctrl-C (SIGINT) ends ryu-manager: every app's background loop is stopped, none keeps it waiting."""
+    import signal
+
+    from tests.lib.controller import free_port, port_open, wait_for
+
+    rest_port = free_port()
+    proc = subprocess.Popen([RYU_MANAGER, 'controller.apps', '--ofp-tcp-listen-port', str(free_port()),
+                             '--wsapi-host', '127.0.0.1', '--wsapi-port', str(rest_port)], cwd=str(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            # as in a terminal, whatever this test runner does with SIGINT
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        wait_for(lambda: port_open(rest_port), 20, what='the controller to serve REST')
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, output.decode(errors='replace')[-2000:]
+    assert b'Traceback' not in output
