@@ -210,15 +210,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
             self.status.seen_installed(name, dpid, now)
         self._send(msgs)
         flow_mods = len(msgs.get(dpid, [])) - 1
-        ours = sum(1 for flow in installed if is_static_flow_cookie(flow.cookie))
-        if story is not None:
-            pass
-        elif flow_mods == 0:
-            story = 'every static flow in place: nothing sent'
-        elif ours == 0 and not in_place:
-            story = 'the switch had no static flow left (flushed by fail-open or a restart): full push'
-        else:
-            story = 'static flows repaired'
+        if story is None:
+            story = _reconcile_story(flow_mods, installed, in_place)
         self.switches.tracker.record(dpid, 'static_entries', now, flows_read=len(installed),
                                      in_place=len(in_place), flow_mods=flow_mods,
                                      written=self.switches.may_write(dpid), detail=story)
@@ -264,3 +257,12 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         name = self.status.error(dpid, msg.xid, error, time.time())
         LOG.error('switch %s rejected %s (xid %s): %s %s', format_dpid(dpid),
                   'static flow entry %r' % name if name else 'a message', msg.xid, type_name, code_name)
+
+
+def _reconcile_story(flow_mods, installed, in_place):
+    """What a connect-time reconcile found, for the switch's timeline."""
+    if flow_mods == 0:
+        return 'every static flow in place: nothing sent'
+    if not in_place and not any(is_static_flow_cookie(flow.cookie) for flow in installed):
+        return 'the switch had no static flow left (flushed by fail-open or a restart): full push'
+    return 'static flows repaired'

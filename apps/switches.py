@@ -129,10 +129,9 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         super().__init__(*args, **kwargs)
         options.register()
         self.tracker = ConnectionTracker(default_fail_mode=CONF.default_fail_mode)
-        self.started_at = time.time()
         self.instance_id = mastership.owner_id(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
         self.configured_role = CONF.controller_role          # master | slave | equal; POST /wm/core/role/json
-        self.role_changed = (self.started_at, 'Controller startup.')
+        self.role_changed = (time.time(), 'Controller startup.')
         os.makedirs(os.path.dirname(os.path.abspath(CONF.staticflow_db)), exist_ok=True)
         self.leases = mastership.MastershipLeases(CONF.staticflow_db + '-mastership', self.instance_id,
                                                   mastership.dead_on_this_host(socket.gethostname()))

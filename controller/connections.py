@@ -23,7 +23,6 @@ MASTER = 'master'
 SLAVE = 'slave'
 CONNECTED = 'connected'
 DISCONNECTED = 'disconnected'
-DEFAULT_MISS_SEND_LEN = 128  # what OVS gives a primary connection; a service one starts at 0
 
 
 @dataclass(eq=False)
@@ -42,10 +41,6 @@ class Connection:
     role_requested_at: float = 0.0
     roles_unsupported: bool = False  # the switch rejected the Nicira role request
 
-    @property
-    def connected_since(self):
-        return self.since
-
 
 @dataclass
 class BridgeFacts:
@@ -57,6 +52,7 @@ class BridgeFacts:
 
 
 def classify_miss_send_len(miss_send_len):
+    """OVS gives a primary connection miss_send_len 128 and a service one 0 (until someone sets it)."""
     return SERVICE if miss_send_len == 0 else PRIMARY
 
 

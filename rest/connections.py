@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 
 from ryu.app.wsgi import ControllerBase
 
-from controller.dpid import format_dpid, parse_dpid
-from rest.http import HttpError, json_response, rest_errors
+from controller.dpid import format_dpid
+from rest.http import HttpError, json_response, rest_errors, switch_param
 
 APP_KEY = 'switches_app'
 ROLES = {'MASTER': 'master', 'SLAVE': 'slave', 'EQUAL': 'equal'}
@@ -36,13 +36,6 @@ def register_routes(wsgi, switches_app):
             action='switch_role', conditions={'method': ['GET']}, requirements=DPID_OR_ALL)
 
 
-def _parse_dpid(text):
-    try:
-        return parse_dpid(text)
-    except ValueError as error:
-        raise HttpError(400, 'invalid switch DPID %r: %s' % (text, error))
-
-
 class ConnectionsController(ControllerBase):
     def __init__(self, req, link, data, **config):
         super().__init__(req, link, data, **config)
@@ -54,7 +47,9 @@ class ConnectionsController(ControllerBase):
 
     @rest_errors
     def history(self, req, dpid):
-        number = _parse_dpid(dpid)
+        number = switch_param(dpid)
+        if number is None:
+            raise HttpError(400, 'the history is per switch: name one DPID, not all')
         if not self.app.tracker.knows(number):
             raise HttpError(404, 'switch %s has never connected to this controller' % format_dpid(number))
         return json_response(self.app.tracker.timeline(number, time.time()))
@@ -89,9 +84,9 @@ class ConnectionsController(ControllerBase):
     @rest_errors
     def switch_role(self, req, dpid):
         roles = self.app.switch_roles()
-        if dpid == 'all':
+        number = switch_param(dpid)
+        if number is None:
             return json_response({format_dpid(d): r for d, r in sorted(roles.items())})
-        number = _parse_dpid(dpid)
         if number not in roles:
             raise HttpError(404, 'switch %s is not connected' % format_dpid(number))
         return json_response({format_dpid(number): roles[number]})

@@ -5,6 +5,7 @@ import logging
 
 from webob import Response
 
+from controller.dpid import DpidError, parse_dpid
 from controller.staticflow import EntryConflictError
 from rest.floodlight import FlowValidationError
 
@@ -76,6 +77,16 @@ class HttpError(Exception):
         self.status = status
         self.reason = reason
         self.headers = headers or {}
+
+
+def switch_param(switch):
+    """A `<switch>` URL part: 'all' (any case) -> None; otherwise the DPID, or HTTP 400."""
+    if switch.lower() == 'all':
+        return None
+    try:
+        return parse_dpid(switch)
+    except DpidError as error:
+        raise HttpError(400, 'Invalid switch DPID: %s' % error) from None
 
 
 def rest_errors(handler):

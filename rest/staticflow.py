@@ -4,9 +4,10 @@ import logging
 from ryu.app.wsgi import ControllerBase
 from webob.util import status_reasons
 
-from controller.dpid import DpidError, format_dpid, parse_dpid
+from controller.dpid import format_dpid
 from rest import floodlight
-from rest.http import INTERNAL_ERROR, HttpError, error_reply, json_bytes, json_response, no_content, rest_errors
+from rest.http import (INTERNAL_ERROR, HttpError, error_reply, json_bytes, json_response, no_content, rest_errors,
+                       switch_param)
 
 LOG = logging.getLogger(__name__)
 
@@ -79,16 +80,6 @@ def _fast_push(app, dialect):
     return push
 
 
-def _switch_param(switch):
-    """'all' (any case) -> None; otherwise the DPID, or 400."""
-    if switch.lower() == 'all':
-        return None
-    try:
-        return parse_dpid(switch)
-    except DpidError as error:
-        raise HttpError(400, 'Invalid switch DPID: %s' % error) from None
-
-
 class StaticFlowController(ControllerBase):
     def __init__(self, req, link, data, **config):
         super().__init__(req, link, data, **config)
@@ -123,7 +114,7 @@ class StaticFlowController(ControllerBase):
 
     @rest_errors
     def list_entries(self, req, family, switch):
-        dpid = _switch_param(switch)
+        dpid = switch_param(switch)
         dialect = URL_FAMILIES[family]
         if dialect is floodlight.DIALECT_V0:
             return json_response(floodlight.v0_list(self.app.list(dpid)))
@@ -131,7 +122,7 @@ class StaticFlowController(ControllerBase):
 
     @rest_errors
     def clear_entries(self, req, family, switch):
-        dpid = _switch_param(switch)
+        dpid = switch_param(switch)
         self.app.clear(dpid)
         if URL_FAMILIES[family] is floodlight.DIALECT_V0:
             return no_content()
@@ -139,7 +130,7 @@ class StaticFlowController(ControllerBase):
 
     @rest_errors
     def entry_status(self, req, family, switch):
-        dpid = _switch_param(switch)
+        dpid = switch_param(switch)
         return json_response({format_dpid(d): {name: _public_status(status) for name, status in entries.items()}
                               for d, entries in self.app.entry_status(dpid).items()})
 

@@ -10,9 +10,9 @@ import os
 
 from ryu.app.wsgi import ControllerBase
 
-from controller.dpid import DpidError, format_dpid, parse_dpid
+from controller.dpid import format_dpid
 from rest import floodlight
-from rest.http import HttpError, json_response, rest_errors
+from rest.http import HttpError, json_response, rest_errors, switch_param
 
 APP_KEY = 'stats_app'
 STATS = ('flow', 'port', 'desc', 'aggregate', 'features', 'table', 'queue')
@@ -217,13 +217,10 @@ class StatsController(ControllerBase):
 
     @rest_errors
     def switch_stat(self, req, switch, stat):
-        if switch.lower() == 'all':
+        dpid = switch_param(switch)
+        if dpid is None:
             results = self.app.query(None, stat)
             return json_response({format_dpid(dpid): body for dpid, body in results.items()})
-        try:
-            dpid = parse_dpid(switch)
-        except DpidError as error:
-            raise HttpError(400, 'Invalid switch DPID: %s' % error) from None
         results = self.app.query([dpid], stat)
         if dpid not in results:
             raise HttpError(404, 'switch %s is not connected' % format_dpid(dpid))
