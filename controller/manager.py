@@ -21,7 +21,27 @@ def main(args=None):
     options.register()
     args = options.cli_aliases(sys.argv[1:] if args is None else args)
 
+    deliver_ctrl_c_to_main_greenlet()
     return ryu_main(args=args, prog='ryu-manager')
+
+
+def deliver_ctrl_c_to_main_greenlet():
+    """Ctrl-C must reach ryu's main greenlet, which waits in hub.joinall and closes the apps on
+    KeyboardInterrupt. Python raises it in whatever greenlet runs when the signal lands: a switch's session, the
+    OpenFlow accept loop, a log call. That greenlet died and the controller kept running. The handler instead
+    has the hub throw KeyboardInterrupt into the main greenlet."""
+    import signal
+
+    import greenlet
+    from eventlet import hubs
+
+    main_greenlet = greenlet.getcurrent()
+
+    def interrupt(signum, frame):
+        hubs.get_hub().schedule_call_global(0, main_greenlet.throw, KeyboardInterrupt)
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when the caller ignores SIGINT
+        signal.signal(signal.SIGINT, interrupt)
 
 
 if __name__ == '__main__':

@@ -57,20 +57,27 @@ def test_starts_and_serves_rest_as_typed(tmp_path):
 
 
 def test_ctrl_c_stops_the_controller(tmp_path):
-    """Ctrl-C (SIGINT) ends ryu-manager: every app's background loop is stopped, none keeps it waiting."""
+    """Ctrl-C (SIGINT) ends ryu-manager: it reaches ryu's main loop, and no app's background loop keeps it
+    waiting."""
     import signal
 
     from tests.lib.controller import free_port, port_open, wait_for
 
-    rest_port = free_port()
-    proc = subprocess.Popen([RYU_MANAGER, 'controller.apps', '--ofp-tcp-listen-port', str(free_port()),
+    import socket
+
+    rest_port, ofp_port = free_port(), free_port()
+    proc = subprocess.Popen([RYU_MANAGER, 'controller.apps', '--ofp-tcp-listen-port', str(ofp_port),
                              '--wsapi-host', '127.0.0.1', '--wsapi-port', str(rest_port)], cwd=str(tmp_path),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             # as in a terminal, whatever this test runner does with SIGINT
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         wait_for(lambda: port_open(rest_port), 20, what='the controller to serve REST')
+        # Switches arriving as Ctrl-C lands: the signal must still reach ryu's main loop, not a session's thread.
+        peers = [socket.create_connection(('127.0.0.1', ofp_port), 2) for _ in range(5)]
         proc.send_signal(signal.SIGINT)
+        for peer in peers:
+            peer.close()
         output, _ = proc.communicate(timeout=15)
     finally:
         if proc.poll() is None:
