@@ -80,7 +80,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         now = time.time()
         for name in [n for n in self.table.names() if n not in stored]:
             self.status.forget(name)
-            self._send(self.table.delete(name))
+            self.send_messages(self.table.delete(name))
         changed = 0
         for name, (dialect_name, request) in stored.items():
             # The table keeps a digest of each entry's request text (json.dumps of the request, as parse_entry
@@ -94,7 +94,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
                 continue
             msgs = self.table.push(entry)
             self.status.stored(entry, entry.dpid in self.table.connected, now)
-            self._send(msgs)
+            self.send_messages(msgs)
             changed += 1
         LOG.info('entries changed by another instance: now %d entries (%d added or changed)', len(stored), changed)
 
@@ -112,7 +112,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
             self.status.stored(entry, False, now)
         LOG.info('%d static flow entries restored from %s', len(self.table.entries), self.store.path)
 
-    def _send(self, msgs_by_dpid):
+    def send_messages(self, msgs_by_dpid):
         """Queue the messages (runs of entry flow-mods batched, see ofmsgs.batch_flow_mods), then note which
         entry each flow-mod's xid belongs to."""
         msgs_by_dpid = {dpid: ofmsgs.batch_flow_mods(msgs) for dpid, msgs in msgs_by_dpid.items()}
@@ -132,6 +132,12 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
     # --- REST side: commit first, then change the switches ----------------------------------------------
 
     def push(self, entry, dialect):
+        self.send_messages(self.commit_push(entry, dialect))
+
+    def commit_push(self, entry, dialect):
+        """Check and commit an entry and take it into the table: -> the messages that put it on its switch,
+        for `_send`. The caller must send them before it next yields to another green thread (the REST fast
+        path answers the client in between, without yielding), or flow-mods of one entry could be reordered."""
         other = self.table.conflicting_entry(entry)
         if other is not None:
             raise EntryConflictError('entry %s already has this match and priority on switch %s; OpenFlow 1.0 '
@@ -140,18 +146,18 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self.store.save(entry, dialect.name)
         msgs = self.table.push(entry)
         self.status.stored(entry, entry.dpid in self.table.connected, time.time())
-        self._send(msgs)
+        return msgs
 
     def delete(self, name):
         self.store.delete(name)
         self.status.forget(name)
-        self._send(self.table.delete(name))
+        self.send_messages(self.table.delete(name))
 
     def clear(self, dpid):
         self.store.clear(dpid)
         for name in self.table.names(dpid):
             self.status.forget(name)
-        self._send(self.table.clear(dpid))
+        self.send_messages(self.table.clear(dpid))
 
     def list(self, dpid):
         return self.table.entries_by_dpid(dpid)
@@ -208,7 +214,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         now = time.time()
         for name in in_place:
             self.status.seen_installed(name, dpid, now)
-        self._send(msgs)
+        self.send_messages(msgs)
         flow_mods = len(msgs.get(dpid, [])) - 1
         if story is None:
             story = _reconcile_story(flow_mods, installed, in_place)

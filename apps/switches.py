@@ -95,11 +95,11 @@ class Outbox:
             msg.datapath = ryu_dp
             ryu_dp.set_xid(msg)  # xids in queue order, known to the caller at once
         if self.sender is None and len(msgs) <= self.DIRECT_LIMIT:
-            if ryu_dp.is_active:
-                send = ryu_dp.send
+            if ryu_dp.is_active and msgs:
                 for msg in msgs:
                     msg.serialize()
-                    send(msg.buf)
+                # One write (one syscall) for the batch: a push's flow-mod and barrier leave together.
+                ryu_dp.send(msgs[0].buf if len(msgs) == 1 else b''.join([msg.buf for msg in msgs]))
             return
         self.queue.extend(msgs)
         if self.sender is None:

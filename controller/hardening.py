@@ -33,6 +33,7 @@ from ryu.lib import hub
 from ryu.ofproto import ofproto_parser as _ofproto_parser
 
 from controller.ofguard import PeerCheck, ProtocolViolation
+from rest.server import os_socket
 
 LOG = logging.getLogger('controller.hardening')
 
@@ -226,7 +227,7 @@ class Writer:
 
     def __init__(self, sock):
         self.sock = sock
-        self.raw = _nonblocking_socket(sock)
+        self.raw = os_socket(sock)
         self.pending = []
         self.corked = False
         self.busy = False          # the send thread is in sendall: only it may touch the socket
@@ -256,20 +257,6 @@ class Writer:
             data = pending[0] if len(pending) == 1 else b''.join(pending)
             pending.clear()
             self.write(data)
-
-
-def _nonblocking_socket(sock):
-    """The plain OS socket under an eventlet green socket, to try a send without giving up the green thread;
-    None for anything else (TLS: its bytes must go through the SSL object)."""
-    fd = getattr(sock, 'fd', None)
-    if fd is None or isinstance(fd, ssl.SSLSocket) or not isinstance(fd, socket.socket):
-        return None
-    try:
-        if fd.gettimeout() != 0.0:
-            return None
-    except OSError:
-        return None
-    return fd
 
 
 def _send(self, buf, close_socket=False):

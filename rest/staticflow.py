@@ -52,15 +52,17 @@ def register_routes(wsgi, app):
 
 def _fast_push(app, dialect):
     """A WSGI app for one family's push URLs: what StaticFlowController._push answers, byte for byte. Its `raw`
-    attribute is the same push for rest.server, body bytes in, (status line, headers, body) out: no environ."""
+    attribute is the same push for rest.server, body bytes in, (status line, headers, body, then) out, no environ:
+    `then` (None after an error) sends the entry's flow-mods, and the server calls it right after writing the
+    reply, so the client has its answer (the entry is committed) while the flow-mods go out."""
     pushed, pushed_type = json_bytes(floodlight.ENTRY_PUSHED)
     pushed_headers = (('Content-Type', pushed_type), ('Content-Length', str(len(pushed))))
-    parse_entry, decode_body, app_push = floodlight.parse_entry, floodlight.decode_body, app.push
+    parse_entry, decode_body, commit_push, send = floodlight.parse_entry, floodlight.decode_body, app.commit_push, app.send_messages
 
     def raw(body):
         try:
-            app_push(parse_entry(decode_body(body), dialect), dialect)
-            return '200 OK', pushed_headers, pushed
+            msgs = commit_push(parse_entry(decode_body(body), dialect), dialect)
+            return '200 OK', pushed_headers, pushed, lambda: send(msgs)
         except Exception as error:
             status, reply, headers = error_reply(error) or (500, INTERNAL_ERROR, None)
             if status == 500:
@@ -68,12 +70,14 @@ def _fast_push(app, dialect):
         data, content_type = json_bytes(reply)
         header_list = [('Content-Type', content_type), ('Content-Length', str(len(data)))]
         header_list.extend((headers or {}).items())
-        return '%d %s' % (status, status_reasons[status]), header_list, data
+        return '%d %s' % (status, status_reasons[status]), header_list, data, None
 
     def push(environ, start_response):
         length = environ.get('CONTENT_LENGTH')  # RestGuard checked it is a number within the body limit
         body = environ['wsgi.input'].read(int(length)) if length else b''
-        status, headers, data = raw(body)
+        status, headers, data, then = raw(body)
+        if then is not None:
+            then()
         start_response(status, list(headers))
         return [data]
     push.raw = raw

@@ -121,7 +121,7 @@ def test_guard_head_checks_match_its_wsgi_checks():
 
     def fast(environ, start_response):
         raise AssertionError('not called through WSGI here')
-    fast.raw = lambda body: ('200 OK', (), body)
+    fast.raw = lambda body: ('200 OK', (), body, None)
     app.fast_posts = {'/push': fast}
     open_guard = RestGuard(app)
     assert open_guard.head_refusal('/x', None) is None
@@ -133,7 +133,7 @@ def test_guard_head_checks_match_its_wsgi_checks():
         status, headers, body = guard.head_refusal('/x', value)
         assert status == '401 Unauthorized' and ('WWW-Authenticate', 'Bearer') in headers, value
     assert guard.head_refusal('/wm/core/health/json', None) is None
-    assert guard.fast_app('POST', '/push')(b'x') == ('200 OK', (), b'x')
+    assert guard.fast_app('POST', '/push')(b'x') == ('200 OK', (), b'x', None)
     assert guard.fast_app('GET', '/push') is None and guard.fast_app('POST', '/other') is None
 
 
