@@ -135,6 +135,10 @@ def barrier():
     return parser.OFPBarrierRequest(None)
 
 
+def is_barrier(msg):
+    return getattr(msg, 'cls_msg_type', None) == ofp.OFPT_BARRIER_REQUEST
+
+
 def get_config_request():
     """Its reply's miss_send_len tells a primary session (128) from a service one (0)."""
     return parser.OFPGetConfigRequest(None)

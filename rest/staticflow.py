@@ -57,7 +57,8 @@ def _fast_push(app, dialect):
     reply, so the client has its answer (the entry is committed) while the flow-mods go out."""
     pushed, pushed_type = json_bytes(floodlight.ENTRY_PUSHED)
     pushed_headers = (('Content-Type', pushed_type), ('Content-Length', str(len(pushed))))
-    parse_entry, decode_body, commit_push, send = floodlight.parse_entry, floodlight.decode_body, app.commit_push, app.send_messages
+    parse_entry, decode_body = floodlight.parse_entry, floodlight.decode_body
+    commit_push, send = app.commit_push, app.send_pushed
 
     def raw(body):
         try:

@@ -1,5 +1,6 @@
 """The static flow pusher's REST calls, seen from the switch: which flow-mods arrive, in what order."""
 import json
+import socket
 
 import pytest
 from ryu.lib import addrconv
@@ -7,6 +8,7 @@ from ryu.ofproto import ofproto_v1_0 as ofp
 from ryu.ofproto import ofproto_v1_0_parser as parser
 
 from tests.protocol.helpers import STATICFLOW_URL, delete, list_entries, push, push_ok
+from tests.lib.controller import wait_for
 from tests.protocol.ofpeer import describe
 
 pytestmark = pytest.mark.protocol
@@ -148,3 +150,33 @@ def test_switch_that_never_answers_the_flow_table_read_still_gets_its_entries(st
     assert peer.release_held() == 1
     peer.echo()  # a round trip through the session after the late reply
     assert len(peer.received(ofp.OFPT_FLOW_MOD)) == 1
+
+
+def test_pushes_in_quick_succession_share_one_barrier_and_are_all_confirmed(controller, connect_peer):
+    """Five pushes pipelined on one keep-alive connection: five replies, five flow-mods in push order, then one
+    barrier (a push's barrier waits a moment for the next pushes), and its reply makes every entry `installed`."""
+    peer = connect_peer(controller, DPID)
+    names = ['burst-%d' % i for i in range(5)]
+    bodies = [json.dumps(dict(FLOW1, name=name, priority=str(100 + i))).encode() for i, name in enumerate(names)]
+    requests = b''.join(b'POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n'
+                        b'\r\n%s' % (STATICFLOW_URL.encode(), len(body), body) for body in bodies)
+    mark = peer.mark()
+    with socket.create_connection(('127.0.0.1', controller.rest_port), timeout=10) as client:
+        client.sendall(requests)
+        replies = b''
+        while replies.count(b'{"status" : "Entry pushed"}') < 5:
+            data = client.recv(65536)
+            assert data, replies
+            replies += data
+    fms = peer.wait_for_messages(ofp.OFPT_FLOW_MOD, 5, since=mark)
+    assert [fm.priority for fm in fms] == [100, 101, 102, 103, 104]
+    barrier = peer.wait_for_message(ofp.OFPT_BARRIER_REQUEST, since=peer.received().index(fms[-1]) + 1)
+    between = peer.received(since=mark)[:peer.received().index(barrier) - mark]
+    assert [m.msg_type for m in between if m.msg_type != ofp.OFPT_ECHO_REQUEST] == [ofp.OFPT_FLOW_MOD] * 5, \
+        peer.dump(mark)
+
+    def installed():
+        status, text, _ = controller.get('/wm/staticflowpusher/status/all/json')
+        entries = json.loads(text)['00:00:a2:96:ff:dd:56:45']
+        return all(entries[name]['state'] == 'installed' for name in names)
+    wait_for(installed, 5.0, what='every pushed entry installed')
