@@ -56,6 +56,7 @@ REASONS = {100: 'Continue', 200: 'OK', 201: 'Created', 204: 'No Content', 304: '
 # RFC 9110 token characters: what a method and a header name are made of.
 _TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _HEX = frozenset(b'0123456789abcdefABCDEF')
+_VISIBLE = bytes(range(0x21, 0x7f))  # what a request target is made of
 _VERSIONS = {b'HTTP/1.1': 'HTTP/1.1', b'HTTP/1.0': 'HTTP/1.0'}
 
 
@@ -127,7 +128,7 @@ def _request_line(line):
         if version.startswith(b'HTTP/'):
             raise HttpError(400, 'HTTP version %s is not supported (HTTP/1.1 and HTTP/1.0 are)' % _shown(version))
         raise HttpError(400, 'malformed request line %r' % _shown(line))
-    if not target or any(byte <= 0x20 or byte >= 0x7f for byte in target):
+    if not target or target.translate(None, _VISIBLE):  # something left once every visible ASCII is deleted
         raise HttpError(400, 'malformed request target %r' % _shown(target))
     request = Request()
     request.method = method.decode('ascii')
@@ -168,10 +169,13 @@ def _framing(request, headers):
     """Content-Length, Transfer-Encoding, Connection and Expect."""
     length = headers.get('content-length')
     if length is not None:
-        values = {value.strip() for value in length.split(',')}
-        if len(values) != 1:
-            raise HttpError(400, 'conflicting Content-Length values %r' % length[:40])
-        length = values.pop()
+        if ',' in length:  # the same header twice (joined by _headers), or a list: all must agree
+            values = {value.strip() for value in length.split(',')}
+            if len(values) != 1:
+                raise HttpError(400, 'conflicting Content-Length values %r' % length[:40])
+            length = values.pop()
+        else:
+            length = length.strip()
         if not length.isdigit() or not length.isascii():
             raise HttpError(400, 'Content-Length %r is not a number' % length[:20])
         length = int(length)
