@@ -17,6 +17,12 @@ def java_string_hash(text, seed=2311, multiplier=211):
     """Floodlight's flow hash: `h = h * 211 + ch` over UTF-16 code units, with Java int overflow."""
     value = seed
     if text.isascii():  # one UTF-16 unit per character, equal to its code point
+        if len(text) <= 64:
+            # Reduced once at the end instead of at every step (the same value modulo 2**32): a name is hashed
+            # on every push, and for a short one the unreduced number stays a few machine words.
+            for unit in text.encode('ascii'):
+                value = value * multiplier + unit
+            return value & 0xffffffff
         for unit in text.encode('ascii'):
             value = (value * multiplier + unit) & 0xffffffff
         return value

@@ -1,4 +1,5 @@
 """The only module that builds OpenFlow 1.0 messages. Messages are values: datapath is bound at send time."""
+import re
 from collections import namedtuple
 
 from ryu.lib import addrconv
@@ -352,6 +353,23 @@ _SIMPLE_FIELD_BITS = (('in_port', ofp.OFPFW_IN_PORT), ('dl_src', ofp.OFPFW_DL_SR
                       ('nw_proto', ofp.OFPFW_NW_PROTO), ('tp_src', ofp.OFPFW_TP_SRC), ('tp_dst', ofp.OFPFW_TP_DST))
 _FIELD_BIT = dict(_SIMPLE_FIELD_BITS)
 _NO_MAC = b'\x00' * 6
+# A FlowEntry's MAC addresses are in the form floodlight.to_mac gives them (lower-case, two digits a piece).
+# ryu's addrconv.mac goes through a netaddr EUI object (3 to 4 us each way): the canonical form is converted
+# directly, anything else still goes through addrconv.
+_CANONICAL_MAC = re.compile('(?:[0-9a-f]{2}:){5}[0-9a-f]{2}')
+
+
+def _mac_to_bin(text):
+    """addrconv.mac.text_to_bin(text)."""
+    if type(text) is str and _CANONICAL_MAC.fullmatch(text):
+        return bytes.fromhex(text.replace(':', ''))
+    return addrconv.mac.text_to_bin(text)
+
+
+def _mac_to_text(data):
+    """addrconv.mac.bin_to_text(data) of 6 bytes (netaddr's '%.2x' pieces joined with ':')."""
+    return data.hex(':')
+
 
 _PACK_ACTION = {
     'output': lambda a: _struct.pack('!HHHH', ofp.OFPAT_OUTPUT, 8, a[1], a[2]),
@@ -359,8 +377,8 @@ _PACK_ACTION = {
     'strip_vlan': lambda a: _struct.pack('!HH4x', ofp.OFPAT_STRIP_VLAN, 8),
     'set_vlan_vid': lambda a: _struct.pack('!HHH2x', ofp.OFPAT_SET_VLAN_VID, 8, a[1]),
     'set_vlan_pcp': lambda a: _struct.pack('!HHB3x', ofp.OFPAT_SET_VLAN_PCP, 8, a[1]),
-    'set_dl_src': lambda a: _struct.pack('!HH6s6x', ofp.OFPAT_SET_DL_SRC, 16, addrconv.mac.text_to_bin(a[1])),
-    'set_dl_dst': lambda a: _struct.pack('!HH6s6x', ofp.OFPAT_SET_DL_DST, 16, addrconv.mac.text_to_bin(a[1])),
+    'set_dl_src': lambda a: _struct.pack('!HH6s6x', ofp.OFPAT_SET_DL_SRC, 16, _mac_to_bin(a[1])),
+    'set_dl_dst': lambda a: _struct.pack('!HH6s6x', ofp.OFPAT_SET_DL_DST, 16, _mac_to_bin(a[1])),
     'set_nw_src': lambda a: _struct.pack('!HHI', ofp.OFPAT_SET_NW_SRC, 8, _ipv4_int(a[1])),
     'set_nw_dst': lambda a: _struct.pack('!HHI', ofp.OFPAT_SET_NW_DST, 8, _ipv4_int(a[1])),
     'set_nw_tos': lambda a: _struct.pack('!HHB3x', ofp.OFPAT_SET_NW_TOS, 8, a[1]),
@@ -375,8 +393,8 @@ _UNPACK_ACTION = {
     ofp.OFPAT_STRIP_VLAN: (_struct.Struct('!HH4x'), lambda v: ('strip_vlan',)),
     ofp.OFPAT_SET_VLAN_VID: (_struct.Struct('!HHH2x'), lambda v: ('set_vlan_vid', v[2])),
     ofp.OFPAT_SET_VLAN_PCP: (_struct.Struct('!HHB3x'), lambda v: ('set_vlan_pcp', v[2])),
-    ofp.OFPAT_SET_DL_SRC: (_struct.Struct('!HH6s6x'), lambda v: ('set_dl_src', addrconv.mac.bin_to_text(v[2]))),
-    ofp.OFPAT_SET_DL_DST: (_struct.Struct('!HH6s6x'), lambda v: ('set_dl_dst', addrconv.mac.bin_to_text(v[2]))),
+    ofp.OFPAT_SET_DL_SRC: (_struct.Struct('!HH6s6x'), lambda v: ('set_dl_src', _mac_to_text(v[2]))),
+    ofp.OFPAT_SET_DL_DST: (_struct.Struct('!HH6s6x'), lambda v: ('set_dl_dst', _mac_to_text(v[2]))),
     ofp.OFPAT_SET_NW_SRC: (_struct.Struct('!HHI'), lambda v: ('set_nw_src', _ipv4_text(v[2]))),
     ofp.OFPAT_SET_NW_DST: (_struct.Struct('!HHI'), lambda v: ('set_nw_dst', _ipv4_text(v[2]))),
     ofp.OFPAT_SET_NW_TOS: (_struct.Struct('!HHB3x'), lambda v: ('set_nw_tos', v[2])),
@@ -394,29 +412,33 @@ def _ipv4_text(value):
     return '%d.%d.%d.%d' % (value >> 24, (value >> 16) & 0xff, (value >> 8) & 0xff, value & 0xff)
 
 
+# _MATCH's values after the wildcards are the fields in MATCH_FIELD_ORDER: a field's value is at its index + 1.
+_MATCH_SLOT = {field: index + 1 for index, field in enumerate(MATCH_FIELD_ORDER)}
+_NO_MATCH = (ofp.OFPFW_ALL, 0, _NO_MAC, _NO_MAC, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+
 def _pack_match(match_pairs):
-    """ofp_match bytes of a FlowEntry's match, as ryu's OFPMatch(**build_match kwargs).serialize writes them."""
+    """ofp_match values (_MATCH) of a FlowEntry's match, as ryu's OFPMatch(**build_match kwargs).serialize
+    writes them."""
+    values = list(_NO_MATCH)
     wildcards = ofp.OFPFW_ALL
-    values = {'in_port': 0, 'dl_src': _NO_MAC, 'dl_dst': _NO_MAC, 'dl_vlan': 0, 'dl_vlan_pcp': 0, 'dl_type': 0,
-              'nw_tos': 0, 'nw_proto': 0, 'nw_src': 0, 'nw_dst': 0, 'tp_src': 0, 'tp_dst': 0}
     for field, value in match_pairs:
         if field == 'nw_src' or field == 'nw_dst':
             address, prefix = value
             shift, mask = ((ofp.OFPFW_NW_SRC_SHIFT, ofp.OFPFW_NW_SRC_MASK) if field == 'nw_src'
                            else (ofp.OFPFW_NW_DST_SHIFT, ofp.OFPFW_NW_DST_MASK))
             wildcards &= (32 - prefix) << shift | ~mask
-            values[field] = _ipv4_int(address)
+            values[_MATCH_SLOT[field]] = _ipv4_int(address)
         else:
             wildcards &= ~_FIELD_BIT[field]
-            values[field] = addrconv.mac.text_to_bin(value) if field in ('dl_src', 'dl_dst') else value
-    v = values
-    return (wildcards, v['in_port'], v['dl_src'], v['dl_dst'], v['dl_vlan'], v['dl_vlan_pcp'], v['dl_type'],
-            v['nw_tos'], v['nw_proto'], v['nw_src'], v['nw_dst'], v['tp_src'], v['tp_dst'])
+            values[_MATCH_SLOT[field]] = _mac_to_bin(value) if field == 'dl_src' or field == 'dl_dst' else value
+    values[0] = wildcards
+    return values
 
 
 def pack_flow_add(entry):
     """The entry's ADD flow-mod as bytes (xid 0): what flow_add(entry) serializes to."""
-    actions = b''.join(_PACK_ACTION[action[0]](action) for action in entry.actions)
+    actions = b''.join([_PACK_ACTION[action[0]](action) for action in entry.actions])
     flags = ofp.OFPFF_SEND_FLOW_REM if (entry.idle_timeout or entry.hard_timeout) else 0
     return _FLOW_MOD_HEAD.pack(
         ofp.OFP_VERSION, ofp.OFPT_FLOW_MOD, _FLOW_MOD_HEAD.size + len(actions), 0, *_pack_match(entry.match),
@@ -456,7 +478,7 @@ def unpack_match(packed):
                 pairs.append((field, (_ipv4_text(address), 32 - count)))
         elif not wildcards & _FIELD_BIT[field]:
             value = values[field]
-            pairs.append((field, addrconv.mac.bin_to_text(value) if field in ('dl_src', 'dl_dst') else value))
+            pairs.append((field, _mac_to_text(value) if field in ('dl_src', 'dl_dst') else value))
     return tuple(pairs)
 
 
@@ -482,7 +504,7 @@ def flow_key(dpid, priority, packed=None, match_key=None):
     flow read back from the switch). Normalised as match_key is: wildcarded fields and host bits dropped.
     Bytes rather than the tuple: the static flow table keeps one per active entry."""
     if packed is not None:
-        match_key = _packed_match_key(packed)
+        return _packed_flow_key(dpid, priority, packed)
     parts = [_KEY_HEAD.pack(dpid, priority)]
     for pair in match_key:
         field = pair[0]
@@ -493,6 +515,34 @@ def flow_key(dpid, priority, packed=None, match_key=None):
             parts.append(_struct.pack('!IB', pair[1], pair[2]))
         else:
             parts.append(_struct.pack('!H', pair[1]))
+    return b''.join(parts)
+
+
+_KEY_ADDRESS = _struct.Struct('!BIB')  # field index, masked address, prefix length
+_KEY_NUMBER = _struct.Struct('!BH')    # field index, value
+# Per field in MATCH_FIELD_ORDER: (index, its wildcard bit or None for an address, the shift of an address's
+# wildcard count, the key's tag byte for a MAC address or None).
+_KEY_LAYOUT = tuple(
+    (index, _FIELD_BIT.get(field), {'nw_src': ofp.OFPFW_NW_SRC_SHIFT, 'nw_dst': ofp.OFPFW_NW_DST_SHIFT}.get(field),
+     bytes((index,)) if field in ('dl_src', 'dl_dst') else None)
+    for index, field in enumerate(MATCH_FIELD_ORDER))
+
+
+def _packed_flow_key(dpid, priority, packed):
+    """flow_key(dpid, priority, match_key=_packed_match_key(packed)), the same bytes, read straight from the
+    packed match: MAC addresses stay bytes instead of going to text and back (every push asks for one)."""
+    values = _MATCH.unpack_from(packed, 8)  # wildcards, then the fields in MATCH_FIELD_ORDER
+    wildcards = values[0]
+    parts = [_KEY_HEAD.pack(dpid, priority)]
+    for index, bit, shift, mac_tag in _KEY_LAYOUT:
+        if bit is None:  # nw_src / nw_dst: present when fewer than 32 address bits are wildcarded
+            prefix = 32 - ((wildcards & (0x3f << shift)) >> shift)
+            if prefix > 0:
+                mask = (0xffffffff << (32 - prefix)) & 0xffffffff
+                parts.append(_KEY_ADDRESS.pack(index, values[index + 1] & mask, prefix))
+        elif not wildcards & bit:
+            parts.append(_KEY_NUMBER.pack(index, values[index + 1]) if mac_tag is None
+                         else mac_tag + values[index + 1])
     return b''.join(parts)
 
 
@@ -509,7 +559,7 @@ def _packed_match_key(packed):
                 pairs.append((field, address & ((0xffffffff << (32 - prefix)) & 0xffffffff), prefix))
         elif not wildcards & _FIELD_BIT[field]:
             value = values[field]
-            pairs.append((field, addrconv.mac.bin_to_text(value) if field in ('dl_src', 'dl_dst') else value))
+            pairs.append((field, _mac_to_text(value) if field in ('dl_src', 'dl_dst') else value))
     return tuple(pairs)
 
 

@@ -181,16 +181,18 @@ class StaticFlowTable:
         if old is not None:
             record.copy_status(old)  # a re-push keeps its status until its flow-mod goes out
         self.listed_dpids.add(entry.dpid)
-        out = defaultdict(list)
         old_installed = old is not None and old.active and old.dpid in self.connected
         if old_installed and entry.active and old.dpid == entry.dpid and _same_flow_identity(old.packed, packed):
-            out[entry.dpid].append(record.flow_mod(ofmsgs.FLOW_MODIFY_STRICT))
-        else:
-            if old_installed:
-                out[old.dpid].append(old.flow_mod(ofmsgs.FLOW_DELETE_STRICT))
-            if entry.active and entry.dpid in self.connected:
-                out[entry.dpid].append(record.flow_mod())
-        return _with_barriers(out)
+            return {entry.dpid: [record.flow_mod(ofmsgs.FLOW_MODIFY_STRICT), ofmsgs.barrier()]}
+        # What _with_barriers(defaultdict) gives, built directly: a push makes at most two lists, never empty.
+        out = {}
+        if old_installed:
+            out[old.dpid] = [old.flow_mod(ofmsgs.FLOW_DELETE_STRICT)]
+        if entry.active and entry.dpid in self.connected:
+            out.setdefault(entry.dpid, []).append(record.flow_mod())
+        for msgs in out.values():
+            msgs.append(ofmsgs.barrier())
+        return out
 
     def delete(self, name):
         """Forget an entry and remove its flow. Returns {dpid: [msgs]} (empty when the name is unknown)."""

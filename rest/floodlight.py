@@ -5,6 +5,7 @@ Pure: no Ryu, no sockets. Both dialects are understood on every URL: the 0.9x ke
 defaults and the shape of replies (see Dialect). Every key is in a table below; anything not in a table is an
 error, and so is every value that does not parse: Floodlight answered "Entry pushed" and dropped those.
 """
+import functools
 import ipaddress
 import json
 import re
@@ -72,6 +73,34 @@ DIALECT_V1 = Dialect('1.x', 65535, 2147483647, 65535, 'Error! Could not parse fl
 # ---------------------------------------------------------------------------------------------------------
 # Value converters: text or JSON number in, canonical Python value out; ValueError with a reason otherwise.
 
+# Converters that a push runs on values repeating from push to push (a switch's DPID, a priority, an eth_type,
+# an action string) keep their results for string input: a dict lookup costs less than parsing again. Only
+# results are kept, never errors (a bad value is parsed every time, so its error is the parser's own), only
+# for str (a JSON true would share a key with 1), and at most CACHE_SIZE per cache (then it starts over).
+CACHE_SIZE = 1024
+
+
+def _remember(cache, key, value):
+    if len(cache) >= CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _memoized(convert):
+    """convert (pure, never returning None) with its results for strings kept; `.uncached` is convert."""
+    cache = {}
+
+    def memoized(value):
+        if type(value) is str:
+            result = cache.get(value)
+            return result if result is not None else _remember(cache, value, convert(value))
+        return convert(value)
+
+    memoized.uncached = convert
+    return memoized
+
+
 def _number_text(value):
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError('expected a number or a string holding one')
@@ -90,16 +119,28 @@ def to_int(value, low, high):
     return number
 
 
+@functools.cache  # one converter, and one cache, per range: the tables ask for 0..0xffff twenty times
 def int_range(low, high):
-    return lambda value: to_int(value, low, high)
+    return _memoized(lambda value: to_int(value, low, high))
+
+
+_CANONICAL_MAC = re.compile('(?:[0-9a-f]{2}:){5}[0-9a-f]{2}')
+_MAC_SEPARATOR = re.compile('[:-]')
+_MAC_PIECE = re.compile('[0-9a-f]{1,2}')
 
 
 def to_mac(value):
     """xx:xx:xx:xx:xx:xx (or with '-'); 0.9x also allowed single-digit octets."""
+    if type(value) is str and _CANONICAL_MAC.fullmatch(value):  # what _parse_mac gives back: skip splitting
+        return value
+    return _parse_mac(value)
+
+
+def _parse_mac(value):
     if not isinstance(value, str):
         raise ValueError('a MAC address must be a string')
-    pieces = re.split('[:-]', value.strip().lower())
-    if len(pieces) != 6 or not all(re.fullmatch('[0-9a-f]{1,2}', p) for p in pieces):
+    pieces = _MAC_SEPARATOR.split(value.strip().lower())
+    if len(pieces) != 6 or not all(_MAC_PIECE.fullmatch(p) for p in pieces):
         raise ValueError('%r is not a MAC address like 52:54:00:9b:d5:bc' % value)
     return ':'.join(p.rjust(2, '0') for p in pieces)
 
@@ -123,6 +164,12 @@ def to_ipv4(value):
 
 def to_ipv4_prefix(value):
     """a.b.c.d, a.b.c.d/len or a.b.c.d/m.m.m.m -> (address, prefix_len). Host bits are kept, as OF1.0 does."""
+    if type(value) is str and _CANONICAL_IPV4.fullmatch(value):  # what _parse_ipv4_prefix gives back
+        return (value, 32)
+    return _parse_ipv4_prefix(value)
+
+
+def _parse_ipv4_prefix(value):
     if not isinstance(value, str):
         raise ValueError('an IPv4 address must be a string')
     text = value.strip()
@@ -153,6 +200,7 @@ def to_name(value):
     return value
 
 
+@_memoized
 def to_dpid(value):
     try:
         return parse_dpid(value)
@@ -181,8 +229,7 @@ def to_vlan_vid(value):
     return vid
 
 
-def to_match_port(value):
-    return to_int(value, 0, OFPP_NONE)
+to_match_port = int_range(0, OFPP_NONE)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -317,8 +364,20 @@ ACTION_KEYWORDS = {
 }
 
 
+_ACTIONS_CACHE = {}  # (text, output max_len) -> actions: most pushes repeat an action string seen before
+_ACTION_PART = re.compile(r'([a-z][a-z0-9_-]*)\s*(?:[=:]\s*(.*))?')
+
+
 def parse_actions(text, dialect):
     """Parse Floodlight's comma-separated action string into action tuples, in order. Empty means drop."""
+    if type(text) is not str:
+        return _parse_actions(text, dialect)
+    key = (text, dialect.output_max_len)  # the dialect's only part in the result
+    actions = _ACTIONS_CACHE.get(key)
+    return actions if actions is not None else _remember(_ACTIONS_CACHE, key, _parse_actions(text, dialect))
+
+
+def _parse_actions(text, dialect):
     if not isinstance(text, str):
         raise FlowValidationError('actions must be a string such as "output=3"', 'actions')
     actions = []
@@ -326,7 +385,7 @@ def parse_actions(text, dialect):
         part = part.strip().lower()
         if not part:
             continue
-        match = re.fullmatch(r'([a-z][a-z0-9_-]*)\s*(?:[=:]\s*(.*))?', part)
+        match = _ACTION_PART.fullmatch(part)
         keyword = match.group(1) if match else part
         if keyword not in ACTION_KEYWORDS:
             raise FlowValidationError('unknown action %r in actions' % part, 'actions')
@@ -387,6 +446,19 @@ def _scalar(key, value):
     return value
 
 
+# json.dumps(document) with json's defaults, without building a new C encoder on every call (1 us of a push).
+# Only for what parse_entry accepts: a flat object (no value is a list or an object), so there is nothing for
+# json.dumps' circular-reference check (markers) to find.
+if json.encoder.c_make_encoder is not None:
+    _encode_flat = json.encoder.c_make_encoder(None, json.JSONEncoder().default, json.encoder.encode_basestring_ascii,
+                                               None, ': ', ', ', False, False, True)
+
+    def _request_text(document):
+        return ''.join(_encode_flat(document, 0))
+else:
+    _request_text = json.dumps
+
+
 def parse_entry(document, dialect):
     """A decoded Floodlight JSON object -> FlowEntry, or FlowValidationError naming the first bad key."""
     attributes = {'active': True, 'idle_timeout': 0, 'hard_timeout': 0}
@@ -394,11 +466,13 @@ def parse_entry(document, dialect):
     match_source = {}   # of10 field -> the key that set it, for error messages
     prerequisites = []  # (key, MatchKey)
     for key, raw in document.items():
-        _scalar(key, raw)
-        if isinstance(raw, str) and raw == '' and key not in ('actions',):
+        if type(raw) is not str:  # a JSON string is a scalar
+            _scalar(key, raw)
+        if isinstance(raw, str) and raw == '' and key != 'actions':
             continue  # Floodlight skips fields whose text is empty
-        if key in META_KEYS:
-            attribute, convert = META_KEYS[key]
+        meta = META_KEYS.get(key)
+        if meta is not None:
+            attribute, convert = meta
             if attribute == 'actions':
                 attributes['actions'] = parse_actions(raw if isinstance(raw, str) else str(raw), dialect)
                 continue
@@ -408,18 +482,19 @@ def parse_entry(document, dialect):
                 raise FlowValidationError('bad value for %s: %s' % (key, error), key) from None
             if attribute is not None:
                 attributes[attribute] = value
-        elif key in MATCH_KEYS:
-            spec = MATCH_KEYS[key]
+        elif (spec := MATCH_KEYS.get(key)) is not None:
             try:
                 value = spec.convert(raw)
             except ValueError as error:
                 raise FlowValidationError('bad value for %s: %s' % (key, error), key) from None
-            if spec.field in match and match[spec.field] != value:
+            field = spec.field
+            if field in match and match[field] != value:
                 raise FlowValidationError('%s and %s set the same OpenFlow 1.0 field %s to different values'
-                                          % (match_source[spec.field], key, spec.field), key)
-            match[spec.field] = value
-            match_source[spec.field] = key
-            prerequisites.append((key, spec))
+                                          % (match_source[field], key, field), key)
+            match[field] = value
+            match_source[field] = key
+            if spec.needs_eth_type or spec.needs_ip_proto:
+                prerequisites.append((key, spec))
         elif key in NOT_IN_OPENFLOW_10:
             raise FlowValidationError('%s cannot be expressed in OpenFlow 1.0' % key, key)
         else:
@@ -439,12 +514,12 @@ def parse_entry(document, dialect):
         dpid=attributes['dpid'],
         priority=attributes.get('priority', dialect.default_priority),
         priority_given=priority_given,
-        match=tuple((f, match[f]) for f in MATCH_FIELD_ORDER if f in match),
+        match=tuple([(f, match[f]) for f in MATCH_FIELD_ORDER if f in match]),
         actions=attributes.get('actions', ()),
         active=attributes['active'],
         idle_timeout=attributes['idle_timeout'],
         hard_timeout=attributes['hard_timeout'],
-        request_text=json.dumps(document),
+        request_text=_request_text(document),
         actions_given='actions' in document,
     )
 
