@@ -18,16 +18,13 @@ from controller.dpid import format_dpid
 from controller.entrystatus import EntryStatus
 from controller.entrystore import EntryStore
 from controller.flowentry import is_static_flow_cookie
-from controller.staticflow import EntryConflictError, StaticFlowTable
+from controller.staticflow import EntryConflictError, PendingPushes, StaticFlowTable
 from rest import core as core_rest
 from rest import floodlight
 from rest import staticflow as staticflow_rest
 
 LOG = logging.getLogger(__name__)
 STORE_WATCH_INTERVAL = 1.0  # seconds between checks for commits by another instance sharing the store
-# A push's barrier waits this long for later pushes to the same switch, and confirms them all with one reply:
-# at thousands of pushes a second, a barrier and its reply per push were a sixth of the controller's work.
-PUSH_BARRIER_DELAY = 0.001
 DIALECTS = {d.name: d for d in (floodlight.DIALECT_V0, floodlight.DIALECT_V1)}
 
 
@@ -45,6 +42,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         # dpid -> (xid of our flow stats request, InstalledFlows so far, names whose flow-mods went out after it)
         self._flow_stats = {}
         self._barrier_due = set()  # dpids with a shared push barrier on its way (see send_pushed)
+        self._pending = None       # the open group commit's PendingPushes (see commit_push)
         self._restore()
         wsgi = kwargs['wsgi']
         staticflow_rest.register_routes(wsgi, self)
@@ -139,15 +137,19 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self.send_pushed(self.commit_push(entry, dialect))
 
     def send_pushed(self, msgs_by_dpid):
-        """send_messages for a push: its flow-mods at once, its closing barrier shared with the pushes of the
-        next PUSH_BARRIER_DELAY seconds to the same switch. A barrier reply confirms every flow-mod sent before
-        its barrier (controller.entrystatus), so each entry still turns `installed` on the first reply after it."""
+        """send_messages for pushes: their flow-mods at once, without their barriers; one barrier per switch
+        follows --push-barrier-delay seconds later, shared with every push to that switch meanwhile: at thousands
+        of pushes a second, a barrier and its reply per push were a sixth of the controller's work. A barrier reply
+        confirms every flow-mod sent before its barrier (controller.entrystatus), so each entry still turns
+        `installed` on the first reply after it."""
+        delay = cfg.CONF.push_barrier_delay
+        if delay <= 0:
+            return self.send_messages(msgs_by_dpid)
         for dpid, msgs in msgs_by_dpid.items():
-            if msgs and ofmsgs.is_barrier(msgs[-1]):
-                msgs.pop()
-                if dpid not in self._barrier_due:
-                    self._barrier_due.add(dpid)
-                    hub.spawn_after(PUSH_BARRIER_DELAY, self._send_push_barrier, dpid)
+            msgs[:] = [msg for msg in msgs if not ofmsgs.is_barrier(msg)]
+            if dpid not in self._barrier_due:
+                self._barrier_due.add(dpid)
+                hub.spawn_after(delay, self._send_push_barrier, dpid)
         self.send_messages(msgs_by_dpid)
 
     def _send_push_barrier(self, dpid):
@@ -155,18 +157,57 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self.send_messages({dpid: [ofmsgs.barrier()]})
 
     def commit_push(self, entry, dialect):
-        """Check and commit an entry and take it into the table: -> the messages that put it on its switch,
-        for `_send`. The caller must send them before it next yields to another green thread (the REST fast
-        path answers the client in between, without yielding), or flow-mods of one entry could be reordered."""
-        other = self.table.conflicting_entry(entry)
-        if other is not None:
-            raise EntryConflictError('entry %s already has this match and priority on switch %s; OpenFlow 1.0 '
-                                     'keeps one flow for both, so change the priority or delete %s first'
-                                     % (other, format_dpid(entry.dpid), other))
-        self.store.save(entry, dialect.name)
-        msgs = self.table.push(entry)
-        self.status.stored(entry, entry.dpid in self.table.connected, time.time())
-        return msgs
+        """Check an entry, commit it and take it into the table -> the messages for send_pushed.
+
+        Group commit: pushes that arrive together (several REST clients, woken in the same turn of the hub)
+        share one SQLite transaction. The first one (the leader) opens a batch and yields once; the pushes
+        that run meanwhile are checked against the table and the batch and join it; the leader commits them
+        all, takes them into the table in arrival order and returns every batched push's messages, in that
+        order. The others wait for that commit and return {} (their flow-mods are in the leader's), or raise
+        its error. No push is acknowledged before its commit. The caller must send what it gets before it
+        next yields (the REST fast path answers its client in between, without yielding), so that the
+        flow-mods of one entry cannot be reordered.
+        """
+        batch = self._pending
+        leader = batch is None
+        if leader:
+            batch = self._pending = PendingPushes()
+            batch.committed = hub.Event()
+        try:
+            other = self.table.conflicting_entry(entry, batch)
+            if other is not None:
+                raise EntryConflictError('entry %s already has this match and priority on switch %s; OpenFlow '
+                                         '1.0 keeps one flow for both, so change the priority or delete %s first'
+                                         % (other, format_dpid(entry.dpid), other))
+        except Exception:
+            if leader:
+                self._pending = None  # nothing joined: the leader has not yielded yet
+            raise
+        batch.add(entry, dialect, self.table.flow_key_of(entry))
+        if not leader:
+            batch.committed.wait()
+            if batch.error is not None:
+                raise batch.error
+            return {}
+        try:
+            hub.sleep(0)  # the pushes already woken in this turn of the hub join the batch
+            self._pending = None
+            self.store.save_all([(e, d.name) for e, d in batch.items])
+            msgs_by_dpid = {}
+            now = time.time()
+            for pending_entry, _ in batch.items:
+                for dpid, msgs in self.table.push(pending_entry).items():
+                    msgs_by_dpid.setdefault(dpid, []).extend(msgs)
+                self.status.stored(pending_entry, pending_entry.dpid in self.table.connected, now)
+            return msgs_by_dpid
+        except BaseException as error:  # also the leader's green thread killed in its yield: nothing committed
+            if self._pending is batch:
+                self._pending = None
+            batch.error = error if isinstance(error, Exception) else RuntimeError(
+                'the push that was to commit this one was stopped first (%s)' % type(error).__name__)
+            raise
+        finally:
+            batch.committed.set()
 
     def delete(self, name):
         self.store.delete(name)

@@ -205,6 +205,8 @@ def run_rest(ctx, args, results):
     print('    ofctl_rest %s' % peer, flush=True)
     ours = rest.run('ours', ctx, args.rest_entries)
     print('    ours %s' % ours, flush=True)
+    null = rest.floor(ctx, args.rest_entries)
+    print('    null REST app %s' % null, flush=True)
     for clients in (1, 8):
         o, p = ours[clients]['rate'], peer[clients]['rate']
         ok = o >= 3 * p and (clients != 1 or o >= 5000)
@@ -218,6 +220,13 @@ def run_rest(ctx, args, results):
                     'entries/s', o, p, 'higher', {'entries': args.rest_entries, 'clients': clients,
                                                   'ours_detail': ours[clients], 'peer_detail': peer[clients]},
                     peer_name='ofctl_rest', target=target, met=ok, miss=', '.join(misses) or None)
+    for clients in (1, 8):
+        results.add('REST floor (our HTTP server answering at once), %d client%s' % (clients, '' if clients == 1
+                                                                                     else 's'),
+                    'requests/s', null[clients]['rate'], peer[clients]['rate'], 'higher',
+                    {'requests': args.rest_entries, 'clients': clients, 'detail': null[clients]},
+                    peer_name='ofctl_rest',
+                    target='- (what the server, eventlet and loopback cost: no push can be faster)')
 
 
 def run_reconnect(ctx, args, results):

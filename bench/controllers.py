@@ -4,6 +4,7 @@
     simple_switch ryu-manager ryu.app.simple_switch    (stock ryu: see STOCK_RYU_MANAGER)
     ofctl_rest    ryu-manager ryu.app.ofctl_rest       (stock ryu)
     null          python -m bench.nullctl (answers each packet-in with one packet-out; the generator's ceiling)
+    null_rest     python -m bench.nullrest (our HTTP server answering each push at once; the REST floor)
 
 Every ryu-manager runs with --default-log-level 30 (WARNING): the issue compares against simple_switch "run
 quietly", and ours gets the same treatment. BENCH_CODE_ROOT (or `--code DIR`) points the controllers at
@@ -66,11 +67,11 @@ class Controller:
         self.code_root = code_root or os.environ.get('BENCH_CODE_ROOT') or ROOT
         self.workdir = str(workdir)
         self.pinning = pinning
-        self.ofp_port = free_port()
-        self.rest_port = free_port() if kind in ('ours', 'ofctl_rest') else None
-        self.db_path = db_path or os.path.join(self.workdir, 'bench-%d.sqlite3' % self.ofp_port)
+        self.ofp_port = free_port() if kind != 'null_rest' else None
+        self.rest_port = free_port() if kind in ('ours', 'ofctl_rest', 'null_rest') else None
+        self.db_path = db_path or os.path.join(self.workdir, 'bench-%d.sqlite3' % (self.ofp_port or self.rest_port))
         self.extra_args = list(extra_args)
-        self.log_path = os.path.join(self.workdir, '%s-%d.log' % (kind, self.ofp_port))
+        self.log_path = os.path.join(self.workdir, '%s-%d.log' % (kind, self.ofp_port or self.rest_port))
         self.proc = None
         self.profiler = None
         self.profile_dir = os.environ.get('BENCH_PROFILE_DIR') if kind == 'ours' else None
@@ -80,6 +81,8 @@ class Controller:
         return 'http://127.0.0.1:%d' % self.rest_port
 
     def command(self):
+        if self.kind == 'null_rest':
+            return self.pinning.prefix() + [sys.executable, '-m', 'bench.nullrest', '--port', str(self.rest_port)]
         ofp = ['--ofp-listen-host', '127.0.0.1', '--ofp-tcp-listen-port', str(self.ofp_port)]
         rest = ['--wsapi-host', '127.0.0.1', '--wsapi-port', str(self.rest_port)] if self.rest_port else []
         if self.kind == 'ours':
@@ -88,6 +91,7 @@ class Controller:
             cmd = STOCK_RYU_MANAGER + ['ryu.app.' + self.kind] + ofp + rest + QUIET
         elif self.kind == 'null':
             cmd = [sys.executable, '-m', 'bench.nullctl', '--port', str(self.ofp_port)]
+
         else:
             raise ValueError('unknown controller kind %r' % self.kind)
         return self.pinning.prefix() + cmd + self.extra_args
@@ -101,7 +105,8 @@ class Controller:
         def up():
             if self.proc.poll() is not None:
                 raise RuntimeError('%s exited with %s:\n%s' % (self.kind, self.proc.returncode, self.log()[-3000:]))
-            return port_open(self.ofp_port) and (self.rest_port is None or port_open(self.rest_port))
+            return ((self.ofp_port is None or port_open(self.ofp_port))
+                    and (self.rest_port is None or port_open(self.rest_port)))
         wait_for(up, timeout, interval=0.05, what='%s to listen (log: %s)' % (self.kind, self.log_path))
         if self.profile_dir:
             self._start_profiler()

@@ -93,6 +93,20 @@ def run(kind, ctx, count, clients_cases=(1, 8), extra_args=()):
     return results
 
 
+def floor(ctx, count, clients_cases=(1, 8)):
+    """The REST floor: the same client against bench.nullrest (our HTTP server answering every push at once).
+    -> {clients: dict(rate=replies per second, seconds, count)}."""
+    results = {}
+    with Controller('null_rest', ctx.workdir, ctx.pinning) as server:
+        for clients in clients_cases:
+            bodies = [ours_body(i) for i in range(count)]
+            began = time.perf_counter()
+            push_all(server.rest_port, OURS_URL, bodies, clients)
+            seconds = time.perf_counter() - began
+            results[clients] = {'rate': count / seconds, 'seconds': seconds, 'count': count}
+    return results
+
+
 def wait_known(kind, controller, dpid, timeout=30.0):
     """Until the controller accepts entries for the switch (ofctl_rest answers 404 for a dpid it does not know
     yet; ours is ready once its connect-time reconcile is over, which the switch sees as a barrier)."""

@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS static_flow_entries (
 """
 
 
+INSERT = 'INSERT OR REPLACE INTO static_flow_entries (name, dpid, dialect, request) VALUES (?,?,?,?)'
+
+
 class EntryStore:
     def __init__(self, path, power_safe=False):
         self.path = path
@@ -44,8 +47,22 @@ class EntryStore:
 
     def save(self, entry, dialect_name):
         # dpid is stored as signed 64-bit (SQLite's integer); load() does not need it back.
-        self.db.execute('INSERT OR REPLACE INTO static_flow_entries (name, dpid, dialect, request) VALUES (?,?,?,?)',
-                        (entry.name, _signed64(entry.dpid), dialect_name, entry.request_text))
+        self.db.execute(INSERT, (entry.name, _signed64(entry.dpid), dialect_name, entry.request_text))
+
+    def save_all(self, entries):
+        """save() of every (entry, dialect_name), in order, in one transaction: one WAL commit for the pushes
+        that arrive together (group commit). All or none: an error rolls every one of them back."""
+        if len(entries) == 1:
+            return self.save(*entries[0])
+        rows = [(entry.name, _signed64(entry.dpid), dialect_name, entry.request_text) for entry, dialect_name in entries]
+        self.db.execute('BEGIN IMMEDIATE')
+        try:
+            self.db.executemany(INSERT, rows)
+            self.db.execute('COMMIT')
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute('ROLLBACK')
+            raise
 
     def delete(self, name):
         self.db.execute('DELETE FROM static_flow_entries WHERE name = ?', (name,))

@@ -1,3 +1,5 @@
+import sqlite3
+
 import pytest
 
 from controller.entrystore import EntryStore
@@ -24,6 +26,18 @@ def test_store_keeps_requests_across_reopen(tmp_path):
     store.clear(0xffffffffffffffff)
     store.delete('a')
     assert store.load() == []
+
+
+def test_store_saves_pushes_that_arrive_together_in_one_transaction(tmp_path):
+    path = str(tmp_path / 'flows.sqlite3')
+    store = EntryStore(path)
+    store.save_all([(entry('a', actions='output=1'), '1.x'), (entry('b'), '1.x'), (entry('a', actions='output=2'), '1.x')])
+    with pytest.raises(sqlite3.ProgrammingError):  # a row SQLite cannot bind: nothing of the batch is kept
+        store.save_all([(entry('c'), '1.x'), (entry('d'), object())])
+    assert not store.db.in_transaction
+    store.close()
+    store = EntryStore(path)
+    assert [(r['name'], r.get('actions')) for _, r in store.load()] == [('b', None), ('a', 'output=2')]
 
 
 @pytest.mark.parametrize('power_safe, level', [(False, 1), (True, 2)])  # SQLite: 1 = NORMAL, 2 = FULL

@@ -3,7 +3,7 @@ import pytest
 from ryu.ofproto import ofproto_v1_0 as ofp
 
 from controller import ofmsgs
-from controller.staticflow import StaticFlowTable
+from controller.staticflow import PendingPushes, StaticFlowTable
 from rest import floodlight as fl
 
 pytestmark = pytest.mark.unit
@@ -154,6 +154,24 @@ def test_same_match_and_priority_under_another_name_is_a_conflict(table):
     assert table.conflicting_entry(entry(name='b', in_port='1', priority='7')) is None
     assert table.conflicting_entry(entry(name='a', in_port='1', actions='output=2')) is None  # a re-push
     assert table.conflicting_entry(entry(name='b', in_port='1', active='false')) is None
+
+
+def test_pushes_waiting_for_a_shared_commit_are_checked_as_if_already_in_the_table(table):
+    table.push(entry(name='a', in_port='1'))
+    pending = PendingPushes()
+
+    def add(e):
+        pending.add(e, fl.DIALECT_V1, table.flow_key_of(e))
+    add(entry(name='b', in_port='2'))
+    assert table.conflicting_entry(entry(name='c', in_port='2'), pending) == 'b'   # b holds in_port=2 once in
+    assert table.conflicting_entry(entry(name='c', in_port='1'), pending) == 'a'   # a still holds in_port=1
+    add(entry(name='a', in_port='3'))                                               # a moves to in_port=3
+    assert table.conflicting_entry(entry(name='c', in_port='1'), pending) is None
+    assert table.conflicting_entry(entry(name='c', in_port='3'), pending) == 'a'
+    add(entry(name='b', in_port='2', active='false'))                               # b gives its flow up
+    assert table.conflicting_entry(entry(name='c', in_port='2'), pending) is None
+    assert table.conflicting_entry(entry(name='b', in_port='3'), pending) == 'a'
+    assert [e.name for e, _ in pending.items] == ['b', 'a', 'b'] and len(pending) == 3
 
 
 def test_reconcile_skips_entries_sent_after_the_table_was_read(table):
