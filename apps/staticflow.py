@@ -172,7 +172,6 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         leader = batch is None
         if leader:
             batch = self._pending = PendingPushes()
-            batch.committed = hub.Event()
         try:
             other = self.table.conflicting_entry(entry, batch)
             if other is not None:
@@ -185,6 +184,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
             raise
         batch.add(entry, dialect, self.table.flow_key_of(entry))
         if not leader:
+            if batch.committed is None:  # made by the first to wait: a push alone (one client) makes none
+                batch.committed = hub.Event()
             batch.committed.wait()
             if batch.error is not None:
                 raise batch.error
@@ -207,7 +208,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
                 'the push that was to commit this one was stopped first (%s)' % type(error).__name__)
             raise
         finally:
-            batch.committed.set()
+            if batch.committed is not None:
+                batch.committed.set()
 
     def delete(self, name):
         self.store.delete(name)

@@ -30,7 +30,7 @@ OPTIONS = [
     cfg.FloatOpt('mastership-renew', default=1.0, help='seconds between lease renewals'),
     cfg.FloatOpt('reconcile-timeout', default=10.0,
                  help='seconds to wait for a connecting switch\'s flow table before sending every static entry'),
-    cfg.FloatOpt('push-barrier-delay', default=0.001,
+    cfg.FloatOpt('push-barrier-delay', default=0.005,
                  help='seconds a static flow push\'s barrier waits for later pushes to the same switch, which '
                       'it then confirms too (0: a barrier right after every push)'),
     cfg.StrOpt('staticflow-db', default='var/staticflows.sqlite3',

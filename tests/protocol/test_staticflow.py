@@ -155,7 +155,7 @@ def test_switch_that_never_answers_the_flow_table_read_still_gets_its_entries(st
 @pytest.mark.parametrize('delay', ['0.5', '0'])
 def test_pushes_in_quick_succession_share_one_barrier_and_are_all_confirmed(start_controller, connect_peer, delay):
     """Five pushes pipelined on one keep-alive connection: five replies, five flow-mods in push order, then one
-    barrier (a push's barrier waits --push-barrier-delay for the next pushes; the default is 1 ms, 0.5 s here so
+    barrier (a push's barrier waits --push-barrier-delay for the next pushes; the default is 5 ms, 0.5 s here so
     that a slow machine cannot split the five), and its reply makes every entry `installed`. With 0: a barrier
     after each flow-mod."""
     controller = start_controller(('--push-barrier-delay', delay))
