@@ -221,6 +221,11 @@ def run_rest(ctx, args, results):
                                                   'ours_detail': ours[clients], 'peer_detail': peer[clients]},
                     peer_name='ofctl_rest', target=target, met=ok, miss=', '.join(misses) or None)
     for clients in (1, 8):
+        results.add('REST controller CPU per entry, %d client%s' % (clients, '' if clients == 1 else 's'), 'us',
+                    ours[clients]['controller_cpu_us_per_entry'], peer[clients]['controller_cpu_us_per_entry'],
+                    'lower', {'entries': args.rest_entries, 'clients': clients}, peer_name='ofctl_rest',
+                    target='- (user + system time of the controller process; steadier than the rates)')
+    for clients in (1, 8):
         results.add('REST floor (our HTTP server answering at once), %d client%s' % (clients, '' if clients == 1
                                                                                      else 's'),
                     'requests/s', null[clients]['rate'], peer[clients]['rate'], 'higher',
