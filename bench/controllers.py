@@ -91,7 +91,6 @@ class Controller:
             cmd = STOCK_RYU_MANAGER + ['ryu.app.' + self.kind] + ofp + rest + QUIET
         elif self.kind == 'null':
             cmd = [sys.executable, '-m', 'bench.nullctl', '--port', str(self.ofp_port)]
-
         else:
             raise ValueError('unknown controller kind %r' % self.kind)
         return self.pinning.prefix() + cmd + self.extra_args

@@ -98,7 +98,7 @@ def run(kind, ctx, count, clients_cases=(1, 8), extra_args=()):
 
 def floor(ctx, count, clients_cases=(1, 8)):
     """The REST floor: the same client against bench.nullrest (our HTTP server answering every push at once).
-    -> {clients: dict(rate=replies per second, seconds, count)}."""
+    -> {clients: dict(rate=replies per second, seconds, count, server_cpu_us_per_request)}."""
     results = {}
     with Controller('null_rest', ctx.workdir, ctx.pinning) as server:
         for clients in clients_cases:
