@@ -46,18 +46,16 @@ class EntryStore:
         self._data_version = self.db.execute('PRAGMA data_version').fetchone()[0]
 
     def save(self, entry, dialect_name):
-        # dpid is stored as signed 64-bit (SQLite's integer); load() does not need it back.
-        self.db.execute(INSERT, (entry.name, _signed64(entry.dpid), dialect_name, entry.request_text))
+        self.db.execute(INSERT, _row(entry, dialect_name))
 
     def save_all(self, entries):
         """save() of every (entry, dialect_name), in order, in one transaction: one WAL commit for the pushes
         that arrive together (group commit). All or none: an error rolls every one of them back."""
         if len(entries) == 1:
             return self.save(*entries[0])
-        rows = [(entry.name, _signed64(entry.dpid), dialect_name, entry.request_text) for entry, dialect_name in entries]
         self.db.execute('BEGIN IMMEDIATE')
         try:
-            self.db.executemany(INSERT, rows)
+            self.db.executemany(INSERT, [_row(entry, dialect_name) for entry, dialect_name in entries])
             self.db.execute('COMMIT')
         except BaseException:
             if self.db.in_transaction:
@@ -93,6 +91,11 @@ class EntryStore:
 
     def close(self):
         self.db.close()
+
+
+def _row(entry, dialect_name):
+    # dpid is stored as signed 64-bit (SQLite's integer); load() does not need it back.
+    return entry.name, _signed64(entry.dpid), dialect_name, entry.request_text
 
 
 def _signed64(value):

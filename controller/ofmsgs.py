@@ -137,7 +137,7 @@ def barrier():
 
 
 def is_barrier(msg):
-    return getattr(msg, 'cls_msg_type', None) == ofp.OFPT_BARRIER_REQUEST
+    return _msg_type(msg) == ofp.OFPT_BARRIER_REQUEST
 
 
 def get_config_request():
@@ -173,10 +173,13 @@ _WRITES = (ofp.OFPT_FLOW_MOD, ofp.OFPT_PACKET_OUT, ofp.OFPT_PORT_MOD)
 def is_write(msg):
     """Messages that change the switch: a SLAVE controller must not send them. A RawMessage (forwarding's
     packed flow-mod + packet-out, LLDP packet-outs) is judged by the type of the message it starts with."""
+    return _msg_type(msg) in _WRITES
+
+
+def _msg_type(msg):
+    """OFPT_* of a message to send: ryu's classes know theirs before serialize(), a RawMessage from its bytes."""
     msg_type = getattr(msg, 'cls_msg_type', None)
-    if msg_type is None:
-        msg_type = msg.msg_type
-    return msg_type in _WRITES
+    return msg.msg_type if msg_type is None else msg_type
 
 
 def serialize(msg, xid=0):
