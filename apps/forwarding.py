@@ -3,7 +3,6 @@
 One app owns the ForwardingState (topology, devices, installed forwarding flows) because the packet-in path
 reads all three. It registers the topology and device REST routes.
 """
-import gc
 import logging
 import time
 
@@ -17,7 +16,7 @@ from ryu.lib import hub
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.background import BackgroundLoops
 from apps.switches import SwitchesApp
-from controller import forwarding, hardening, ofmsgs, options
+from controller import forwarding, of10, ofmsgs, options
 from rest import devices as devices_rest
 from rest import topology as topology_rest
 
@@ -60,21 +59,13 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
     def start(self):
         thread = super().start()
         self.spawn_loop(self._ticker)
-        # Every app is registered by now. The fast path skips Ryu's EventOFPPacketIn, so it is only taken when
-        # this app is the event's one observer (another app loaded next to it keeps seeing every packet-in).
-        observers = app_manager.lookup_service_brick('ofp_event').observers.get(ofp_event.EventOFPPacketIn, {})
-        if self.state.forwarding and set(observers) == {self.name}:
-            hardening.set_packet_in_handler(self.fast_packet_in)
-        # Every learned host and forwarding flow is a long-lived container object, and Python's default collector
-        # (a young collection every 700 allocations, a full one whenever the old generation grew by 25%) walked
-        # them again and again: a third of the packet-in cost with 1.6 M hosts. The hot path makes no reference
-        # cycles, so: start-up objects frozen out of every collection, and young collections 70x rarer.
-        gc.freeze()
-        gc.set_threshold(50000, 20, 100)
+        # The fast path skips Ryu's EventOFPPacketIn (see fast_packet_in).
+        if self.state.forwarding:
+            self.switches.take_messages(self, ofp_event.EventOFPPacketIn, of10.OFPT_PACKET_IN, self.fast_packet_in)
         return thread
 
     def stop(self):
-        hardening.set_packet_in_handler(None)
+        self.switches.release_messages(of10.OFPT_PACKET_IN, self.fast_packet_in)
         super().stop()
 
     def _send(self, out):
@@ -100,7 +91,7 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
     # --- the hot path ------------------------------------------------------------------------------------
 
     def fast_packet_in(self, ryu_dp, buf, offset, msg_len):
-        """A PACKET_IN straight from the session's receive loop (controller.hardening): no OFPPacketIn, no event,
+        """A PACKET_IN straight from the session's receive loop (apps/session.py): no OFPPacketIn, no event,
         no switch to this app's thread. -> False to leave it to packet_in_handler (a switch this app has not
         seen ready yet: its port quarantine and broadcast tree are not set up, and the event keeps the order)."""
         dpid = ryu_dp.id

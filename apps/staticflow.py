@@ -13,13 +13,12 @@ from ryu.lib import hub
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.background import BackgroundLoops
 from apps.switches import SwitchesApp
-from controller import hardening, ofmsgs, options
+from controller import of10, ofmsgs, options
 from controller.dpid import format_dpid
 from controller.entrystatus import EntryStatus
 from controller.entrystore import EntryStore
 from controller.flowentry import is_static_flow_cookie
 from controller.staticflow import EntryConflictError, PendingPushes, StaticFlowTable
-from rest import core as core_rest
 from rest import floodlight
 from rest import staticflow as staticflow_rest
 
@@ -46,24 +45,21 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self._restore()
         wsgi = kwargs['wsgi']
         staticflow_rest.register_routes(wsgi, self)
-        core_rest.register_routes(wsgi, self.switches)
 
     def start(self):
         thread = super().start()
         self.spawn_loop(self._watch_store)
-        # Every app is registered by now. Barrier replies (one per REST push) skip Ryu's message object, event
-        # and the switch to this app's thread when this app is the event's one observer and nothing else
-        # handles it (see fast_barrier_reply for the order of events).
-        brick = app_manager.lookup_service_brick('ofp_event')
-        if brick is not None:
-            observers = brick.observers.get(ofp_event.EventOFPBarrierReply, {})
-            if set(observers) == {self.name} and not brick.event_handlers.get(ofp_event.EventOFPBarrierReply):
-                hardening.set_barrier_reply_handler(self.fast_barrier_reply)
+        self._register_fast_barrier_reply()
         return thread
 
+    def _register_fast_barrier_reply(self):
+        """Barrier replies (one per REST push) skip Ryu's message object, event and the switch to this app's
+        thread (see fast_barrier_reply for the order of events)."""
+        self.switches.take_messages(self, ofp_event.EventOFPBarrierReply, of10.OFPT_BARRIER_REPLY,
+                                    self.fast_barrier_reply)
+
     def stop(self):
-        if hardening._fast_handlers.get(hardening.OFPT_BARRIER_REPLY) == self.fast_barrier_reply:
-            hardening.set_barrier_reply_handler(None)
+        self.switches.release_messages(of10.OFPT_BARRIER_REPLY, self.fast_barrier_reply)
         super().stop()
 
     def _watch_store(self):
@@ -293,7 +289,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self.status.barrier_reply(ev.msg.datapath.id, ev.msg.xid, time.time())
 
     def fast_barrier_reply(self, ryu_dp, buf, offset, msg_len):
-        """A BARRIER_REPLY straight from the session's receive loop (controller.hardening): what
+        """A BARRIER_REPLY straight from the session's receive loop (apps/session.py): what
         barrier_reply_handler does, without the event. Only when this app has no event waiting (an error
         reply or a switch event queued before it must be handled first): -> False leaves it to the event."""
         if not self.events.empty():

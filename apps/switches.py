@@ -1,6 +1,6 @@
-"""Switch sessions: the connection tracker's glue. Accepts primaries, dials service listeners, reads OVSDB,
-holds the mastership leases, requests Nicira roles, and is the one way other apps send to a switch."""
-import collections
+"""Switch sessions: the connection tracker's glue. Installs the session factory (apps/session.py), dials service
+listeners, reads OVSDB, holds the mastership leases, requests Nicira roles, and is the one way other apps send to
+a switch. Every decision is in controller.connections (the tracker) and controller.roles (who writes where)."""
 import logging
 import os
 import socket
@@ -10,14 +10,14 @@ import uuid
 
 from ryu import cfg
 from ryu.base import app_manager
-from ryu.controller import controller as ryu_controller
 from ryu.controller import ofp_event
 from ryu.controller.handler import DEAD_DISPATCHER, MAIN_DISPATCHER, set_ev_cls
 from ryu.lib import hub
 
+from apps import session as sessions
 from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
-from controller import connections, mastership, ofmsgs, options, ovsdb
+from controller import connections, mastership, of10, options, ovsdb, roles
 from controller.connections import ConnectionTracker
 from controller.dpid import format_dpid
 
@@ -25,119 +25,26 @@ LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 
 
-class RecvClock:
-    """Wraps a switch's socket to note when the switch last sent anything: a standalone bridge fails open
-    3 x inactivity_probe after the last message it received, and the tracker shows when that will be.
-
-    `service_target` is set on sockets the controller dialed itself (service sessions).
-    The socket methods a session uses are bound once here: a __getattr__ on every call was 13% of the
-    packet-in profile. Anything else still reaches the socket through __getattr__.
-    """
-    BOUND = ('sendall', 'send', 'shutdown', 'close', 'settimeout', 'gettimeout', 'setsockopt', 'fileno',
-             'getpeername', 'getsockname', 'fd')
-    __slots__ = ('sock', 'last_received', 'service_target') + BOUND
-
-    def __init__(self, sock, service_target=None):
-        self.sock = sock
-        self.last_received = time.time()
-        self.service_target = service_target
-        for name in self.BOUND:
-            value = getattr(sock, name, None)
-            if value is not None:  # a TLS socket has no `fd`: left unset, so reading it raises as before
-                setattr(self, name, value)
-
-    def recv(self, size):
-        data = self.sock.recv(size)
-        if data:
-            self.last_received = time.time()
-        return data
-
-    def __getattr__(self, name):
-        return getattr(self.sock, name)
-
-
-def _track_last_received():
-    """Every session ryu builds (inbound or dialed) reads its switch through a RecvClock."""
-    original_init = ryu_controller.Datapath.__init__
-    if getattr(original_init, 'tracks_last_received', False):
-        return
-
-    def init(self, sock, address):
-        original_init(self, sock if isinstance(sock, RecvClock) else RecvClock(sock), address)
-    init.tracks_last_received = True
-    ryu_controller.Datapath.__init__ = init
-
-
-_track_last_received()
-
-
-class Outbox:
-    """Messages for one session, in order, never blocking the sender.
-
-    Ryu's send queue holds 16 messages and blocks the sender when full; here a switch that reconciles ten
-    thousand entries never stalls an event handler, the REST API or another switch. Xids are set at `put`, in
-    order (the caller learns them at once). When nothing is queued, a small batch is written at once: each
-    message serialized and handed to the session's writer (controller.hardening.Writer, which never blocks and
-    coalesces what a receive chunk produces into one socket write). A large batch, or one behind queued
-    messages, is drained by a green thread DRAIN_SLICE messages at a time, letting other threads run between.
-    """
-    DIRECT_LIMIT = 64
-    DRAIN_SLICE = 256
-
-    def __init__(self, ryu_dp):
-        self.ryu_dp = ryu_dp
-        self.queue = collections.deque()
-        self.sender = None
-
-    def put(self, msgs):
-        ryu_dp = self.ryu_dp
-        for msg in msgs:
-            msg.datapath = ryu_dp
-            ryu_dp.set_xid(msg)  # xids in queue order, known to the caller at once
-        if self.sender is None and len(msgs) <= self.DIRECT_LIMIT:
-            if ryu_dp.is_active and msgs:
-                for msg in msgs:
-                    msg.serialize()
-                # One write (one syscall) for the batch: a push's flow-mod and barrier leave together.
-                ryu_dp.send(msgs[0].buf if len(msgs) == 1 else b''.join([msg.buf for msg in msgs]))
-            return
-        self.queue.extend(msgs)
-        if self.sender is None:
-            self.sender = hub.spawn(self._drain)
-
-    def _drain(self):
-        ryu_dp, queue = self.ryu_dp, self.queue
-        try:
-            while queue and ryu_dp.is_active:
-                for _ in range(min(len(queue), self.DRAIN_SLICE)):
-                    msg = queue.popleft()
-                    msg.serialize()
-                    ryu_dp.send(msg.buf)
-                hub.sleep(0)
-        finally:
-            self.sender = None
-        if not ryu_dp.is_active:
-            queue.clear()
-
-
 class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
-    """Owns the connection tracker. Other apps get it as a context and send through `send`."""
-    OFP_VERSIONS = [ofmsgs.OFP_VERSION]
+    """Owns the connection tracker and the sessions. Other apps get it as a context and send through `send`."""
+    OFP_VERSIONS = [of10.OFP_VERSION]
     _EVENTS = [EventSwitchReady, EventSwitchGone]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         options.register()
+        now = time.time()
         self.tracker = ConnectionTracker(default_fail_mode=CONF.default_fail_mode)
         self.instance_id = mastership.owner_id(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
-        self.configured_role = CONF.controller_role          # master | slave | equal; POST /wm/core/role/json
-        self.role_changed = (time.time(), 'Controller startup.')
+        self.policy = roles.RolePolicy(self.instance_id, CONF.controller_role, now)
         os.makedirs(os.path.dirname(os.path.abspath(CONF.staticflow_db)), exist_ok=True)
         self.leases = mastership.MastershipLeases(CONF.staticflow_db + '-mastership', self.instance_id,
                                                   mastership.dead_on_this_host(socket.gethostname()))
-        self.held = {}          # dpid -> lease expiry: the switches this instance may write to
-        self.demoted = set()    # dpids where a switch told us we are not master (EPERM, OVSDB role)
-        self._role_xids = {}    # xid of a role request -> Outbox it went to
+        self._role_xids = {}    # xid of a role request -> the session it went to
+        self.fast_handlers = {}  # message type -> handler(session, buf, offset, msg_len), see set_fast_handler
+        self.session_factory = sessions.SessionFactory(self.fast_handlers, CONF.ofp_handshake_timeout,
+                                                       sessions.tls_context(CONF))
+        sessions.install(self.session_factory, CONF)
 
     def start(self):
         thread = super().start()
@@ -152,154 +59,145 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
             self.spawn_loop(self._dial_loop, host.strip('[]'), int(port))
         return thread
 
+    def take_messages(self, app, event_cls, msg_type, handler):
+        """Have `handler(session, buf, offset, msg_len)` take every message of `msg_type` straight from the
+        session's receive loop, in place of Ryu's `event_cls` event: no message object, no event, no thread
+        switch. It returns True when it took the message (ignored or answered), False to leave it to the event;
+        it runs in the session's green thread, for sessions in MAIN state, and must not block.
+
+        Only when `app` is the event's one observer and no Ryu handler wants it: another app loaded in the same
+        process keeps seeing every message. Call it from start() (every app is registered by then).
+        -> whether the handler was installed."""
+        brick = app_manager.lookup_service_brick('ofp_event')
+        if brick is None or set(brick.observers.get(event_cls, {})) != {app.name} or brick.event_handlers.get(
+                event_cls):
+            return False
+        self.fast_handlers[msg_type] = handler
+        return True
+
+    def release_messages(self, msg_type, handler):
+        if self.fast_handlers.get(msg_type) == handler:
+            del self.fast_handlers[msg_type]
+
     # --- sessions -----------------------------------------------------------------------------------------
 
     @set_ev_cls(ofp_event.EventOFPStateChange, [MAIN_DISPATCHER, DEAD_DISPATCHER])
     def state_change_handler(self, ev):
-        ryu_dp = ev.datapath
+        session = ev.datapath
         if ev.state == MAIN_DISPATCHER:
-            self._switch_up(ryu_dp)
-        elif ryu_dp.id is not None:
-            self._switch_down(ryu_dp)
+            self._switch_up(session)
+        elif session.id is not None:
+            self._switch_down(session)
 
-    def _switch_up(self, ryu_dp):
+    def _switch_up(self, session):
         now = time.time()
-        service_target = getattr(ryu_dp.socket, 'service_target', None)
-        kind = connections.SERVICE if service_target else connections.PRIMARY
-        remote = service_target or ('%s:%s' % tuple(ryu_dp.address[:2]) if ryu_dp.address else '')
-        outbox = Outbox(ryu_dp)
-        replaced = self.tracker.connect(ryu_dp.id, outbox, kind, remote, now)
+        kind = connections.SERVICE if session.service_target else connections.PRIMARY
+        remote = session.service_target or ('%s:%s' % tuple(session.address[:2]) if session.address else '')
+        replaced = self.tracker.connect(session.id, session, kind, remote, now)
         if replaced is not None:
             LOG.warning('switch %s: a newer %s session from %s replaces the one from %s (same DPID); closing the '
-                        'older', format_dpid(ryu_dp.id), kind, remote, replaced.remote)
-            replaced.handle.ryu_dp.close()
-        LOG.info('switch %s connected from %s (%s)', format_dpid(ryu_dp.id), remote, kind)
-        if kind == connections.PRIMARY:
-            self.demoted.discard(ryu_dp.id)  # a new primary session starts as OTHER: the demotion is history
+                        'older', format_dpid(session.id), kind, remote, replaced.remote)
+            replaced.handle.close()
+        LOG.info('switch %s connected from %s (%s)', format_dpid(session.id), remote, kind)
+        self.policy.session_connected(self.tracker.find(session))
         # OVS stays in fail-open until the controller sends something beyond the handshake: a barrier at once.
         # GET_CONFIG's miss_send_len then confirms the kind (it honours a Controller `type` override).
-        outbox.put([ofmsgs.barrier(), ofmsgs.get_config_request()])
-        self._renew_leases(now, connecting=ryu_dp.id)
-        self._apply_roles()
-        others = [c for c in self.tracker.sessions(ryu_dp.id) if c.handle is not outbox]
-        if kind == connections.PRIMARY or not others:
-            # A primary's arrival may follow a fail-open flush: the static flows are checked again.
-            self.send_event_to_observers(EventSwitchReady(ryu_dp.id))
+        session.put([of10.barrier(), of10.get_config_request()])
+        self._renew_leases(now, connecting=session.id)
+        self._request_roles(now)
+        others = [c for c in self.tracker.sessions(session.id) if c.handle is not session]
+        if roles.announces_ready(kind, others):
+            self.send_event_to_observers(EventSwitchReady(session.id))
 
-    def _switch_down(self, ryu_dp):
-        conn = self.tracker.find(self._outbox_of(ryu_dp))
+    def _switch_down(self, session):
+        conn = self.tracker.disconnect(session, time.time(), session.last_received)
         if conn is None:
             return
-        now = time.time()
-        self.tracker.disconnect(conn.handle, now, getattr(ryu_dp.socket, 'last_received', None))
         LOG.info('switch %s disconnected (%s session from %s)', format_dpid(conn.dpid), conn.kind, conn.remote)
         if not self.tracker.sessions(conn.dpid):
             self.send_event_to_observers(EventSwitchGone(conn.dpid))
 
-    def _outbox_of(self, ryu_dp):
-        for conn in self.tracker.live.values():
-            if conn.handle.ryu_dp is ryu_dp:
-                return conn.handle
-        return None
-
     @set_ev_cls(ofp_event.EventOFPGetConfigReply, MAIN_DISPATCHER)
     def get_config_reply_handler(self, ev):
         msg = ev.msg
-        outbox = self._outbox_of(msg.datapath)
-        if outbox is None:
+        conn = self.tracker.find(msg.datapath)
+        if conn is None:
             return
         kind = connections.classify_miss_send_len(msg.miss_send_len)
-        conn = self.tracker.find(outbox)
         was = conn.kind
-        replaced = self.tracker.reclassify(outbox, kind, time.time(),
+        replaced = self.tracker.reclassify(msg.datapath, kind, time.time(),
                                            'GET_CONFIG miss_send_len=%d' % msg.miss_send_len)
         if was != kind:
             LOG.warning('switch %s: session from %s is %s by miss_send_len=%d, not %s (Controller type override)',
                         format_dpid(conn.dpid), conn.remote, kind, msg.miss_send_len, was)
             if replaced is not None:
-                replaced.handle.ryu_dp.close()
-            self._apply_roles()
+                replaced.handle.close()
+            self._request_roles(time.time())
 
     # --- roles --------------------------------------------------------------------------------------------
 
-    def may_write(self, dpid):
-        """Only the master instance of a switch changes it (or every instance, configured `equal`)."""
-        if self.configured_role == 'equal':
-            return True
-        return dpid in self.held and dpid not in self.demoted
-
-    def _desired_role(self, dpid):
-        if self.configured_role == 'equal':
-            return connections.OTHER
-        return connections.MASTER if self.may_write(dpid) else connections.SLAVE
-
-    def _apply_roles(self):
-        """Send a role request to every primary session whose requested role is not the one it should have.
-
-        Service sessions are left alone: a MASTER request from one would demote the switch's primaries.
-        """
-        for conn in list(self.tracker.live.values()):
-            if conn.kind != connections.PRIMARY or conn.roles_unsupported:
-                continue
-            role = self._desired_role(conn.dpid)
-            if conn.requested_role != role:
-                conn.requested_role = role
-                conn.role_requested_at = time.time()
-                request = ofmsgs.role_request(role)
-                conn.handle.put([request])
-                self._role_xids[request.xid] = conn.handle
+    def _request_roles(self, now):
+        for conn, role in self.policy.role_requests(self.tracker, now):
+            request = of10.role_request(role)
+            conn.handle.put([request])
+            self._role_xids[request.xid] = conn.handle
 
     @set_ev_cls(ofp_event.EventOFPVendor, MAIN_DISPATCHER)
     def vendor_handler(self, ev):
         """ryu hands a Nicira role reply over as an OFPVendor whose `data` is the parsed NXTRoleReply."""
         msg = ev.msg
-        role_number = ofmsgs.role_reply_role(msg)
+        role_number = of10.role_reply_role(msg)
         if role_number is None:
             return
-        outbox = self._outbox_of(msg.datapath)
         self._role_xids.pop(msg.xid, None)
-        if outbox is not None:
-            role = ofmsgs.ROLE_NAMES.get(role_number, connections.OTHER)
-            conn = self.tracker.set_role(outbox, role, time.time(), 'role reply')
-            if conn is not None:
-                LOG.info('switch %s: this controller is now %s', format_dpid(conn.dpid), role.upper())
+        role = of10.ROLE_NAMES.get(role_number, connections.OTHER)
+        conn = self.tracker.set_role(msg.datapath, role, time.time(), 'role reply')
+        if conn is not None:
+            LOG.info('switch %s: this controller is now %s', format_dpid(conn.dpid), role.upper())
 
     @set_ev_cls(ofp_event.EventOFPErrorMsg, MAIN_DISPATCHER)
     def error_handler(self, ev):
         msg = ev.msg
-        outbox = self._role_xids.pop(msg.xid, None)
         now = time.time()
-        if outbox is not None:
-            conn = self.tracker.find(outbox)
+        session = self._role_xids.pop(msg.xid, None)
+        if session is not None:
+            conn = self.tracker.find(session)
             if conn is not None:
                 # Floodlight's rule: a switch that rejects the role request has no roles; act as its master.
                 conn.roles_unsupported = True
                 self.tracker.record(conn.dpid, 'role', now, kind=conn.kind, remote=conn.remote,
                                     reason='switch rejected the Nicira role request: no role support')
             return
-        # Only a surprise counts: an EPERM for something sent while this instance believed it was the master.
-        if ofmsgs.is_slave_rejection(msg.type, msg.code) and self.may_write(msg.datapath.id):
-            self._demote(msg.datapath.id, 'the switch answered EPERM: another controller is its master', now)
+        dpid = msg.datapath.id
+        if of10.is_slave_rejection(msg.type, msg.code) and self.policy.is_surprise_rejection(dpid):
+            self._demote(dpid, 'the switch answered EPERM: another controller is its master', now)
 
     def _demote(self, dpid, reason, now):
-        if dpid in self.demoted:
-            return
-        LOG.warning('switch %s: %s; this instance stops writing to it until it reconnects or the role is set '
-                    'again', format_dpid(dpid), reason)
-        self.demoted.add(dpid)
-        for conn in self.tracker.sessions(dpid):
-            if conn.kind == connections.PRIMARY:
-                self.tracker.set_role(conn.handle, connections.SLAVE, now, reason)
-                conn.requested_role = connections.SLAVE  # the switch already has us as slave
-        self._renew_leases(now)
+        if self.policy.demote(self.tracker, dpid, now, reason):
+            LOG.warning('switch %s: %s; this instance stops writing to it until it reconnects or the role is set '
+                        'again', format_dpid(dpid), reason)
+            self._renew_leases(now)
 
     def set_configured_role(self, role, description):
         """POST /wm/core/role/json: master | slave | equal."""
-        self.configured_role = role
-        self.role_changed = (time.time(), description)
-        self.demoted.clear()
-        self._renew_leases(time.time())
-        self._apply_roles()
+        now = time.time()
+        self.policy.configure(role, now, description)
+        self._renew_leases(now)
+        self._request_roles(now)
+
+    @property
+    def configured_role(self):
+        return self.policy.configured_role
+
+    @property
+    def role_changed(self):
+        return self.policy.changed
+
+    def may_write(self, dpid):
+        return self.policy.may_write(dpid)
+
+    def switch_roles(self):
+        return self.policy.switch_roles(self.tracker)
 
     # --- mastership leases --------------------------------------------------------------------------------
 
@@ -307,35 +205,25 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         while True:
             hub.sleep(CONF.mastership_renew)
             try:
-                self._renew_leases(time.time())
-                self._apply_roles()
+                now = time.time()
+                self._renew_leases(now)
+                self._request_roles(now)
             except Exception:  # never let the loop die: a dead loop would silently drop mastership
                 LOG.exception('mastership renewal failed')
 
     def _renew_leases(self, now, connecting=None):
-        wanted = set()
-        if self.configured_role == 'master':
-            wanted = {dpid for dpid in self.tracker.dpids() if dpid not in self.demoted}
-        released = set(self.held) - wanted
+        wanted, released = self.policy.wanted_leases(self.tracker.dpids())
         try:
             held = self.leases.renew(wanted, released, now, CONF.mastership_lease)
         except sqlite3.OperationalError as error:
             LOG.debug('mastership store busy (%s); keeping leases until they expire', error)
-            held = {d: t for d, t in self.held.items() if t > now and d in wanted}
-        gained = set(held) - set(self.held)
-        lost = set(self.held) - set(held)
-        self.held = held
-        for dpid in sorted(gained):
-            self.tracker.record(dpid, 'mastership', now, instance=self.instance_id, held=True)
-        for dpid in sorted(lost):
-            self.tracker.record(dpid, 'mastership', now, instance=self.instance_id, held=False)
+            held = self.policy.store_unavailable(wanted, now)
+        _gained, lost, takeovers = self.policy.leases_renewed(self.tracker, held, now, connecting)
+        for dpid in lost:
             LOG.info('switch %s: this instance is no longer its master', format_dpid(dpid))
-        # A switch this instance just took over (not one that only now connected) is checked against the
-        # stored entries at once: the old master may have been behind.
-        for dpid in sorted(gained):
-            if dpid != connecting and self.tracker.current(dpid) is not None:
-                LOG.info('switch %s: this instance is now its master', format_dpid(dpid))
-                self.send_event_to_observers(EventSwitchReady(dpid))
+        for dpid in takeovers:
+            LOG.info('switch %s: this instance is now its master', format_dpid(dpid))
+            self.send_event_to_observers(EventSwitchReady(dpid))
 
     def lease_holders(self):
         return self.leases.holders(time.time())
@@ -344,6 +232,7 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
 
     def _ovsdb_loop(self):
         failing = False
+        listen_ports = {CONF.ofp_tcp_listen_port} if CONF.ofp_tcp_listen_port else {6633, 6653}
         while True:
             try:
                 facts = ovsdb.query(CONF.ovsdb)
@@ -357,24 +246,11 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
                 if failing:
                     LOG.info('OVSDB at %s reachable again', CONF.ovsdb)
                 failing = False
-                self.tracker.update_bridges(facts, time.time())
-                self._check_ovsdb_roles(facts)
+                now = time.time()
+                self.tracker.update_bridges(facts, now)
+                for dpid, reason in self.policy.ovsdb_demotions(self.tracker, facts, listen_ports, now):
+                    self._demote(dpid, reason, now)
             hub.sleep(CONF.ovsdb_poll_interval)
-
-    def _check_ovsdb_roles(self, facts):
-        """OVSDB's `role` of our own row (matched by our listening port) says slave while we think master."""
-        ports = {CONF.ofp_tcp_listen_port} if CONF.ofp_tcp_listen_port else {6633, 6653}
-        now = time.time()
-        for dpid, bridge in facts.items():
-            conn = self.tracker.live.get((dpid, connections.PRIMARY))
-            if conn is None or conn.role != connections.MASTER:
-                continue
-            if now - conn.role_requested_at < 10:
-                continue  # OVSDB's status columns lag by up to 5 s
-            for row in bridge.controllers:
-                port = row['target'].rpartition(':')[2]
-                if row['primary'] and port.isdigit() and int(port) in ports and row['role'] == 'slave':
-                    self._demote(dpid, 'OVSDB shows role=slave for %s' % row['target'], now)
 
     # --- service sessions ----------------------------------------------------------------------------------
 
@@ -396,7 +272,7 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
             else:
                 reported = False
                 LOG.info('dialed service switch %s', target)
-                ryu_controller.datapath_connection_factory(RecvClock(sock, service_target=target), (host, port))
+                self.session_factory(sock, (host, port), service_target=target)
                 if time.time() - started > backoff:
                     backoff = 1.0  # the session outlived the backoff: start over at 1 s, as OVS's rconn does
             hub.sleep(backoff)
@@ -414,26 +290,14 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
             conn = self.tracker.current(dpid)
             if conn is None:
                 continue
-            if not self.may_write(dpid):
-                msgs = [m for m in msgs if not ofmsgs.is_write(m)]
+            if not self.policy.may_write(dpid):
+                msgs = [m for m in msgs if not of10.is_write(m)]
             conn.handle.put(msgs)
 
-    def is_current(self, ryu_dp):
-        conn = self.tracker.current(ryu_dp.id)
-        return conn is not None and conn.handle.ryu_dp is ryu_dp
+    def is_current(self, session):
+        conn = self.tracker.current(session.id)
+        return conn is not None and conn.handle is session
 
     def sessions(self):
         """The session each connected switch is talked to through (the switches list shows these)."""
         return [self.tracker.current(dpid) for dpid in self.tracker.dpids()]
-
-    def switch_roles(self):
-        """{dpid: 'MASTER'|'SLAVE'|'EQUAL'} as the switches see this instance (Floodlight's names)."""
-        names = {connections.MASTER: 'MASTER', connections.SLAVE: 'SLAVE', connections.OTHER: 'EQUAL'}
-        out = {}
-        for dpid in self.tracker.dpids():
-            conn = self.tracker.live.get((dpid, connections.PRIMARY)) or self.tracker.current(dpid)
-            if conn.roles_unsupported or conn.kind == connections.SERVICE:
-                out[dpid] = 'MASTER' if self.may_write(dpid) else 'SLAVE'
-            else:
-                out[dpid] = names[conn.role]
-        return out

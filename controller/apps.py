@@ -1,37 +1,20 @@
-"""`ryu-manager controller.apps` loads this module.
+"""`ryu-manager controller.apps` loads this module: the entry app and the apps it requires.
 
-It defines the one entry app and pulls in the Ryu apps of the top-level `apps` package. Every app speaks
-OpenFlow 1.0 only; ryu listens on 6653 and 6633 unless --ofp-tcp-listen-port picks one port, and serves
-REST on 8080 (--wsapi-port, --wsapi-host).
+Every app speaks OpenFlow 1.0 only; ryu listens on 6653 and 6633 unless --ofp-tcp-listen-port picks one port,
+and REST is served on 8080 (--wsapi-port, --wsapi-host). What the entry app does is in apps/entry.py.
 """
-from ryu.app.wsgi import WSGIApplication
-from ryu.base import app_manager
-from ryu.base.app_manager import require_app
+from controller import ryu_compat
 
-from controller import ofmsgs, options, ryu_compat
-from apps.switches import SwitchesApp
-from rest import connections as connections_rest
-from rest import core as core_rest
+ryu_compat.apply_all()  # before anything imports ryu.app.wsgi (ryu_compat says why)
 
-ryu_compat.apply_all()
-options.register()
+from ryu.base.app_manager import require_app  # noqa: E402
+
+from apps.entry import EntryApp  # noqa: E402
 
 require_app('apps.staticflow')
 require_app('apps.forwarding')
 require_app('apps.stats')
 
 
-class FloodlightReplacementApp(app_manager.RyuApp):
+class FloodlightReplacementApp(EntryApp):
     """Entry point: the work is done by the apps required above."""
-    OFP_VERSIONS = [ofmsgs.OFP_VERSION]
-    _CONTEXTS = {'wsgi': WSGIApplication, 'switches': SwitchesApp}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.wsgi = kwargs['wsgi']
-        connections_rest.register_routes(self.wsgi, kwargs['switches'])
-
-    def start(self):
-        # Every app has registered its routes in __init__ by now; the JSON 404 must come after all of them.
-        core_rest.register_fallback(self.wsgi)
-        return super().start()

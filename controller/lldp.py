@@ -1,8 +1,9 @@
 """LLDP frames for link discovery, built and read as bytes (pure: no Ryu, no sockets).
 
 The frame a switch port sends: destination 01:80:c2:00:00:0e, source the port's MAC, ethertype 0x88cc, then
-Chassis ID (locally assigned, "dpid:<16 hex digits>", as Ryu's own discovery writes it), Port ID (port
-component, the 16-bit OpenFlow port number, as Floodlight writes it), TTL 120, Floodlight's DPID TLV
+Chassis ID (locally assigned, "dpid:<16 hex digits>") and Port ID (port component, the OpenFlow port number in
+4 bytes) as Ryu's own discovery (ryu.topology) writes them, so that app, loaded beside ours, reads our frames as
+its own (it crashes on Floodlight's 2-byte port number), TTL 120, Floodlight's DPID TLV
 (organisationally specific, OUI 00:26:e1, subtype 0, 8-byte DPID) and the End TLV.
 """
 import struct
@@ -29,7 +30,7 @@ def lldp_frame(dpid, port_no, port_mac):
     """The LLDP frame announcing (dpid, port_no) from a port whose MAC is `port_mac` (6 bytes)."""
     return (LLDP_DST + port_mac + struct.pack('!H', ETH_TYPE_LLDP)
             + _tlv(_TLV_CHASSIS_ID, bytes((_CHASSIS_LOCAL,)) + b'dpid:%016x' % dpid)
-            + _tlv(_TLV_PORT_ID, bytes((_PORT_COMPONENT,)) + struct.pack('!H', port_no))
+            + _tlv(_TLV_PORT_ID, bytes((_PORT_COMPONENT,)) + struct.pack('!I', port_no))
             + _tlv(_TLV_TTL, struct.pack('!H', TTL_SECONDS))
             + _tlv(_TLV_ORG, FLOODLIGHT_OUI + b'\x00' + struct.pack('!Q', dpid))
             + b'\x00\x00')

@@ -1,4 +1,6 @@
-"""Fixes for PyPI ryu 4.34 on Python 3.11, applied before ryu runs. Each says what breaks without it."""
+"""Two fixes for PyPI ryu 4.34 on current Python and eventlet, applied before ryu runs; each says what breaks
+without it. Both only add a missing name; no behaviour of Ryu is replaced (the one extension point is the session
+factory, apps/session.py)."""
 
 
 def restore_eventlet_sentinel():
@@ -29,5 +31,3 @@ def give_of10_an_experimenter_error_type():
 def apply_all():
     restore_eventlet_sentinel()
     give_of10_an_experimenter_error_type()
-    from controller import hardening  # bad peers disconnected, TLS for every switch, REST guard (its docstring)
-    hardening.install()

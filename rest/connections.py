@@ -21,22 +21,22 @@ DPID_OR_ALL = {'dpid': r'[^/]+'}
 
 
 def register_routes(wsgi, switches_app):
-    wsgi.registory[ConnectionsController.__name__] = {APP_KEY: switches_app}
+    wsgi.registory[FloodlightConnectionsController.__name__] = {APP_KEY: switches_app}
     connect = wsgi.mapper.connect
-    connect('connections', '/wm/core/controller/connections/json', controller=ConnectionsController,
+    connect('connections', '/wm/core/controller/connections/json', controller=FloodlightConnectionsController,
             action='connections', conditions={'method': ['GET']})
     connect('connections_history', '/wm/core/controller/connections/{dpid}/history/json',
-            controller=ConnectionsController, action='history', conditions={'method': ['GET']},
+            controller=FloodlightConnectionsController, action='history', conditions={'method': ['GET']},
             requirements=DPID_OR_ALL)
-    connect('role_get', '/wm/core/role/json', controller=ConnectionsController, action='get_role',
+    connect('role_get', '/wm/core/role/json', controller=FloodlightConnectionsController, action='get_role',
             conditions={'method': ['GET']})
-    connect('role_set', '/wm/core/role/json', controller=ConnectionsController, action='set_role',
+    connect('role_set', '/wm/core/role/json', controller=FloodlightConnectionsController, action='set_role',
             conditions={'method': ['POST', 'PUT']})
-    connect('switch_role', '/wm/core/switch/{dpid}/role/json', controller=ConnectionsController,
+    connect('switch_role', '/wm/core/switch/{dpid}/role/json', controller=FloodlightConnectionsController,
             action='switch_role', conditions={'method': ['GET']}, requirements=DPID_OR_ALL)
 
 
-class ConnectionsController(ControllerBase):
+class FloodlightConnectionsController(ControllerBase):
     def __init__(self, req, link, data, **config):
         super().__init__(req, link, data, **config)
         self.app = data[APP_KEY]

@@ -8,8 +8,8 @@ APP_KEY = 'switches_app'
 
 
 def register_routes(wsgi, switches_app):
-    wsgi.registory[CoreController.__name__] = {APP_KEY: switches_app}
-    wsgi.mapper.connect('core_switches', '/wm/core/controller/switches/json', controller=CoreController,
+    wsgi.registory[FloodlightCoreController.__name__] = {APP_KEY: switches_app}
+    wsgi.mapper.connect('core_switches', '/wm/core/controller/switches/json', controller=FloodlightCoreController,
                         action='switches', conditions={'method': ['GET']})
 
 
@@ -19,7 +19,7 @@ def switches_json(sessions):
             for s in sessions]
 
 
-class CoreController(ControllerBase):
+class FloodlightCoreController(ControllerBase):
     def __init__(self, req, link, data, **config):
         super().__init__(req, link, data, **config)
         self.switches_app = data[APP_KEY]
@@ -32,14 +32,14 @@ class CoreController(ControllerBase):
 def register_fallback(wsgi):
     """Connect last: any path no app claimed gets a JSON 404 (405 when another method has a route there)
     instead of webob's HTML page."""
-    wsgi.registory[NotFoundController.__name__] = {'mapper': wsgi.mapper}
-    wsgi.mapper.connect('not_found', '/{path:.*}', controller=NotFoundController, action='not_found')
+    wsgi.registory[FloodlightNotFoundController.__name__] = {'mapper': wsgi.mapper}
+    wsgi.mapper.connect('not_found', '/{path:.*}', controller=FloodlightNotFoundController, action='not_found')
 
 
 PROBED_METHODS = ('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS')
 
 
-class NotFoundController(ControllerBase):
+class FloodlightNotFoundController(ControllerBase):
     def __init__(self, req, link, data, **config):
         super().__init__(req, link, data, **config)
         self.mapper = data['mapper']

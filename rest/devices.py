@@ -13,9 +13,9 @@ STARTSWITH = ('mac__startswith', 'ipv4__startswith', 'dpid__startswith')
 
 
 def register_routes(wsgi, app):
-    wsgi.registory[DeviceController.__name__] = {APP_KEY: app}
+    wsgi.registory[FloodlightDeviceController.__name__] = {APP_KEY: app}
     for name, path in (('slash', '/wm/device/'), ('all', '/wm/device/all/json')):
-        wsgi.mapper.connect('device_' + name, path, controller=DeviceController, action='devices',
+        wsgi.mapper.connect('device_' + name, path, controller=FloodlightDeviceController, action='devices',
                             conditions={'method': ['GET']})
 
 
@@ -83,7 +83,7 @@ def parse_filters(params):
     return kwargs
 
 
-class DeviceController(ControllerBase):
+class FloodlightDeviceController(ControllerBase):
     def __init__(self, req, link, data, **config):
         super().__init__(req, link, data, **config)
         self.app = data[APP_KEY]

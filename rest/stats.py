@@ -21,13 +21,13 @@ OFPQ_ALL = 0xffffffff
 
 
 def register_routes(wsgi, app):
-    wsgi.registory[StatsController.__name__] = {APP_KEY: app}
-    wsgi.mapper.connect('core_switch_stat', '/wm/core/switch/{switch}/{stat}/json', controller=StatsController,
+    wsgi.registory[FloodlightStatsController.__name__] = {APP_KEY: app}
+    wsgi.mapper.connect('core_switch_stat', '/wm/core/switch/{switch}/{stat}/json', controller=FloodlightStatsController,
                         action='switch_stat', conditions={'method': ['GET']},
                         requirements={'stat': '|'.join(STATS)})
     for name, path in (('memory', '/wm/core/memory/json'), ('health', '/wm/core/health/json'),
                        ('uptime', '/wm/core/system/uptime/json'), ('summary', '/wm/core/controller/summary/json')):
-        wsgi.mapper.connect('core_' + name, path, controller=StatsController, action=name,
+        wsgi.mapper.connect('core_' + name, path, controller=FloodlightStatsController, action=name,
                             conditions={'method': ['GET']})
 
 
@@ -210,7 +210,7 @@ def memory_json():
 
 # --- handlers ---------------------------------------------------------------------------------------------
 
-class StatsController(ControllerBase):
+class FloodlightStatsController(ControllerBase):
     def __init__(self, req, link, data, **config):
         super().__init__(req, link, data, **config)
         self.app = data[APP_KEY]

@@ -8,14 +8,14 @@ APP_KEY = 'forwarding_app'
 
 
 def register_routes(wsgi, app):
-    wsgi.registory[TopologyController.__name__] = {APP_KEY: app}
+    wsgi.registory[FloodlightTopologyController.__name__] = {APP_KEY: app}
     for name, path, action in (
             ('links', '/wm/topology/links/json', 'links'),
             ('directed_links', '/wm/topology/directed-links/json', 'directed_links'),
             ('external_links', '/wm/topology/external-links/json', 'external_links'),
             ('clusters', '/wm/topology/switchclusters/json', 'clusters'),
             ('route', '/wm/topology/route/{src}/{src_port}/{dst}/{dst_port}/json', 'route')):
-        wsgi.mapper.connect('topology_' + name, path, controller=TopologyController, action=action,
+        wsgi.mapper.connect('topology_' + name, path, controller=FloodlightTopologyController, action=action,
                             conditions={'method': ['GET']})
 
 
@@ -74,7 +74,7 @@ def _port(text, what):
     return port
 
 
-class TopologyController(ControllerBase):
+class FloodlightTopologyController(ControllerBase):
     def __init__(self, req, link, data, **config):
         super().__init__(req, link, data, **config)
         self.app = data[APP_KEY]

@@ -41,13 +41,15 @@ def port_open(port, host='127.0.0.1'):
 class ControllerProcess:
     """One controller: `ryu-manager controller.apps` on its own OpenFlow and REST ports and its own database."""
 
-    def __init__(self, workdir, ofp_port=None, rest_port=None, db_path=None, extra_args=(), ofp_host='0.0.0.0'):
+    def __init__(self, workdir, ofp_port=None, rest_port=None, db_path=None, extra_args=(), ofp_host='0.0.0.0',
+                 apps=()):
         self.workdir = str(workdir)
         self.ofp_port = ofp_port or free_port()
         self.rest_port = rest_port or free_port()
         self.db_path = db_path or os.path.join(self.workdir, 'staticflows.sqlite3')
         self.ofp_host = ofp_host
         self.extra_args = list(extra_args)
+        self.apps = list(apps)  # Ryu apps loaded beside ours (positional: before the options)
         self.log_path = os.path.join(self.workdir, 'controller-%d.log' % self.ofp_port)
         self.proc = None
 
@@ -56,7 +58,7 @@ class ControllerProcess:
         return 'http://127.0.0.1:%d' % self.rest_port
 
     def command(self):
-        return [RYU_MANAGER, 'controller.apps', '--ofp-listen-host', self.ofp_host,
+        return [RYU_MANAGER, 'controller.apps'] + self.apps + ['--ofp-listen-host', self.ofp_host,
                 '--ofp-tcp-listen-port', str(self.ofp_port), '--wsapi-host', '127.0.0.1',
                 '--wsapi-port', str(self.rest_port), '--staticflow-db', self.db_path] + self.extra_args
 

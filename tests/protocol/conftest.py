@@ -8,14 +8,14 @@ from tests.protocol.ofpeer import OFPeer
 
 @pytest.fixture
 def start_controller(tmp_path):
-    """start_controller(extra_args=(), db_path=None) -> a started ControllerProcess; all stopped at teardown.
+    """start_controller(extra_args=(), db_path=None, apps=()) -> a started ControllerProcess; all stopped at teardown.
 
     A controller log with a Traceback fails the test in teardown.
     """
     started = []
 
-    def start(extra_args=(), db_path=None):
-        controller = ControllerProcess(tmp_path, db_path=db_path, extra_args=extra_args)
+    def start(extra_args=(), db_path=None, apps=()):
+        controller = ControllerProcess(tmp_path, db_path=db_path, extra_args=extra_args, apps=apps)
         started.append(controller)
         return controller.start()
 

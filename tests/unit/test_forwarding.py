@@ -77,6 +77,17 @@ LINEAR3 = ({1: 2, 2: 3, 3: 2}, [(1, 2, 2, 2), (2, 3, 3, 2)])        # hosts on p
 RING4 = ({1: 3, 2: 3, 3: 3, 4: 3}, [(1, 2, 2, 3), (2, 2, 3, 3), (3, 2, 4, 3), (4, 2, 1, 3)])
 
 
+def test_ryu_topology_reads_our_lldp_frames():
+    """ryu.topology, loaded beside us, parses every LLDP packet-in; on Floodlight's 2-byte Port ID it raised a
+    TypeError (its own error message formats the bytes with %d)."""
+    from controller import ryu_compat
+    ryu_compat.apply_all()  # ryu.topology imports ryu.app.wsgi
+    from ryu.topology.switches import LLDPPacket
+
+    assert LLDPPacket.lldp_parse(lldp_frame(0xa296ffdd5645, 7, mac(9))) == (0xa296ffdd5645, 7)
+    assert parse_lldp(LLDPPacket.lldp_packet(0xa296ffdd5645, 7, '00:00:00:00:00:09', 120)) == (0xa296ffdd5645, 7)
+
+
 def test_lldp_frame_round_trip_and_garbage():
     data = lldp_frame(0xa296ffdd5645, 7, mac(9))
     assert data[:6] == bytes.fromhex('0180c200000e') and data[12:14] == b'\x88\xcc'

@@ -13,6 +13,9 @@ PURE_MODULES = ['controller.dpid', 'controller.flowentry', 'controller.staticflo
 # Forwarding, link discovery and host tracking (issue 5): the packet-in path is pure too.
 PURE_MODULES += ['controller.forwarding', 'controller.topology', 'controller.devices', 'controller.lldp']
 
+# Who writes to which switch (issue 12: decisions out of apps/switches.py).
+PURE_MODULES += ['controller.roles']
+
 
 @pytest.mark.parametrize('module', PURE_MODULES)
 def test_pure_module_imports_no_ryu_event_code(module):

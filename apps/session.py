@@ -1,0 +1,339 @@
+"""One switch connection: our Datapath subclass, the project's one extension point into Ryu.
+
+`SwitchesApp` installs `SessionFactory` as `ryu.controller.controller.datapath_connection_factory`, the hook Ryu
+calls for every accepted (and every dialed) OpenFlow connection. Nothing else of Ryu is replaced: its accept loop,
+OFPHandler (HELLO, FEATURES, echo replies), event dispatch and every other app in the process stay Ryu's, and
+other apps see a `Session` as the Datapath it is.
+
+What a Session does differently from Ryu 4.34's Datapath, and why:
+- the receive loop takes whatever the kernel holds (one recv per chunk, up to RECV_SIZE) and checks every header
+  with controller.ofguard.PeerCheck before anything parses it: garbage, a wrong version, a truncated, oversized or
+  unknown message ends the session with one warning line (Ryu logs tracebacks and reads on);
+- a message type with a registered fast handler (PACKET_IN for forwarding, BARRIER_REPLY for static flow
+  confirmations) goes straight to it in MAIN state: no message object, no event, no thread switch;
+- writes never block the sender (Ryu's block once 16 messages are queued) and what a receive chunk produces leaves
+  in one socket write (`Writer`);
+- `put(msgs)` sets xids in order and writes small batches at once; large ones drain in slices (other switches
+  and the REST API go on meanwhile);
+- close() shuts the socket down both ways, so a session given up on ends even when the peer never closes;
+- the switch must finish HELLO and FEATURES within --ofp-handshake-timeout (Ryu has no limit), TLS handshake
+  included: TLS is done here with one SSLContext for every switch (Ryu 4.34's listener serves one TLS switch, then
+  calls the ssl.wrap_socket that Python 3.12 removed);
+- `last_received` is when the switch last sent anything (a standalone bridge fails open 3 x inactivity_probe
+  after the last message it received), and `service_target` marks sessions the controller dialed.
+"""
+import collections
+import contextlib
+import logging
+import os
+import socket
+import ssl
+import time
+
+from ryu.base import app_manager  # noqa: F401  imported first: ryu.controller.controller needs it loaded
+from ryu.controller import controller as ryu_controller
+from ryu.controller import ofp_event
+from ryu.controller.handler import DEAD_DISPATCHER, MAIN_DISPATCHER
+from ryu.lib import hub
+from ryu.ofproto import get_ofp_modules
+
+from controller import of10
+from controller.dpid import format_dpid
+from controller.ofguard import PeerCheck, ProtocolViolation
+
+LOG = logging.getLogger(__name__)
+RECV_SIZE = 256 * 1024
+YIELD_EVERY = 2048  # messages handled in one burst before other green threads get a turn (as Ryu does)
+# Each version's message parser, as Ryu's loop picks it by the message's version: a HELLO of another version must
+# reach Ryu's OFPHandler, which answers HELLO_FAILED. Called directly: ofproto_parser.msg logs a traceback where
+# a malformed message ends the session with one line here.
+MSG_PARSERS = {version: parser.msg_parser for version, (_ofproto, parser) in get_ofp_modules().items()}
+
+
+def _shutdown(sock):
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class Writer:
+    """Everything one session writes, in the order it was sent, without blocking the sender.
+
+    A write goes straight to the socket's descriptor with one non-blocking os.write when nothing waits before it
+    (eventlet keeps every green socket's descriptor non-blocking). The descriptor is asked of the socket at each
+    write, never kept: once the session's socket is closed its number may already belong to another connection
+    (a REST client's), and a closed socket answers -1. What the kernel does not take, and anything
+    written meanwhile, waits in `pending` for the session's send thread, which writes it with one sendall. While
+    the receive loop handles a chunk the writer is corked: the replies to the chunk's messages leave together.
+    TLS sockets always go through the thread (their bytes must pass through the SSL object).
+    """
+    __slots__ = ('sock', 'fileno', 'pending', 'corked', 'busy', 'close_after', 'wake')
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.fileno = None if isinstance(sock, ssl.SSLSocket) else sock.fileno
+        self.pending = []
+        self.corked = False
+        self.busy = False          # the send thread is in sendall: only it may touch the socket
+        self.close_after = False
+        self.wake = hub.Event()
+
+    def write(self, data):
+        if self.pending or self.corked or self.busy or self.fileno is None:
+            self.pending.append(data)
+            if not self.corked:
+                self.wake.set()
+            return
+        try:
+            sent = os.write(self.fileno(), data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            sent = 0  # the send thread's sendall meets the same error and ends the session as Ryu's does
+        if sent < len(data):
+            self.pending.append(data[sent:] if sent else data)
+            self.wake.set()
+
+    def uncork(self):
+        self.corked = False
+        pending = self.pending
+        if pending and not self.busy:
+            data = pending[0] if len(pending) == 1 else b''.join(pending)
+            pending.clear()
+            self.write(data)
+
+
+class Session(ryu_controller.Datapath):
+    """A switch session (see the module docstring). `fast_handlers` is the SwitchesApp's registry:
+    {message type: handler(session, buf, offset, msg_len) -> True when it took the message}."""
+    DIRECT_LIMIT = 64    # a batch this small is written at once by put(); a larger one drains in slices
+    DRAIN_SLICE = 256
+
+    def __init__(self, sock, address, fast_handlers, service_target=None):
+        super().__init__(sock, address)
+        self.peer_check = PeerCheck()
+        self.writer = Writer(sock)
+        self.fast_handlers = fast_handlers
+        self.service_target = service_target
+        self.last_received = time.time()
+        self._queue = collections.deque()
+        self._drainer = None
+
+    def describe(self):
+        address = '%s:%s' % tuple(self.address[:2]) if self.address else '?'
+        return address if self.id is None else 'switch %s at %s' % (format_dpid(self.id), address)
+
+    # --- receiving -----------------------------------------------------------------------------------------
+
+    def _recv_loop(self):
+        try:
+            self._receive()
+        finally:
+            try:
+                self.socket.close()
+            except OSError:
+                pass
+
+    def _receive(self):
+        recv = self.socket.recv
+        check = self.peer_check
+        header_at = of10.header_at
+        fast_handler = self.fast_handlers.get
+        writer = self.writer
+        buf = b''
+        count = 0
+        while self.state != DEAD_DISPATCHER:
+            try:
+                data = recv(RECV_SIZE)
+            except (socket.timeout, ssl.SSLError):
+                continue  # Ryu's socket timeout, or eventlet's TLS read timeout: keep reading, as Ryu does
+            except (EOFError, OSError):
+                break
+            if not data:
+                break
+            self.last_received = time.time()
+            buf = buf + data if buf else data
+            end = len(buf)
+            offset = 0
+            writer.corked = True
+            try:
+                while end - offset >= 8:
+                    version, msg_type, msg_len, xid = header_at(buf, offset)
+                    check.check(buf[offset:offset + 8])  # as soon as the header is in: a bogus length ends it now
+                    if end - offset < msg_len:
+                        break
+                    check.received()
+                    handler = fast_handler(msg_type)
+                    if not (handler is not None and self.state == MAIN_DISPATCHER
+                            and handler(self, buf, offset, msg_len)):
+                        self._dispatch(version, msg_type, msg_len, xid, bytearray(buf[offset:offset + msg_len]))
+                    offset += msg_len
+                    count += 1
+                    if count > YIELD_EVERY:
+                        count = 0
+                        hub.sleep(0)
+            finally:
+                writer.uncork()
+            buf = buf[offset:]
+
+    def _dispatch(self, version, msg_type, msg_len, xid, body):
+        """What Ryu's loop does with a message: an event to the apps, and Ryu's own handlers called at once."""
+        try:
+            msg = MSG_PARSERS[version](self, version, msg_type, msg_len, xid, body)
+        except Exception as error:  # whatever a malformed body makes Ryu's parser raise
+            raise ProtocolViolation('malformed message of type %d, %d bytes (%s: %s)'
+                                    % (msg_type, msg_len, type(error).__name__, error)) from None
+        if not msg:
+            return
+        ev = ofp_event.ofp_msg_to_ev(msg)
+        state = self.state
+        brick = self.ofp_brick
+        brick.send_event_to_observers(ev, state)
+        for handler in brick.get_handlers(ev):
+            if state in handler.callers[ev.__class__].dispatchers:
+                handler(ev)
+
+    # --- sending -------------------------------------------------------------------------------------------
+
+    def send(self, buf, close_socket=False):
+        """Never blocks; False once the session is over, as Ryu's."""
+        if self.send_q is None:
+            return False
+        self.writer.write(bytes(buf))
+        if close_socket:
+            self.writer.close_after = True
+            self.writer.wake.set()
+        return True
+
+    def _send_loop(self):
+        """Spawned by Ryu's serve(): writes what the writer could not write at once."""
+        writer = self.writer
+        try:
+            while self.state != DEAD_DISPATCHER:
+                writer.wake.wait()
+                writer.wake.clear()
+                pending = writer.pending
+                writer.busy = True
+                try:
+                    while pending:
+                        data = pending[0] if len(pending) == 1 else b''.join(pending)
+                        pending.clear()
+                        self.socket.sendall(data)
+                finally:
+                    writer.busy = False
+                if writer.close_after:
+                    break
+        except socket.timeout:
+            LOG.debug('socket timed out while sending to %s', self.address)
+        except OSError as error:
+            LOG.debug('socket error while sending to %s: %s', self.address, error)
+        finally:
+            self.send_q = None  # Ryu's sign that the session takes no more messages (the echo loop reads it)
+            writer.pending.clear()
+            self._close_write()
+
+    def put(self, msgs):
+        """Queue messages in order; xids are set on return (the caller learns them at once)."""
+        for msg in msgs:
+            msg.datapath = self
+            self.set_xid(msg)
+        if self._drainer is None and len(msgs) <= self.DIRECT_LIMIT:
+            if self.is_active and msgs:
+                for msg in msgs:
+                    msg.serialize()
+                # One write (one syscall) for the batch: a push's flow-mod and barrier leave together.
+                self.send(msgs[0].buf if len(msgs) == 1 else b''.join([msg.buf for msg in msgs]))
+            return
+        self._queue.extend(msgs)
+        if self._drainer is None:
+            self._drainer = hub.spawn(self._drain)
+
+    def _drain(self):
+        queue = self._queue
+        try:
+            while queue and self.is_active:
+                for _ in range(min(len(queue), self.DRAIN_SLICE)):
+                    msg = queue.popleft()
+                    msg.serialize()
+                    self.send(msg.buf)
+                hub.sleep(0)
+        finally:
+            self._drainer = None
+        if not self.is_active:
+            queue.clear()
+
+    def close(self):
+        super().close()
+        _shutdown(self.socket)
+
+
+class SessionFactory:
+    """Ryu's datapath_connection_factory(sock, address): runs one Session to its end in the calling green thread.
+
+    `tls` (an ssl.SSLContext or None) wraps accepted sockets here, inside the handshake deadline.
+    """
+
+    def __init__(self, fast_handlers, handshake_timeout, tls=None):
+        self.fast_handlers = fast_handlers
+        self.handshake_timeout = handshake_timeout
+        self.tls = tls
+
+    def __call__(self, sock, address, service_target=None):
+        deadline = [None]
+        watchdog = hub.spawn(self._deadline, sock, address, deadline) if self.handshake_timeout else None
+        try:
+            if self.tls is not None and service_target is None:
+                try:
+                    sock = self.tls.wrap_socket(sock, server_side=True)
+                except (OSError, ValueError) as error:
+                    LOG.warning('TLS handshake with %s:%s failed: %s', address[0], address[1], error)
+                    _shutdown(sock)
+                    sock.close()
+                    return
+            session = deadline[0] = Session(sock, address, self.fast_handlers, service_target)
+            with contextlib.closing(session):
+                try:
+                    session.serve()
+                except ProtocolViolation as error:
+                    LOG.warning('disconnecting %s: %s', session.describe(), error)
+                except Exception:  # a bug, not the peer's fault: keep the traceback, keep the controller
+                    LOG.exception('error in the session of %s; disconnected', session.describe())
+        finally:
+            if watchdog is not None:
+                hub.kill(watchdog)
+
+    def _deadline(self, sock, address, session):
+        hub.sleep(self.handshake_timeout)
+        if session[0] is None or session[0].state not in (MAIN_DISPATCHER, DEAD_DISPATCHER):
+            who = session[0].describe() if session[0] is not None else '%s:%s' % tuple(address[:2])
+            LOG.warning('disconnecting %s: no OpenFlow handshake within %g s', who, self.handshake_timeout)
+            _shutdown(sock)
+
+
+def tls_context(conf):
+    """One server SSLContext from Ryu's --ctl-privkey, --ctl-cert and --ca-certs (None without them)."""
+    if conf.ctl_privkey is None or conf.ctl_cert is None:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(conf.ctl_cert, conf.ctl_privkey)
+    if conf.ca_certs is not None:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(conf.ca_certs)
+    return context
+
+
+def install(factory, conf):
+    """The extension point: Ryu's listener and dialer hand every connection to `factory`.
+
+    With TLS configured, Ryu's listener is told to listen plain on the TLS port (the same port and address Ryu
+    itself would use for TLS) and the factory does the TLS handshake: Ryu's own TLS path serves one switch only.
+    """
+    if conf.ctl_privkey is not None and conf.ctl_cert is not None:
+        if conf.ofp_ssl_listen_port:
+            conf.set_override('ofp_tcp_listen_port', conf.ofp_ssl_listen_port)
+        conf.set_override('ctl_privkey', None)
+        conf.set_override('ctl_cert', None)
+        LOG.info('OpenFlow over TLS on %s:%s%s', conf.ofp_listen_host, conf.ofp_ssl_listen_port or '6653 and 6633',
+                 ', switch certificates checked against %s' % conf.ca_certs if conf.ca_certs else '')
+    ryu_controller.datapath_connection_factory = factory
