@@ -3,7 +3,7 @@
 Every app speaks OpenFlow 1.0 only; ryu listens on 6653 and 6633 unless --ofp-tcp-listen-port picks one port,
 and REST is served on 8080 (--wsapi-port, --wsapi-host). What the entry app does is in apps/entry.py.
 """
-from controller import ryu_compat
+from apps import ryu_compat
 
 ryu_compat.apply_all()  # before anything imports ryu.app.wsgi (ryu_compat says why)
 

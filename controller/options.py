@@ -1,6 +1,6 @@
 """The controller's own settings, and Ryu defaults changed to what a Floodlight user expects.
 
-Registered before ryu-manager parses its command line (controller.manager imports this module first), so
+Registered before ryu-manager parses its command line (apps.manager imports this module first), so
 they work as flags (`--staticflow-db PATH`) and in a `--config-file` ([DEFAULT] staticflow_db = PATH).
 """
 from oslo_config import cfg as oslo_cfg

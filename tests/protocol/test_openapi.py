@@ -33,7 +33,7 @@ def routed_paths():
 
 
 def test_openapi_describes_every_route():
-    from controller.ryu_compat import restore_eventlet_sentinel
+    from apps.ryu_compat import restore_eventlet_sentinel
     restore_eventlet_sentinel()  # rest.staticflow imports ryu.app.wsgi
     from rest.staticflow import URL_FAMILIES
     described = {op.ok().path for op in schemathesis.from_path(SPEC).get_all_operations()}

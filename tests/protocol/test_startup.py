@@ -29,7 +29,7 @@ def test_ryu_manager_in_the_venv_is_the_projects():
     with open(RYU_MANAGER) as script:
         text = script.read()
     # pip writes either a direct import (wheels) or an entry-point lookup by distribution name (develop installs)
-    assert 'controller.manager' in text or "'floodlight-ryu', 'console_scripts', 'ryu-manager'" in text, (
+    assert 'apps.manager' in text or "'floodlight-ryu', 'console_scripts', 'ryu-manager'" in text, (
         'ryu\'s own ryu-manager replaced ours (pip install -e . restores it):\n' + text)
 
 

@@ -80,7 +80,7 @@ RING4 = ({1: 3, 2: 3, 3: 3, 4: 3}, [(1, 2, 2, 3), (2, 2, 3, 3), (3, 2, 4, 3), (4
 def test_ryu_topology_reads_our_lldp_frames():
     """ryu.topology, loaded beside us, parses every LLDP packet-in; on Floodlight's 2-byte Port ID it raised a
     TypeError (its own error message formats the bytes with %d)."""
-    from controller import ryu_compat
+    from apps import ryu_compat
     ryu_compat.apply_all()  # ryu.topology imports ryu.app.wsgi
     from ryu.topology.switches import LLDPPacket
 
@@ -251,7 +251,7 @@ def test_topology_replaces_contradicted_links_and_splits_clusters():
 def test_rest_bodies_for_topology_devices_and_flow_stats():
     from ryu.ofproto import ofproto_v1_0_parser as parser
 
-    from controller import ryu_compat
+    from apps import ryu_compat
     ryu_compat.apply_all()  # rest.* import ryu.app.wsgi, which needs the eventlet shim
     from rest import devices as devices_rest
     from rest import stats as stats_rest

@@ -26,7 +26,7 @@ def test_pure_module_imports_no_ryu_event_code(module):
 
 
 def test_controller_apps_loads_the_apps_package():
-    code = ('from controller.ryu_compat import apply_all; apply_all(); '
+    code = ('from apps.ryu_compat import apply_all; apply_all(); '
             'from ryu.base.app_manager import AppManager; m = AppManager(); '
             'm.load_apps(["controller.apps"]); '
             'print(sorted(c.__name__ for c in m.applications_cls.values()))')

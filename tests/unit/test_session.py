@@ -3,7 +3,7 @@ import socket
 
 import pytest
 
-from controller import ryu_compat
+from apps import ryu_compat
 
 ryu_compat.apply_all()
 

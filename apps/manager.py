@@ -6,13 +6,13 @@ Python 3.10+, so ryu's own `ryu-manager` dies before loading any app. Current ev
 hijacked (websocket) connection with `WSGI_LOCAL.already_handled` instead and only needs the WSGI
 app to return an iterable, so an empty list is a faithful stand-in for the old sentinel.
 This script is installed under the same name as ryu's and replaces it in the venv. The fixes themselves are
-in controller.ryu_compat.
+in apps.ryu_compat.
 """
 import sys
 
 
 def main(args=None):
-    from controller import ryu_compat
+    from apps import ryu_compat
 
     ryu_compat.apply_all()
     from ryu.cmd.manager import main as ryu_main
