@@ -243,10 +243,10 @@ class PackedFlowModBatch:
         self.xid = xid
         counter_owner = self.datapath
         if counter_owner is not None and isinstance(getattr(counter_owner, 'xid', None), int):
-            counter_owner.xid = (xid + len(self.bufs) - 1) & 0xffffffff
+            counter_owner.xid = (xid + len(self.bufs) - 1) & wire.XID_MASK
 
     def xids(self):
-        return [(self.xid + i) & 0xffffffff for i in range(len(self.bufs))]
+        return [(self.xid + i) & wire.XID_MASK for i in range(len(self.bufs))]
 
     def serialize(self):
         buf = bytearray(b''.join(self.bufs))

@@ -118,6 +118,7 @@ HEADER = struct.Struct(_ofp.OFP_HEADER_PACK_STR)       # version, type, length, 
 HEADER_SIZE = HEADER.size
 XID = struct.Struct('!I')
 XID_OFFSET = 4
+XID_MASK = (1 << 8 * XID.size) - 1                    # xids are 32-bit and wrap
 assert struct.calcsize('!BBH') == XID_OFFSET
 
 MATCH = struct.Struct(_ofp.OFP_MATCH_PACK_STR)  # ofp_match: wildcards, then the fields (controller.of10.match)
