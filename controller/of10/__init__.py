@@ -5,7 +5,7 @@
   is_expiry, describe_error, type_name, capability_names, action_type_names); SWITCH_MESSAGES, what a switch may
   send (controller.ofguard).
 - match.py: the match-field table MATCH_FIELDS, and everything derived from it (pack_match, unpack_match,
-  flow_match, match_key, flow_key, wildcards_of).
+  flow_match, key_of, flow_key, wildcards_of).
 - actions.py: the action table ACTIONS (pack_actions, unpack_actions, ryu_actions, as_installed).
 - build.py: the messages the controller sends (packed flow-mods of static entries, forwarding's templates,
   barrier, role and statistics requests) and the message classes the session writes (RawMessage,

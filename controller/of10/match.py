@@ -151,8 +151,8 @@ _KEY_LAYOUT = tuple(
     for index, f in enumerate(MATCH_FIELDS))
 
 
-def match_key(values):
-    """The normalised match of ofp_match values, as bytes."""
+def key_of(values):
+    """The normalised match of ofp_match values, as bytes: the match part of flow_key."""
     wildcards = values[0]
     parts = []
     for index, slot, bit, shift, mac_tag in _KEY_LAYOUT:
@@ -167,16 +167,16 @@ def match_key(values):
 
 
 def packed_match_key(packed):
-    """match_key of packed flow-mod bytes."""
-    return match_key(wire.MATCH.unpack_from(packed, wire.MATCH_OFFSET))
+    """key_of the match of packed flow-mod bytes."""
+    return key_of(wire.MATCH.unpack_from(packed, wire.MATCH_OFFSET))
 
 
 def ryu_match_key(ofp_match):
-    """match_key of a match Ryu parsed (a FLOW_REMOVED's, a flow stats reply's)."""
-    return match_key(ryu_match_values(ofp_match))
+    """key_of a match Ryu parsed (a FLOW_REMOVED's, a flow stats reply's)."""
+    return key_of(ryu_match_values(ofp_match))
 
 
 def flow_key(dpid, priority, packed=None, match_key=None):
     """A compact, hashable key of the flow a switch holds for (dpid, priority, match): from an entry's packed
-    flow-mod, or from a match_key (of a FLOW_REMOVED, or of a flow read back from the switch)."""
+    flow-mod, or from a match key (ryu_match_key of a FLOW_REMOVED's match, InstalledFlow.match)."""
     return _KEY_HEAD.pack(dpid, priority) + (packed_match_key(packed) if match_key is None else match_key)

@@ -11,17 +11,18 @@ from ryu.ofproto import ofproto_v1_0_parser as _parser
 from controller.of10 import wire
 from controller.of10.actions import as_installed, ryu_actions, unpack_actions
 from controller.of10.build import packed_fields
-from controller.of10.match import packed_match_key, ryu_match_key, ryu_match_values
+from controller.of10.match import key_of, packed_match_key, ryu_match_key, ryu_match_values
 
-# match: the flow's match_key (controller.of10.match); actions: as_installed action tuples; match_values: the
-# ofp_match values as the switch reported them (to delete exactly that flow), None for an entry's expected flow.
+# match: the key of the flow's match (controller.of10.match.key_of); actions: as_installed action tuples;
+# match_values: the ofp_match values as the switch reported them (to delete exactly that flow), None for an
+# entry's expected flow.
 InstalledFlow = namedtuple('InstalledFlow', 'cookie priority match actions idle_timeout hard_timeout match_values')
 
 
 def installed_flow(flow_stats):
     """An OFPFlowStats of a flow stats reply -> InstalledFlow."""
     values = ryu_match_values(flow_stats.match)
-    return InstalledFlow(flow_stats.cookie, flow_stats.priority, ryu_match_key(flow_stats.match),
+    return InstalledFlow(flow_stats.cookie, flow_stats.priority, key_of(values),
                          as_installed(ryu_actions(flow_stats.actions)), flow_stats.idle_timeout,
                          flow_stats.hard_timeout, values)
 
@@ -34,7 +35,7 @@ def packed_expected_flow(packed):
 
 
 def match_key(ofp_match):
-    """The match_key of a match Ryu parsed (a FLOW_REMOVED's): for StaticFlowTable.remove_expired."""
+    """The key of a match Ryu parsed (a FLOW_REMOVED's), for StaticFlowTable.remove_expired."""
     return ryu_match_key(ofp_match)
 
 
