@@ -172,7 +172,6 @@ SWITCH_MESSAGES = {
     OFPT_BARRIER_REPLY: (HEADER_SIZE, HEADER_SIZE),
     OFPT_QUEUE_GET_CONFIG_REPLY: (_ofp.OFP_QUEUE_GET_CONFIG_REPLY_SIZE, None),
 }
-FEATURES_REPLY_PORTS_OFFSET = _ofp.OFP_SWITCH_FEATURES_SIZE  # then one ofp_phy_port (PHY_PORT_SIZE) per port
 
 # --- readers the hot paths need -------------------------------------------------------------------------------
 
