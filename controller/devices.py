@@ -7,7 +7,9 @@ table holds the hosts seen in the last one to two hours, not every MAC that ever
 """
 import ipaddress
 
-VLAN_NONE = 0xffff   # OpenFlow 1.0's dl_vlan of an untagged frame
+from controller.of10 import OFP_VLAN_NONE
+
+VLAN_NONE = OFP_VLAN_NONE   # OpenFlow 1.0's dl_vlan of an untagged frame
 MAX_IPV4_PER_DEVICE = 8
 # Floodlight DeviceManagerImpl: ENTITY_TIMEOUT 60 min, ENTITY_CLEANUP_INTERVAL 60 min.
 ENTITY_TIMEOUT = 3600.0

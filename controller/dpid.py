@@ -13,8 +13,7 @@ class DpidError(ValueError):
 
 def format_dpid(dpid):
     """Return the canonical colon form Floodlight uses everywhere: 00:00:a2:96:ff:dd:56:45."""
-    text = '%016x' % dpid
-    return ':'.join(text[i:i + 2] for i in range(0, 16, 2))
+    return dpid.to_bytes(8, 'big').hex(':')
 
 
 def parse_dpid(value):

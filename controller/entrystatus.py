@@ -6,13 +6,15 @@ rejected its flow-mod: OpenFlow error type and code kept), `inactive` (stored wi
 """
 from collections import defaultdict
 
+from controller.of10 import XID_MASK
+
 WAITING, SENT, INSTALLED, ERROR, INACTIVE = 'waiting', 'sent', 'installed', 'error', 'inactive'
 
 
 def xid_before(earlier, later):
     """Whether xid `earlier` was handed out before `later` on one session. Xids are 32-bit and ryu starts each
     session at a random one, so they wrap: compared as serial numbers (RFC 1982), within half the space."""
-    return 0 < ((later - earlier) & 0xffffffff) < 0x80000000
+    return 0 < ((later - earlier) & XID_MASK) <= XID_MASK >> 1
 
 
 class State:

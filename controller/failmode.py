@@ -5,7 +5,7 @@ the last message it received from any primary; it then flushes every flow and fo
 flow. While failed open with a primary connected but not yet admitted, it sends a bogus RARP packet-in every 2 s
 from in_port OFPP_LOCAL with a Nicira-OUI source MAC. A secure bridge keeps its flows and drops new traffic.
 """
-OFPP_LOCAL = 0xfffe
+from controller.of10 import OFPP_LOCAL
 ETH_TYPE_RARP = 0x8035
 NICIRA_OUI = b'\x00\x23\x20'
 

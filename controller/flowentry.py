@@ -2,15 +2,17 @@
 import json
 from dataclasses import dataclass, field
 
+from controller.of10.match import FIELD_NAMES
+
 # Floodlight's AppCookie: STATIC_FLOW_APP_ID = 10 in the top 12 bits (APP_ID_SHIFT = 52).
 STATIC_FLOW_APP_ID = 10
 APP_ID_SHIFT = 52
 STATIC_FLOW_COOKIE_BASE = STATIC_FLOW_APP_ID << APP_ID_SHIFT
 APP_ID_MASK = 0xfff << APP_ID_SHIFT
 
-# OpenFlow 1.0 match fields in the order ofp_match lays them out; entries keep their match in this order.
-MATCH_FIELD_ORDER = ('in_port', 'dl_src', 'dl_dst', 'dl_vlan', 'dl_vlan_pcp', 'dl_type',
-                     'nw_tos', 'nw_proto', 'nw_src', 'nw_dst', 'tp_src', 'tp_dst')
+# OpenFlow 1.0 match fields in the order ofp_match lays them out (controller.of10.match.MATCH_FIELDS); entries
+# keep their match in this order.
+MATCH_FIELD_ORDER = FIELD_NAMES
 
 
 def java_string_hash(text, seed=2311, multiplier=211):
@@ -46,7 +48,7 @@ def is_static_flow_cookie(cookie):
 
 def _utf16_units(text):
     data = text.encode('utf-16-be', 'surrogatepass')
-    return (int.from_bytes(data[i:i + 2], 'big') for i in range(0, len(data), 2))
+    return (high << 8 | low for high, low in zip(data[::2], data[1::2]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +86,3 @@ class FlowEntry:
 
     def match_dict(self):
         return dict(self.match)
-
-    def same_flow_identity(self, other):
-        """True when `other` replaces this entry's flow in place (OpenFlow MODIFY_STRICT is enough)."""
-        return (other is not None and self.dpid == other.dpid and self.match == other.match
-                and self.priority == other.priority and self.cookie == other.cookie)

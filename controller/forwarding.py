@@ -4,7 +4,7 @@ Each function takes the ForwardingState and returns what to send, a list of (dpi
 (apps/forwarding.py) finds the switch, calls one of them and sends the result.
 
 The packet-in path (`handle_packet_in`) reads only the header bytes it needs (Ethernet, one VLAN tag, the ARP
-sender or IPv4 source address), logs nothing, and builds its messages from packed templates (ofmsgs):
+sender or IPv4 source address), logs nothing, and builds its messages from packed templates (controller.of10):
 
 * LLDP: a link (sender switch:port -> this switch:in_port); an LLDP goes back out of in_port when the other
   direction is not known yet, so both directions appear within one round trip.
@@ -16,10 +16,11 @@ sender or IPv4 source address), logs nothing, and builds its messages from packe
   tree); a known destination gets one flow per switch of the shortest path, installed from the last switch
   back to the first, then the packet itself goes out of the first switch's output port.
 """
-from controller import ofmsgs
+from controller import of10
 from controller.devices import ENTITY_CLEANUP_INTERVAL, VLAN_NONE, DeviceTable
 from controller.failmode import is_fail_open_packet_in
 from controller.lldp import ETH_TYPE_BDDP, ETH_TYPE_LLDP, lldp_frame, parse_lldp
+from controller.of10 import OFPP_LOCAL, OFPP_NONE
 from controller.topology import Topology
 
 # Floodlight 1.x Forwarding (routing/ForwardingBase.java): FLOWMOD_DEFAULT_PRIORITY = 1, idle timeout 5 s.
@@ -30,8 +31,6 @@ DEFAULT_LLDP_INTERVAL = 15.0
 DEFAULT_LINK_TIMEOUT = 35.0
 DEFAULT_QUARANTINE = 2.0
 
-OFPP_LOCAL = 0xfffe
-OFPP_NONE = 0xffff
 _NOTHING = ()
 
 
@@ -142,10 +141,10 @@ def _install_path(state, path, in_port, vlan, src, dst, dst_port, data):
     for i in range(last, -1, -1):
         switch, hop_in, hop_out = hops[i]
         if i:
-            out.append((switch, ofmsgs.forwarding_flow_add(hop_in, vlan, src, dst, hop_out, idle, priority)))
+            out.append((switch, of10.forwarding_flow_add(hop_in, vlan, src, dst, hop_out, idle, priority)))
         else:  # the first switch's flow-mod and the packet itself leave in one write, flow-mod first
-            out.append((switch, ofmsgs.forwarding_flow_add_and_packet_out(hop_in, vlan, src, dst, hop_out, idle,
-                                                                          priority, data)))
+            out.append((switch, of10.forwarding_flow_add_and_packet_out(hop_in, vlan, src, dst, hop_out, idle,
+                                                                        priority, data)))
         flows = installed.get(switch)
         if flows is None:
             flows = installed[switch] = {}
@@ -159,7 +158,7 @@ def _forget_flows_of(state, mac):
     for dpid, flows in state.installed.items():
         for key in [k for k in flows if k[2] == mac or k[3] == mac]:
             del flows[key]
-            out.append((dpid, ofmsgs.forwarding_flow_delete(key[0], key[1], key[2], key[3], state.priority)))
+            out.append((dpid, of10.forwarding_flow_delete(key[0], key[1], key[2], key[3], state.priority)))
     return out
 
 
@@ -167,7 +166,7 @@ def _flood(topology, dpid, in_port, data, now):
     ports = topology.flood_ports(dpid, in_port, now)
     if not ports:
         return _NOTHING
-    return ((dpid, ofmsgs.packet_out(in_port, ofmsgs.output_actions(ports), data)),)
+    return ((dpid, of10.packet_out(in_port, of10.output_actions(ports), data)),)
 
 
 # --- link discovery ---------------------------------------------------------------------------------------
@@ -193,7 +192,7 @@ def _lldp_out(topology, dpid, port_no):
     mac = topology.ports.get(dpid, {}).get(port_no)
     if mac is None:
         return []
-    return [(dpid, ofmsgs.packet_out_port(OFPP_NONE, port_no, lldp_frame(dpid, port_no, mac)))]
+    return [(dpid, of10.packet_out_port(OFPP_NONE, port_no, lldp_frame(dpid, port_no, mac)))]
 
 
 def _topology_changed(state):
@@ -204,7 +203,7 @@ def _topology_changed(state):
     out = []
     for dpid, flows in state.installed.items():
         for (in_port, vlan, src, dst) in flows:
-            out.append((dpid, ofmsgs.forwarding_flow_delete(in_port, vlan, src, dst, state.priority)))
+            out.append((dpid, of10.forwarding_flow_delete(in_port, vlan, src, dst, state.priority)))
     state.installed = {}
     return out
 
@@ -243,7 +242,7 @@ def port_changed(state, dpid, port_no, mac, up, now):
         for key, out_port in list(flows.items()):
             if out_port == port_no or key[0] == port_no:
                 del flows[key]
-                out.append((dpid, ofmsgs.forwarding_flow_delete(key[0], key[1], key[2], key[3], state.priority)))
+                out.append((dpid, of10.forwarding_flow_delete(key[0], key[1], key[2], key[3], state.priority)))
     return out
 
 

@@ -14,7 +14,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
 
-from controller import ofmsgs
+from controller import of10
 from controller.entrystatus import State
 from controller.flowentry import FlowEntry, is_static_flow_cookie
 
@@ -55,14 +55,14 @@ class _Stored(State):
 
     def entry(self):
         """The FlowEntry this record was made from: equal to it, without its request text."""
-        _, idle, hard, priority = ofmsgs.packed_fields(self.packed)
-        return FlowEntry(name=self.name, dpid=self.dpid, priority=priority, match=ofmsgs.unpack_match(self.packed),
-                         actions=ofmsgs.unpack_actions(self.packed), active=self.active, idle_timeout=idle,
+        _, idle, hard, priority = of10.packed_fields(self.packed)
+        return FlowEntry(name=self.name, dpid=self.dpid, priority=priority, match=of10.unpack_match(self.packed),
+                         actions=of10.unpack_actions(self.packed), active=self.active, idle_timeout=idle,
                          hard_timeout=hard, priority_given=bool(self.flags & PRIORITY_GIVEN), request_text=None,
                          actions_given=bool(self.flags & ACTIONS_GIVEN))
 
-    def flow_mod(self, command=ofmsgs.FLOW_ADD):
-        return ofmsgs.packed_flow_mod(self.packed, self.name, command)
+    def flow_mod(self, command=of10.FLOW_ADD):
+        return of10.packed_flow_mod(self.packed, self.name, command)
 
 
 class EntriesView(Mapping):
@@ -104,8 +104,8 @@ class StaticFlowTable:
         memo = self._memo
         if memo is not None and memo[0] is entry:
             return memo[1], memo[2]
-        packed = ofmsgs.pack_flow_add(entry)
-        key = ofmsgs.flow_key(entry.dpid, entry.priority, packed=packed)
+        packed = of10.pack_flow_add(entry)
+        key = of10.flow_key(entry.dpid, entry.priority, packed=packed)
         self._memo = (entry, packed, key)
         return packed, key
 
@@ -176,7 +176,7 @@ class StaticFlowTable:
         return owner if owner != entry.name else None
 
     def flow_key_of(self, entry):
-        """The flow key (ofmsgs.flow_key) a pushed entry's flow will have."""
+        """The flow key (of10.flow_key) a pushed entry's flow will have."""
         return self._packed(entry)[1]
 
     # --- changes from REST ---------------------------------------------------------------------------------
@@ -191,16 +191,17 @@ class StaticFlowTable:
             record.copy_status(old)  # a re-push keeps its status until its flow-mod goes out
         self.listed_dpids.add(entry.dpid)
         old_installed = old is not None and old.active and old.dpid in self.connected
-        if old_installed and entry.active and old.dpid == entry.dpid and _same_flow_identity(old.packed, packed):
-            return {entry.dpid: [record.flow_mod(ofmsgs.FLOW_MODIFY_STRICT), ofmsgs.barrier()]}
+        if (old_installed and entry.active and old.dpid == entry.dpid
+                and of10.flow_identity(old.packed) == of10.flow_identity(packed)):
+            return {entry.dpid: [record.flow_mod(of10.FLOW_MODIFY_STRICT), of10.barrier()]}
         # What _with_barriers(defaultdict) gives, built directly: a push makes at most two lists, never empty.
         out = {}
         if old_installed:
-            out[old.dpid] = [old.flow_mod(ofmsgs.FLOW_DELETE_STRICT)]
+            out[old.dpid] = [old.flow_mod(of10.FLOW_DELETE_STRICT)]
         if entry.active and entry.dpid in self.connected:
             out.setdefault(entry.dpid, []).append(record.flow_mod())
         for msgs in out.values():
-            msgs.append(ofmsgs.barrier())
+            msgs.append(of10.barrier())
         return out
 
     def delete(self, name):
@@ -208,7 +209,7 @@ class StaticFlowTable:
         old = self._remove(name)
         out = defaultdict(list)
         if old is not None and old.active and old.dpid in self.connected:
-            out[old.dpid].append(old.flow_mod(ofmsgs.FLOW_DELETE_STRICT))
+            out[old.dpid].append(old.flow_mod(of10.FLOW_DELETE_STRICT))
         return _with_barriers(out)
 
     def clear(self, dpid=None):
@@ -217,7 +218,7 @@ class StaticFlowTable:
         for name in self.names(dpid):
             record = self._remove(name)
             if record.active and record.dpid in self.connected:
-                out[record.dpid].append(record.flow_mod(ofmsgs.FLOW_DELETE_STRICT))
+                out[record.dpid].append(record.flow_mod(of10.FLOW_DELETE_STRICT))
         if dpid is not None:
             self.listed_dpids.add(dpid)
         return _with_barriers(out)
@@ -225,13 +226,13 @@ class StaticFlowTable:
     def remove_expired(self, dpid, cookie, priority, match_key):
         """A FLOW_REMOVED for an idle or hard timeout: forget the entry it belonged to (Floodlight 1.1+).
 
-        match_key is ofmsgs.match_key of the removed flow's match. Returns the removed entry's name, or None.
+        match_key is of10.match_key of the removed flow's match. Returns the removed entry's name, or None.
         """
-        name = self._flow_owner.get(ofmsgs.flow_key(dpid, priority, match_key=match_key))
+        name = self._flow_owner.get(of10.flow_key(dpid, priority, match_key=match_key))
         record = self._records.get(name)
         if record is None:
             return None
-        entry_cookie, idle, hard, _ = ofmsgs.packed_fields(record.packed)
+        entry_cookie, idle, hard, _ = of10.packed_fields(record.packed)
         if entry_cookie != cookie or not (idle or hard):
             return None
         self._remove(name)
@@ -242,7 +243,7 @@ class StaticFlowTable:
     def switch_connected(self, dpid):
         """A switch finished its handshake: ask for its flow table, to reconcile against (see reconcile)."""
         self.connected.add(dpid)
-        return {dpid: [ofmsgs.flow_stats_request()]}
+        return {dpid: [of10.flow_stats_request()]}
 
     def reconcile(self, dpid, installed_flows, sent_since=()):
         """The switch's table (InstalledFlows) -> ({dpid: flow-mods that make it match the stored entries},
@@ -260,21 +261,21 @@ class StaticFlowTable:
         present = {}
         msgs = []
         for flow in installed_flows:
-            key = ofmsgs.flow_key(dpid, flow.priority, match_key=flow.match)
+            key = of10.flow_key(dpid, flow.priority, match_key=flow.match)
             if is_static_flow_cookie(flow.cookie) and key not in desired:
-                msgs.append(ofmsgs.flow_delete_strict_installed(flow))
+                msgs.append(of10.flow_delete_strict_installed(flow))
             present[key] = flow
         missing, in_place = [], []
         for key, record in desired.items():
             flow = present.get(key)
             # The full comparison parses the entry's bytes: only for entries whose flow the switch has.
-            if flow is not None and _comparable(flow) == _comparable(ofmsgs.packed_expected_flow(record.packed)):
+            if flow is not None and _comparable(flow) == _comparable(of10.packed_expected_flow(record.packed)):
                 in_place.append(record.name)
             elif record.name not in sent_since:
                 missing.append(record)
-        missing.sort(key=lambda r: (ofmsgs.packed_fields(r.packed)[3], r.name))
+        missing.sort(key=lambda r: (of10.packed_fields(r.packed)[3], r.name))
         msgs.extend(record.flow_mod() for record in missing)
-        msgs.append(ofmsgs.barrier())
+        msgs.append(of10.barrier())
         return {dpid: msgs}, in_place
 
     def switch_disconnected(self, dpid):
@@ -314,11 +315,6 @@ class PendingPushes:
         return len(self.items)
 
 
-def _same_flow_identity(packed, other):
-    """Same match (as given, host bits included), cookie and priority: MODIFY_STRICT replaces the flow in place."""
-    return packed[8:56] == other[8:56] and packed[62:64] == other[62:64]
-
-
 def _comparable(flow):
     """What must agree for an installed flow to count as the entry's (not the raw OFPMatch)."""
     return flow[:6]
@@ -326,4 +322,4 @@ def _comparable(flow):
 
 def _with_barriers(out):
     """Close each switch's batch with a barrier, so a later barrier reply confirms it was applied."""
-    return {dpid: msgs + [ofmsgs.barrier()] for dpid, msgs in out.items() if msgs}
+    return {dpid: msgs + [of10.barrier()] for dpid, msgs in out.items() if msgs}

@@ -11,7 +11,7 @@ its links are known.
 """
 import math
 
-OFPP_MAX = 0xff00
+from controller.of10 import OFPP_MAX
 
 
 class Topology:

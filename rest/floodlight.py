@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from controller import ofmsgs
+from controller import of10
 from controller.dpid import DpidError, format_dpid, parse_dpid
 from controller.flowentry import MATCH_FIELD_ORDER, FlowEntry
 
@@ -22,21 +22,11 @@ IP_PROTO_TCP = 6
 IP_PROTO_UDP = 17
 IP_PROTO_SCTP = 132
 
-# OpenFlow 1.0 reserved ports (ofp_port).
-OFPP_MAX = 0xff00
-OFPP_IN_PORT = 0xfff8
-OFPP_TABLE = 0xfff9
-OFPP_NORMAL = 0xfffa
-OFPP_FLOOD = 0xfffb
-OFPP_ALL = 0xfffc
-OFPP_CONTROLLER = 0xfffd
-OFPP_LOCAL = 0xfffe
-OFPP_NONE = 0xffff
-OFP_VLAN_NONE = 0xffff
-
+# Floodlight's names of OpenFlow 1.0's reserved ports in output actions.
 NAMED_OUTPUT_PORTS = {
-    'all': OFPP_ALL, 'controller': OFPP_CONTROLLER, 'local': OFPP_LOCAL, 'ingress-port': OFPP_IN_PORT,
-    'in_port': OFPP_IN_PORT, 'normal': OFPP_NORMAL, 'flood': OFPP_FLOOD, 'table': OFPP_TABLE,
+    'all': of10.OFPP_ALL, 'controller': of10.OFPP_CONTROLLER, 'local': of10.OFPP_LOCAL,
+    'ingress-port': of10.OFPP_IN_PORT, 'in_port': of10.OFPP_IN_PORT, 'normal': of10.OFPP_NORMAL,
+    'flood': of10.OFPP_FLOOD, 'table': of10.OFPP_TABLE,
 }
 PORT_NAMES = {port: name for name, port in NAMED_OUTPUT_PORTS.items() if name not in ('ingress-port',)}
 
@@ -223,13 +213,13 @@ def to_tos_byte(value):
 
 
 def to_vlan_vid(value):
-    vid = to_int(value, 0, OFP_VLAN_NONE)
-    if vid > 4095 and vid != OFP_VLAN_NONE:
+    vid = to_int(value, 0, of10.OFP_VLAN_NONE)
+    if vid > 4095 and vid != of10.OFP_VLAN_NONE:
         raise ValueError('%d is not a VLAN id (0..4095, or 0xffff for untagged)' % vid)
     return vid
 
 
-to_match_port = int_range(0, OFPP_NONE)
+to_match_port = int_range(0, of10.OFPP_NONE)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -327,14 +317,14 @@ NOT_IN_OPENFLOW_10 = {
 def _output_port(text):
     if text in NAMED_OUTPUT_PORTS:
         return NAMED_OUTPUT_PORTS[text]
-    return to_int(text, 1, OFPP_MAX - 1)  # physical ports are below OFPP_MAX; OVS rejects 0xff00 itself
+    return to_int(text, 1, of10.OFPP_MAX - 1)  # physical ports are below OFPP_MAX; OVS rejects 0xff00 itself
 
 
 def _enqueue(text):
     port, sep, queue = text.partition(':')
     if not sep:
         raise ValueError('expected enqueue=<port>:<queue>')
-    return (to_int(port, 1, OFPP_MAX - 1), to_int(queue, 0, 0xfffffffe))
+    return (to_int(port, 1, of10.OFPP_MAX - 1), to_int(queue, 0, of10.OFPQ_ALL - 1))
 
 
 ACTION_KEYWORDS = {
@@ -682,7 +672,7 @@ def v0_match_json(entry, wildcards):
         'dataLayerDestination': match.get('dl_dst', '00:00:00:00:00:00'),
         'dataLayerSource': match.get('dl_src', '00:00:00:00:00:00'),
         'dataLayerType': '0x%04x' % match.get('dl_type', 0),
-        'dataLayerVirtualLan': _signed16(match.get('dl_vlan', 0xffff)),
+        'dataLayerVirtualLan': _signed16(match.get('dl_vlan', of10.OFP_VLAN_NONE)),
         'dataLayerVirtualLanPriorityCodePoint': match.get('dl_vlan_pcp', 0),
         'inputPort': _signed16(match.get('in_port', 0)),
         'networkDestination': nw_dst, 'networkDestinationMaskLen': nw_dst_len,
@@ -697,14 +687,13 @@ def v0_match_json(entry, wildcards):
 
 def v0_entry_json(entry):
     """One entry as Floodlight 0.91 lists it: the OFFlowMod bean, numbers signed as Java holds them."""
-    msg = ofmsgs.flow_add(entry)
-    length = len(ofmsgs.serialize(msg))
+    length, wildcards, flags = of10.flow_add_facts(entry)
     has_actions = entry.actions_given
     return {
         'version': 1, 'type': 'FLOW_MOD', 'length': length, 'xid': 0,
-        'match': v0_match_json(entry, msg.match.wildcards), 'cookie': entry.cookie, 'command': 0,
+        'match': v0_match_json(entry, wildcards), 'cookie': entry.cookie, 'command': of10.OFPFC_ADD,
         'idleTimeout': entry.idle_timeout, 'hardTimeout': entry.hard_timeout, 'priority': _signed16(entry.priority),
-        'bufferId': -1, 'outPort': -1, 'flags': msg.flags,
+        'bufferId': -1, 'outPort': -1, 'flags': flags,
         'actions': [_V0_ACTION_BEANS[a[0]](a) for a in entry.actions] if has_actions else None,
         'lengthU': length,
     }

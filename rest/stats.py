@@ -5,19 +5,17 @@
 The *_json functions turn ryu's parsed OpenFlow 1.0 replies into Floodlight 1.x bodies (every number a string,
 "version":"OF_10"); they read attributes only, so tests feed them the parser's own objects.
 """
-import ipaddress
 import os
 
 from ryu.app.wsgi import ControllerBase
 
+from controller import of10
 from controller.dpid import format_dpid
 from rest import floodlight
 from rest.http import HttpError, json_response, rest_errors, switch_param
 
 APP_KEY = 'stats_app'
 STATS = ('flow', 'port', 'desc', 'aggregate', 'features', 'table', 'queue')
-OFPP_LOCAL = 0xfffe
-OFPQ_ALL = 0xffffffff
 
 
 def register_routes(wsgi, app):
@@ -34,67 +32,29 @@ def register_routes(wsgi, app):
 # --- reply bodies -----------------------------------------------------------------------------------------
 
 def _port_name(port_no):
-    return 'local' if port_no == OFPP_LOCAL else str(port_no)
+    return 'local' if port_no == of10.OFPP_LOCAL else str(port_no)
 
 
-class _MatchView:
-    """A flow's OFPMatch seen as a FlowEntry's match, so the static flow list's 1.x spelling is reused."""
+class _Match:
+    """A flow's match seen as a FlowEntry's (match_dict()), so the static flow list's 1.x spelling is reused."""
 
-    def __init__(self, ofp_match):
-        pairs = {}
-        wildcards = ofp_match.wildcards
-        for field in ('in_port', 'dl_src', 'dl_dst', 'dl_vlan', 'dl_vlan_pcp', 'dl_type', 'nw_tos', 'nw_proto',
-                      'tp_src', 'tp_dst'):
-            try:
-                pairs[field] = ofp_match[field]
-            except KeyError:
-                pass
-        for field, shift in (('nw_src', 8), ('nw_dst', 14)):
-            wild = (wildcards >> shift) & 0x3f
-            if wild < 32:
-                address = str(ipaddress.IPv4Address(getattr(ofp_match, field)))
-                pairs[field] = (address, 32 - wild)
+    def __init__(self, pairs):
         self._pairs = pairs
 
     def match_dict(self):
         return dict(self._pairs)
 
 
-def _action_tuple(action):
-    name = type(action).__name__
-    if name == 'OFPActionOutput':
-        return ('output', action.port, action.max_len)
-    if name == 'OFPActionEnqueue':
-        return ('enqueue', action.port, action.queue_id)
-    if name == 'OFPActionStripVlan':
-        return ('strip_vlan',)
-    if name == 'OFPActionVlanVid':
-        return ('set_vlan_vid', action.vlan_vid)
-    if name == 'OFPActionVlanPcp':
-        return ('set_vlan_pcp', action.vlan_pcp)
-    if name in ('OFPActionSetDlSrc', 'OFPActionSetDlDst'):
-        mac = action.dl_addr
-        text = mac if isinstance(mac, str) else ':'.join('%02x' % b for b in mac)
-        return ('set_dl_src' if name.endswith('Src') else 'set_dl_dst', text)
-    if name in ('OFPActionSetNwSrc', 'OFPActionSetNwDst'):
-        return ('set_nw_src' if name.endswith('Src') else 'set_nw_dst', str(ipaddress.IPv4Address(action.nw_addr)))
-    if name == 'OFPActionSetNwTos':
-        return ('set_nw_tos', action.tos)
-    if name in ('OFPActionSetTpSrc', 'OFPActionSetTpDst'):
-        return ('set_tp_src' if name.endswith('Src') else 'set_tp_dst', action.tp)
-    return (name,)
-
-
 def flow_json(stats_list):
     flows = []
     for s in stats_list:
-        actions = [_action_tuple(a) for a in s.actions]
+        actions = of10.ryu_actions(s.actions)
         flows.append({
             'version': 'OF_10', 'cookie': str(s.cookie), 'tableId': '0x%x' % s.table_id,
             'packetCount': str(s.packet_count), 'byteCount': str(s.byte_count),
             'durationSeconds': str(s.duration_sec), 'durationNSeconds': str(s.duration_nsec),
             'priority': str(s.priority), 'idleTimeoutSec': str(s.idle_timeout),
-            'hardTimeoutSec': str(s.hard_timeout), 'match': floodlight.v1_match_json(_MatchView(s.match)),
+            'hardTimeoutSec': str(s.hard_timeout), 'match': floodlight.v1_match_json(_Match(of10.flow_match(s.match))),
             'actions': {'actions': floodlight.v1_actions_text(actions)} if actions else {'none': 'drop'},
         })
     return {'flows': flows}
@@ -150,12 +110,6 @@ def queue_json(stats_list):
          'transmitPackets': str(s.tx_packets), 'transmitErrors': str(s.tx_errors)} for s in stats_list]}]}
 
 
-_CAPABILITIES = ((1, 'FLOW_STATS'), (2, 'TABLE_STATS'), (4, 'PORT_STATS'), (8, 'STP'), (16, 'RESERVED'),
-                 (32, 'IP_REASM'), (64, 'QUEUE_STATS'), (128, 'ARP_MATCH_IP'))
-_ACTIONS = ('OUTPUT', 'SET_VLAN_VID', 'SET_VLAN_PCP', 'STRIP_VLAN', 'SET_DL_SRC', 'SET_DL_DST', 'SET_NW_SRC',
-            'SET_NW_DST', 'SET_NW_TOS', 'SET_TP_SRC', 'SET_TP_DST', 'ENQUEUE')
-
-
 def features_json(msg):
     ports = []
     for port in sorted(msg.ports.values(), key=lambda p: p.port_no):
@@ -165,10 +119,10 @@ def features_json(msg):
                       'advertisedFeatures': str(port.advertised), 'supportedFeatures': str(port.supported),
                       'peerFeatures': str(port.peer)})
     return {
-        'capabilities': '[%s]' % ', '.join(name for bit, name in _CAPABILITIES if msg.capabilities & bit),
+        'capabilities': '[%s]' % ', '.join(of10.capability_names(msg.capabilities)),
         'dpid': format_dpid(msg.datapath_id), 'buffers': str(msg.n_buffers), 'tables': str(msg.n_tables),
         'version': 'OF_10', 'portDesc': ports,
-        'actions': '[%s]' % ', '.join(name for i, name in enumerate(_ACTIONS) if msg.actions & (1 << i)),
+        'actions': '[%s]' % ', '.join(of10.action_type_names(msg.actions)),
     }
 
 

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from controller.flowentry import is_static_flow_cookie
-from controller.ofmsgs import FORWARDING_COOKIE
+from controller.of10 import FORWARDING_COOKIE
 from tests.e2e.conftest import bridge_lock, dump_flows, format_flows, poll
 from tests.lib.controller import ControllerProcess
 

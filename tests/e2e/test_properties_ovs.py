@@ -1,6 +1,6 @@
 """Property (hypothesis): every static flow entry the parser accepts becomes a flow-mod that Open vSwitch accepts.
 
-The flow-mods are the controller's own (controller.ofmsgs.flow_add of the parsed entry, byte for byte what a
+The flow-mods are the controller's own (controller.of10.pack_flow_add of the parsed entry, byte for byte what a
 push sends) and go to a real ovs-vswitchd over its `<bridge>.mgmt` OpenFlow socket, each followed by a barrier:
 an OFPT_ERROR for the flow-mod's xid before the barrier reply is a counterexample. The vswitchd is a private
 instance (tests/lib/privateovs.py), so the shared system OVS is not touched.
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ryu.ofproto import ofproto_v1_0 as ofp
 from ryu.ofproto import ofproto_v1_0_parser as parser
 
-from controller import ofmsgs
+from controller import of10
 from rest import floodlight
 from tests.lib import entry_strategies as strat
 from tests.lib.privateovs import PrivateOVS
@@ -82,7 +82,7 @@ def ovs_client(tmp_path_factory):
         ovs.cleanup()
 
 
-DELETE_ALL = ofmsgs.serialize(parser.OFPFlowMod(
+DELETE_ALL = of10.serialize(parser.OFPFlowMod(
     None, parser.OFPMatch(), 0, ofp.OFPFC_DELETE, 0, 0, 0, 0xffffffff, ofp.OFPP_NONE, 0, []))
 
 accepted_count = []
@@ -98,13 +98,13 @@ def test_ovs_accepts_every_flow_mod_the_parser_accepts(ovs_client, document, dia
         entry = floodlight.parse_entry(document, dialect)
     except floodlight.FlowValidationError:
         return
-    data = ofmsgs.serialize(ofmsgs.flow_add(entry))
-    error = client.send_and_confirm(data)
-    assert error is None, 'OVS rejected %r (%s): %s' % (document, ofmsgs.describe_error(*error), entry)
+    packed = of10.pack_flow_add(entry)
+    error = client.send_and_confirm(packed)
+    assert error is None, 'OVS rejected %r (%s): %s' % (document, of10.describe_error(*error), entry)
     accepted_count.append(1)
     # modify and delete forms of the same entry are accepted too
-    assert client.send_and_confirm(ofmsgs.serialize(ofmsgs.flow_modify_strict(entry))) is None
-    assert client.send_and_confirm(ofmsgs.serialize(ofmsgs.flow_delete_strict(entry))) is None
+    for command in (of10.FLOW_MODIFY_STRICT, of10.FLOW_DELETE_STRICT):
+        assert client.send_and_confirm(of10.serialize(of10.packed_flow_mod(packed, entry.name, command))) is None
     assert client.send_and_confirm(DELETE_ALL) is None
 
 

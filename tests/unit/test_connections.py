@@ -205,8 +205,8 @@ def test_dead_on_this_host_only_judges_local_processes():
 
 
 def test_packed_forwarding_messages_count_as_writes():
-    from controller import ofmsgs
-    assert ofmsgs.is_write(ofmsgs.packet_out_port(1, 2, bytes(60)))
-    assert ofmsgs.is_write(ofmsgs.forwarding_flow_add_and_packet_out(1, 0xffff, b'\x02' * 6, b'\x04' * 6, 2, 5, 1,
-                                                                     bytes(60)))
-    assert not ofmsgs.is_write(ofmsgs.barrier()) and not ofmsgs.is_write(ofmsgs.role_request('slave'))
+    from controller import of10
+    assert of10.is_write(of10.packet_out_port(1, 2, bytes(60)))
+    assert of10.is_write(of10.forwarding_flow_add_and_packet_out(1, 0xffff, b'\x02' * 6, b'\x04' * 6, 2, 5, 1,
+                                                                 bytes(60)))
+    assert not of10.is_write(of10.barrier()) and not of10.is_write(of10.role_request('slave'))

@@ -1,4 +1,4 @@
-"""The push path's fast paths and caches (rest.floodlight, controller.ofmsgs, controller.flowentry) give exactly
+"""The push path's fast paths and caches (rest.floodlight, controller.flowentry) give exactly
 what the general code gives: the same value, or the same error with the same text, for the canonical spellings
 they take and for the edge cases they hand on (upper-case hex, spaces, leading zeros, single-digit octets...)."""
 import json
@@ -6,9 +6,6 @@ import json
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ryu.lib import addrconv
-
-from controller import ofmsgs
 from controller.flowentry import java_string_hash
 from rest import floodlight as fl
 from tests.lib import entry_strategies as strat
@@ -76,7 +73,6 @@ ANY_CASE_MAC = st.lists(st.text('0123456789abcdefABCDEF', min_size=1, max_size=3
 @given(strat.mac | ANY_CASE_MAC, strat.cidr)
 def test_mac_and_ipv4_fast_paths_on_generated_values(mac, cidr):
     assert outcome(fl.to_mac, mac) == outcome(fl._parse_mac, mac)
-    assert outcome(ofmsgs._mac_to_bin, mac) == outcome(addrconv.mac.text_to_bin, mac)
     assert outcome(fl.to_ipv4_prefix, cidr) == outcome(fl._parse_ipv4_prefix, cidr)
 
 
@@ -156,31 +152,3 @@ def _reference_hash(text):
 def test_java_hash_reduced_once_or_at_every_step(length):
     for text in ('~' * length, ''.join(chr(0x21 + i % 94) for i in range(length)), 'é' * length):
         assert java_string_hash(text) == _reference_hash(text)
-
-
-@pytest.mark.parametrize('value', [m for m in MACS if isinstance(m, str)])
-def test_mac_to_bytes_fast_path(value):
-    assert outcome(ofmsgs._mac_to_bin, value) == outcome(addrconv.mac.text_to_bin, value)
-
-
-@SETTINGS
-@given(st.binary(min_size=6, max_size=6))
-def test_mac_from_bytes(data):
-    assert ofmsgs._mac_to_text(data) == addrconv.mac.bin_to_text(data)
-    assert ofmsgs._mac_to_bin(ofmsgs._mac_to_text(data)) == addrconv.mac.text_to_bin(ofmsgs._mac_to_text(data))
-
-
-@pytest.mark.parametrize('match', [
-    {}, {'in_port': '1'}, {'eth_src': '52:54:00:9b:d5:bc'}, {'eth_dst': '01:02:03:04:05:06', 'in_port': '65535'},
-    {'eth_src': '0:0:0:0:0:1', 'eth_dst': 'FF-FF-FF-FF-FF-FE', 'eth_vlan_vid': '0xffff', 'eth_vlan_pcp': '7'},
-    {'eth_type': '0x800', 'ipv4_src': '10.0.0.7/24', 'ipv4_dst': '10.1.2.3/0', 'ip_proto': '17', 'udp_dst': '53',
-     'ip_dscp': '63'},
-    {'eth_type': '0x806', 'arp_opcode': '2', 'arp_spa': '10.0.0.1/255.255.0.0', 'arp_tpa': '10.0.0.2'},
-    {'eth_type': '0x800', 'ip_proto': '1', 'icmpv4_type': '8', 'icmpv4_code': '255', 'ipv4_dst': '0.0.0.0/1'},
-])
-def test_flow_key_straight_from_the_bytes(match):
-    """(tests/unit/test_packed_entries.py compares it with the key of ryu's OFPMatch for generated entries.)"""
-    entry = fl.parse_entry(dict({'switch': '1', 'name': 'e', 'priority': '7'}, **match), fl.DIALECT_V1)
-    packed = ofmsgs.pack_flow_add(entry)
-    assert ofmsgs.flow_key(entry.dpid, entry.priority, packed=packed) == ofmsgs.flow_key(
-        entry.dpid, entry.priority, match_key=ofmsgs._packed_match_key(packed))

@@ -5,7 +5,7 @@ import pytest
 from ryu.ofproto import ofproto_parser
 from ryu.ofproto import ofproto_v1_0 as ofp
 
-from controller import forwarding, ofmsgs
+from controller import forwarding, of10
 from controller.flowentry import is_static_flow_cookie
 from controller.lldp import lldp_frame, parse_lldp
 
@@ -33,14 +33,14 @@ def arp_request(src, sender_ip, target_ip):
 
 
 def decode(msg):
-    data = ofmsgs.serialize(msg, xid=9)
+    data = of10.serialize(msg, xid=9)
     version, msg_type, length, xid = ofproto_parser.header(data)
     assert length == len(data) and version == 1
     if msg_type == ofp.OFPT_PACKET_OUT:
         buffer_id, in_port, actions_len = struct.unpack_from('!IHH', data, 8)
         ports = [struct.unpack_from('!HHHH', data, 16 + i)[2] for i in range(0, actions_len, 8)]
         return ('packet_out', in_port, ports, data[16 + actions_len:], buffer_id)
-    parsed = ofproto_parser.msg(ofmsgs.NULL_DATAPATH, version, msg_type, length, xid, data)
+    parsed = ofproto_parser.msg(of10.NULL_DATAPATH, version, msg_type, length, xid, data)
     return parsed
 
 
@@ -48,10 +48,10 @@ def flat(out):
     """[(dpid, decoded message)], batches (several messages in one write) split in order."""
     result = []
     for dpid, msg in out:
-        data = ofmsgs.serialize(msg, xid=9)
+        data = of10.serialize(msg, xid=9)
         while data:
             length = struct.unpack_from('!H', data, 2)[0]
-            result.append((dpid, decode(ofmsgs.RawMessage(data[:length]))))
+            result.append((dpid, decode(of10.RawMessage(data[:length]))))
             data = data[length:]
     return result
 
@@ -110,7 +110,7 @@ def test_single_switch_learns_floods_then_installs_flow_and_packet_out():
     assert len(out) == 2
     fm = out[0][1]
     assert fm.command == ofp.OFPFC_ADD and fm.priority == 1 and fm.idle_timeout == 5
-    assert fm.cookie == ofmsgs.FORWARDING_COOKIE and not is_static_flow_cookie(fm.cookie)
+    assert fm.cookie == of10.FORWARDING_COOKIE and not is_static_flow_cookie(fm.cookie)
     assert (fm.match.in_port, fm.match.dl_src, fm.match.dl_dst, fm.match.dl_vlan) == (2, mac(2), mac(1), 0xffff)
     assert [a.port for a in fm.actions] == [1]
     assert out[1][1][:4] == ('packet_out', 2, [1], reply)
@@ -295,8 +295,8 @@ def test_rest_bodies_for_topology_devices_and_flow_stats():
 
 
 def test_flow_mod_and_packet_out_share_one_write_and_its_xid():
-    msg = ofmsgs.forwarding_flow_add_and_packet_out(2, 0xffff, mac(2), mac(1), 1, 5, 1, b'frame-bytes')
-    data = ofmsgs.serialize(msg, xid=0x1234)
+    msg = of10.forwarding_flow_add_and_packet_out(2, 0xffff, mac(2), mac(1), 1, 5, 1, b'frame-bytes')
+    data = of10.serialize(msg, xid=0x1234)
     first = struct.unpack_from('!BBHI', data, 0)
     second = struct.unpack_from('!BBHI', data, first[2])
     assert first == (1, ofp.OFPT_FLOW_MOD, 80, 0x1234)

@@ -15,11 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ryu.ofproto import ofproto_v1_0 as ofp
 
-from controller import ofmsgs
+from controller import of10
 from controller.entrystore import EntryStore
 from controller.staticflow import StaticFlowTable
 from rest import floodlight
 from tests.lib import entry_strategies as strat
+from tests.lib import of10_oracle as oracle
 
 pytestmark = pytest.mark.unit
 
@@ -56,17 +57,17 @@ def test_accepted_entries_reparse_identically_and_build_a_wellformed_flow_mod(do
     entry = result
     again = floodlight.parse_entry(json.loads(json.dumps(entry.request)), dialect)
     assert again == entry
-    data = ofmsgs.serialize(ofmsgs.flow_add(entry), xid=1)
+    data = of10.pack_flow_add(entry)
     version, msg_type, length, _ = struct.unpack_from('!BBHI', data)
     assert (version, msg_type, length) == (ofp.OFP_VERSION, ofp.OFPT_FLOW_MOD, len(data))
     assert len(data) == ofp.OFP_FLOW_MOD_SIZE + sum(action_size(a) for a in entry.actions)
-    match = ofmsgs.build_match(entry.match)
+    match = oracle.parse(data).match
     for field, value in entry.match:
         if field in ('nw_src', 'nw_dst'):
             assert match.wildcards >> getattr(ofp, 'OFPFW_%s_SHIFT' % field.upper()) & 0x3f == 32 - value[1]
         else:
             assert not match.wildcards & getattr(ofp, 'OFPFW_' + field.upper())
-    assert len(ofmsgs.build_actions(entry.actions)) == len(entry.actions)
+    assert len(oracle.parse(data).actions) == len(entry.actions)
 
 
 def action_size(action):
@@ -90,11 +91,11 @@ def test_action_grammar_accepts_or_names_actions(text, dialect):
             assert 0 <= action[1] <= 4095
         elif action[0] == 'set_nw_tos':
             assert action[1] & 3 == 0 and action[1] <= 255
-    built = ofmsgs.build_actions(actions)
     entry = floodlight.FlowEntry(name='a', dpid=1, priority=1, match=(), actions=actions)
-    assert len(ofmsgs.serialize(ofmsgs.flow_add(entry))) == ofp.OFP_FLOW_MOD_SIZE + sum(
-        action_size(a) for a in actions)
-    assert len(built) == len(actions)
+    data = of10.pack_flow_add(entry)
+    assert data == of10.serialize(oracle.flow_add(entry))
+    assert len(data) == ofp.OFP_FLOW_MOD_SIZE + sum(action_size(a) for a in actions)
+    assert of10.unpack_actions(data) == actions
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,

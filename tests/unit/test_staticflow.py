@@ -2,9 +2,10 @@
 import pytest
 from ryu.ofproto import ofproto_v1_0 as ofp
 
-from controller import ofmsgs
+from controller import of10
 from controller.staticflow import PendingPushes, StaticFlowTable
 from rest import floodlight as fl
+from tests.lib import of10_oracle as oracle
 
 pytestmark = pytest.mark.unit
 SW1, SW2 = 1, 2
@@ -18,24 +19,17 @@ def kinds(out):
     """{dpid: ['ADD', 'BARRIER', ...]} for readable assertions."""
     names = {ofp.OFPFC_ADD: 'ADD', ofp.OFPFC_MODIFY_STRICT: 'MODIFY_STRICT',
              ofp.OFPFC_DELETE_STRICT: 'DELETE_STRICT', ofp.OFPFC_DELETE: 'DELETE'}
-    return {dpid: [names[m.command] if hasattr(m, 'command') else 'BARRIER' for m in msgs]
+    return {dpid: [names[oracle.parse(m).command] if of10.msg_type(m) == ofp.OFPT_FLOW_MOD
+                   else type(m).__name__.replace('OFP', '').replace('Request', '').upper() for m in msgs]
             for dpid, msgs in out.items()}
 
 
-def flow_stats_of(msgs):
-    """What a switch's table would report after applying these flow-mods in order (a tiny OF1.0 table)."""
-    table = {}
-    for msg in msgs:
-        if not hasattr(msg, 'command'):
-            continue
-        key = (msg.priority, ofmsgs.match_key(msg.match))
-        if msg.command in (ofp.OFPFC_ADD, ofp.OFPFC_MODIFY_STRICT):
-            table[key] = msg
-        elif msg.command == ofp.OFPFC_DELETE_STRICT:
-            table.pop(key, None)
-    return [ofmsgs.InstalledFlow(m.cookie, m.priority, ofmsgs.match_key(m.match),
-                                 tuple(ofmsgs._action_key(a) for a in m.actions), m.idle_timeout, m.hard_timeout,
-                                 m.match) for m in table.values()]
+def parsed(msgs):
+    """The flow-mods among msgs, as Ryu's parser reads them."""
+    return [oracle.parse(m) for m in msgs if of10.msg_type(m) == ofp.OFPT_FLOW_MOD]
+
+
+flow_stats_of = oracle.installed  # what a switch's table reports after applying these flow-mods in order
 
 
 @pytest.fixture
@@ -55,14 +49,14 @@ def test_same_match_repush_modifies_in_place(table):
     table.push(entry(in_port='1', actions='output=3'))
     out = table.push(entry(in_port='1', actions='output=2'))
     assert kinds(out) == {SW1: ['MODIFY_STRICT', 'BARRIER']}
-    assert out[SW1][0].actions[0].port == 2
+    assert parsed(out[SW1])[0].actions[0].port == 2
 
 
 def test_new_match_repush_deletes_old_then_adds(table):
     table.push(entry(in_port='1', actions='output=3'))
     out = table.push(entry(in_port='2', actions='output=3'))
     assert kinds(out) == {SW1: ['DELETE_STRICT', 'ADD', 'BARRIER']}
-    assert out[SW1][0].match.in_port == 1 and out[SW1][1].match.in_port == 2
+    assert [m.match.in_port for m in parsed(out[SW1])] == [1, 2]
 
 
 def test_moving_an_entry_to_another_switch_removes_it_from_the_old(table):
@@ -84,7 +78,7 @@ def test_entries_for_a_disconnected_switch_wait_for_it():
     table.switch_connected(SW1)
     out, in_place = table.reconcile(SW1, [])
     assert kinds(out) == {SW1: ['ADD', 'ADD', 'BARRIER']} and in_place == []
-    assert [m.priority for m in out[SW1][:2]] == [5, 200]  # lowest priority first, as Floodlight
+    assert [m.priority for m in parsed(out[SW1])] == [5, 200]  # lowest priority first, as Floodlight
 
 
 def test_reconnect_after_a_flush_sends_entries_again(table):
@@ -112,21 +106,22 @@ def test_reconcile_fixes_only_what_differs(table):
     table.push(entry(name='changed', in_port='2', actions='output=3'))
     table.push(entry(name='missing', in_port='3', actions='output=1'))
     stale = entry(name='deleted-while-away', in_port='4')
-    foreign = ofmsgs.flow_add(entry(name='x', in_port='5'))
+    foreign = oracle.flow_add(entry(name='x', in_port='5'))
     foreign.cookie = 0x1234  # another application's flow: never ours to touch
-    switch_table = flow_stats_of([ofmsgs.flow_add(table.get('same')),
-                                  ofmsgs.flow_add(entry(name='changed', in_port='2', actions='output=4')),
-                                  ofmsgs.flow_add(stale), foreign])
+    switch_table = flow_stats_of([oracle.flow_add(table.get('same')),
+                                  oracle.flow_add(entry(name='changed', in_port='2', actions='output=4')),
+                                  oracle.flow_add(stale), foreign])
     table.switch_disconnected(SW1)
     table.switch_connected(SW1)
     out, in_place = table.reconcile(SW1, switch_table)
     assert kinds(out) == {SW1: ['DELETE_STRICT', 'ADD', 'ADD', 'BARRIER']}
-    assert out[SW1][0].match.in_port == 4
-    assert sorted(m.match.in_port for m in out[SW1][1:3]) == [2, 3]
+    mods = parsed(out[SW1])
+    assert mods[0].match.in_port == 4 and mods[0].cookie == stale.cookie
+    assert sorted(m.match.in_port for m in mods[1:3]) == [2, 3]
     assert in_place == ['same']
-    assert flow_stats_of([ofmsgs.flow_add(e) for e in table.entries.values()]) and \
+    assert flow_stats_of([oracle.flow_add(e) for e in table.entries.values()]) and \
         kinds(table.reconcile(SW1, flow_stats_of(
-            [ofmsgs.flow_add(e) for e in table.entries.values()] + [foreign]))[0]) == {SW1: ['BARRIER']}
+            [oracle.flow_add(e) for e in table.entries.values()] + [foreign]))[0]) == {SW1: ['BARRIER']}
 
 
 def test_delete_and_clear(table):
@@ -144,7 +139,7 @@ def test_expired_entry_is_forgotten(table):
     e = entry(in_port='1', idle_timeout='5')
     table.push(e)
     table.push(entry(name='other', in_port='1', priority='7'))
-    assert table.remove_expired(SW1, e.cookie, e.priority, ofmsgs.match_key(ofmsgs.flow_add(e).match)) == 'e'
+    assert table.remove_expired(SW1, e.cookie, e.priority, of10.match_key(oracle.flow_add(e).match)) == 'e'
     assert table.get('e') is None and table.get('other') is not None
 
 
