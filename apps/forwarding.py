@@ -16,15 +16,12 @@ from ryu.lib import hub
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.background import BackgroundLoops
 from apps.switches import SwitchesApp
-from controller import forwarding, of10, ofmsgs, options
+from controller import forwarding, of10, options
 from rest import devices as devices_rest
 from rest import topology as topology_rest
 
 LOG = logging.getLogger(__name__)
 TICK_SECONDS = 0.5
-OFPPC_PORT_DOWN = 1
-OFPPS_LINK_DOWN = 1
-OFPPR_DELETE = 1
 
 
 def _mac_bytes(hw_addr):
@@ -33,12 +30,8 @@ def _mac_bytes(hw_addr):
     return bytes(hw_addr)
 
 
-def _port_is_up(port):
-    return not (port.config & OFPPC_PORT_DOWN or port.state & OFPPS_LINK_DOWN)
-
-
 class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
-    OFP_VERSIONS = [ofmsgs.OFP_VERSION]
+    OFP_VERSIONS = [of10.OFP_VERSION]
     _CONTEXTS = {'wsgi': WSGIApplication, 'switches': SwitchesApp}
 
     def __init__(self, *args, **kwargs):
@@ -100,14 +93,9 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
             return False
         if not self.switches.is_current(ryu_dp):
             return True  # an older session of a switch that has a newer one: ignored
-        # ofp_packet_in: header, buffer_id, total_len, in_port, reason, pad, then the frame
-        total_len = buf[offset + 12] << 8 | buf[offset + 13]
-        end = offset + msg_len
-        if total_len < msg_len - 18:
-            end = offset + 18 + total_len  # padding after the frame, as ryu's parser drops it
+        in_port, start, end = of10.packet_in_fields(buf, offset, msg_len)
         try:
-            out = forwarding.handle_packet_in(state, dpid, buf[offset + 14] << 8 | buf[offset + 15],
-                                              buf[offset + 18:end], time.time())
+            out = forwarding.handle_packet_in(state, dpid, in_port, buf[start:end], time.time())
             if out:
                 self._send(out)
         except Exception:  # one packet's bug must not end the switch's session (the receive loop would)
@@ -129,7 +117,7 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
     def features_handler(self, ev):
         msg = ev.msg
         self._features_ports[msg.datapath_id] = {
-            p.port_no: _mac_bytes(p.hw_addr) for p in msg.ports.values() if _port_is_up(p)}
+            p.port_no: _mac_bytes(p.hw_addr) for p in msg.ports.values() if of10.port_is_up(p)}
 
     @set_ev_cls(EventSwitchReady)
     def switch_ready_handler(self, ev):
@@ -146,14 +134,14 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
         if not self.switches.is_current(msg.datapath):
             return
         port = msg.desc
-        up = msg.reason != OFPPR_DELETE and _port_is_up(port)
+        up = msg.reason != of10.OFPPR_DELETE and of10.port_is_up(port)
         self._send(forwarding.port_changed(self.state, msg.datapath.id, port.port_no, _mac_bytes(port.hw_addr), up,
                                            time.time()))
 
     @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)
     def flow_removed_handler(self, ev):
         msg = ev.msg
-        if msg.cookie != ofmsgs.FORWARDING_COOKIE or msg.priority != self.state.priority:
+        if msg.cookie != of10.FORWARDING_COOKIE or msg.priority != self.state.priority:
             return
         match = msg.match
         forwarding.flow_removed(self.state, msg.datapath.id, match.in_port, match.dl_vlan, bytes(match.dl_src),

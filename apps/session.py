@@ -139,6 +139,7 @@ class Session(ryu_controller.Datapath):
         recv = self.socket.recv
         check = self.peer_check
         header_at = of10.header_at
+        HEADER_SIZE = of10.HEADER_SIZE  # noqa: N806  a local: read on every message
         fast_handler = self.fast_handlers.get
         writer = self.writer
         buf = b''
@@ -158,9 +159,9 @@ class Session(ryu_controller.Datapath):
             offset = 0
             writer.corked = True
             try:
-                while end - offset >= 8:
+                while end - offset >= HEADER_SIZE:
                     version, msg_type, msg_len, xid = header_at(buf, offset)
-                    check.check(buf[offset:offset + 8])  # as soon as the header is in: a bogus length ends it now
+                    check.check(buf[offset:offset + HEADER_SIZE])  # as soon as the header is in: a bogus length ends it now
                     if end - offset < msg_len:
                         break
                     check.received()

@@ -13,7 +13,7 @@ from ryu.lib import hub
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.background import BackgroundLoops
 from apps.switches import SwitchesApp
-from controller import of10, ofmsgs, options
+from controller import of10, options
 from controller.dpid import format_dpid
 from controller.entrystatus import EntryStatus
 from controller.entrystore import EntryStore
@@ -28,7 +28,7 @@ DIALECTS = {d.name: d for d in (floodlight.DIALECT_V0, floodlight.DIALECT_V1)}
 
 
 class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
-    OFP_VERSIONS = [ofmsgs.OFP_VERSION]
+    OFP_VERSIONS = [of10.OFP_VERSION]
     _CONTEXTS = {'wsgi': WSGIApplication, 'switches': SwitchesApp}
 
     def __init__(self, *args, **kwargs):
@@ -111,15 +111,15 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         LOG.info('%d static flow entries restored from %s', len(self.table.entries), self.store.path)
 
     def send_messages(self, msgs_by_dpid):
-        """Queue the messages (runs of entry flow-mods batched, see ofmsgs.batch_flow_mods), then note which
+        """Queue the messages (runs of entry flow-mods batched, see of10.batch_flow_mods), then note which
         entry each flow-mod's xid belongs to."""
-        msgs_by_dpid = {dpid: ofmsgs.batch_flow_mods(msgs) for dpid, msgs in msgs_by_dpid.items()}
+        msgs_by_dpid = {dpid: of10.batch_flow_mods(msgs) for dpid, msgs in msgs_by_dpid.items()}
         self.switches.send(msgs_by_dpid)
         now = time.time()
         for dpid, msgs in msgs_by_dpid.items():
             pending = self._flow_stats.get(dpid)
             for msg in msgs:
-                if not isinstance(msg, ofmsgs.ENTRY_MESSAGES):
+                if not isinstance(msg, of10.ENTRY_MESSAGES):
                     continue
                 if pending is not None:
                     pending[2].update(msg.entry_names())  # the flow table on its way predates these flow-mods
@@ -142,7 +142,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         if delay <= 0:
             return self.send_messages(msgs_by_dpid)
         for dpid, msgs in msgs_by_dpid.items():
-            msgs[:] = [msg for msg in msgs if not ofmsgs.is_barrier(msg)]
+            msgs[:] = [msg for msg in msgs if not of10.is_barrier(msg)]
             if dpid not in self._barrier_due:
                 self._barrier_due.add(dpid)
                 hub.spawn_after(delay, self._send_push_barrier, dpid)
@@ -150,7 +150,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
 
     def _send_push_barrier(self, dpid):
         self._barrier_due.discard(dpid)
-        self.send_messages({dpid: [ofmsgs.barrier()]})
+        self.send_messages({dpid: [of10.barrier()]})
 
     def commit_push(self, entry, dialect):
         """Check an entry, commit it and take it into the table -> the messages for send_pushed.
@@ -262,8 +262,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         pending = self._flow_stats.get(dpid)
         if pending is None or pending[0] != msg.xid or not self.switches.is_current(msg.datapath):
             return
-        pending[1].extend(ofmsgs.installed_flow(stats) for stats in msg.body)
-        if not ofmsgs.is_last_stats_part(msg):
+        pending[1].extend(of10.installed_flow(stats) for stats in msg.body)
+        if not of10.is_last_stats_part(msg):
             return
         del self._flow_stats[dpid]
         self._reconcile(dpid, pending[1], pending[2])
@@ -295,8 +295,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         if not self.events.empty():
             return False
         try:
-            xid = buf[offset + 4] << 24 | buf[offset + 5] << 16 | buf[offset + 6] << 8 | buf[offset + 7]
-            self.status.barrier_reply(ryu_dp.id, xid, time.time())
+            self.status.barrier_reply(ryu_dp.id, of10.xid_at(buf, offset), time.time())
         except Exception:  # as a failing event handler: logged, the session goes on
             LOG.exception('barrier reply from %s failed', ryu_dp.id)
         return True
@@ -304,10 +303,9 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
     @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)
     def flow_removed_handler(self, ev):
         msg = ev.msg
-        ofp = msg.datapath.ofproto
-        if msg.reason not in (ofp.OFPRR_IDLE_TIMEOUT, ofp.OFPRR_HARD_TIMEOUT):
+        if not of10.is_expiry(msg.reason):
             return
-        name = self.table.remove_expired(msg.datapath.id, msg.cookie, msg.priority, ofmsgs.match_key(msg.match))
+        name = self.table.remove_expired(msg.datapath.id, msg.cookie, msg.priority, of10.match_key(msg.match))
         if name is not None:
             self.store.delete(name)
             self.status.forget(name)
@@ -317,7 +315,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
     def error_handler(self, ev):
         msg = ev.msg
         dpid = msg.datapath.id
-        type_name, code_name = ofmsgs.describe_error(msg.type, msg.code)
+        type_name, code_name = of10.describe_error(msg.type, msg.code)
         error = {'type': msg.type, 'code': msg.code, 'type_name': type_name, 'code_name': code_name}
         name = self.status.error(dpid, msg.xid, error, time.time())
         LOG.error('switch %s rejected %s (xid %s): %s %s', format_dpid(dpid),

@@ -13,7 +13,7 @@ from ryu.controller.handler import MAIN_DISPATCHER, set_ev_cls
 from ryu.lib import hub
 
 from apps.switches import SwitchesApp
-from controller import ofmsgs, options
+from controller import of10, options
 from rest import stats as stats_rest
 
 
@@ -27,7 +27,7 @@ class _Pending:
 
 
 class StatsApp(app_manager.RyuApp):
-    OFP_VERSIONS = [ofmsgs.OFP_VERSION]
+    OFP_VERSIONS = [of10.OFP_VERSION]
     _CONTEXTS = {'wsgi': WSGIApplication, 'switches': SwitchesApp}
 
     def __init__(self, *args, **kwargs):
@@ -50,7 +50,7 @@ class StatsApp(app_manager.RyuApp):
             dpids = sorted(session.dpid for session in self.switches.sessions())
         asked = {}
         for dpid in dpids:
-            msg = ofmsgs.stats_request(stat)
+            msg = of10.stats_request(stat)
             self.switches.send({dpid: [msg]})
             if msg.xid is None:
                 continue  # not connected
@@ -104,7 +104,7 @@ class StatsApp(app_manager.RyuApp):
                  ofp_event.EventOFPAggregateStatsReply, ofp_event.EventOFPDescStatsReply], MAIN_DISPATCHER)
     def stats_reply_handler(self, ev):
         msg = ev.msg
-        self._reply(msg, msg.body, ofmsgs.is_last_stats_part(msg))
+        self._reply(msg, msg.body, of10.is_last_stats_part(msg))
 
     @set_ev_cls(ofp_event.EventOFPSwitchFeatures, MAIN_DISPATCHER)
     def features_reply_handler(self, ev):
@@ -115,5 +115,5 @@ class StatsApp(app_manager.RyuApp):
         msg = ev.msg
         pending = self._pending.get((msg.datapath.id, msg.xid))
         if pending is not None:
-            pending.error = ofmsgs.describe_error(msg.type, msg.code)
+            pending.error = of10.describe_error(msg.type, msg.code)
             pending.done.set()
