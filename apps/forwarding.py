@@ -1,7 +1,7 @@
 """Forwarding, link discovery and host tracking glue: find the switch, call controller.forwarding, send.
 
 One app owns the ForwardingState (topology, devices, installed forwarding flows) because the packet-in path
-reads all three. It registers the topology and device REST routes.
+reads all three. It mounts the topology and device REST routes.
 """
 import logging
 import time
@@ -15,6 +15,7 @@ from ryu.lib import hub
 
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.background import BackgroundLoops
+from apps.rest_routes import mount
 from apps.switches import SwitchesApp
 from controller import forwarding, of10, ofmsgs, options
 from rest import devices as devices_rest
@@ -53,8 +54,8 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
         self.started = time.time()
         self._features_ports = {}  # dpid -> {port_no: mac} of the latest FEATURES_REPLY in the handshake
         wsgi = kwargs['wsgi']
-        topology_rest.register_routes(wsgi, self)
-        devices_rest.register_routes(wsgi, self)
+        mount(wsgi, topology_rest.ROUTES, self)
+        mount(wsgi, devices_rest.ROUTES, self)
 
     def start(self):
         thread = super().start()

@@ -12,6 +12,7 @@ from ryu.controller import ofp_event
 from ryu.controller.handler import MAIN_DISPATCHER, set_ev_cls
 from ryu.lib import hub
 
+from apps.rest_routes import mount
 from apps.switches import SwitchesApp
 from controller import ofmsgs, options
 from rest import stats as stats_rest
@@ -36,7 +37,7 @@ class StatsApp(app_manager.RyuApp):
         self.switches = kwargs['switches']
         self.started = time.time()
         self._pending = {}  # (dpid, xid) -> _Pending
-        stats_rest.register_routes(kwargs['wsgi'], self)
+        mount(kwargs['wsgi'], stats_rest.ROUTES, self)
 
     # --- REST side ------------------------------------------------------------------------------------
 
