@@ -75,21 +75,6 @@ class StatsApp(app_manager.RyuApp):
                 self._pending.pop((dpid, xid), None)
         return results
 
-    def uptime_ms(self):
-        return int((time.time() - self.started) * 1000)
-
-    def summary(self):
-        forwarding_app = app_manager.lookup_service_brick('ForwardingApp')
-        links = hosts = quarantined = 0
-        if forwarding_app is not None:
-            state = forwarding_app.state
-            links = len(state.topology.links)
-            hosts = len(state.devices.by_mac)
-            now = time.time()
-            quarantined = sum(1 for until in state.topology.quarantined.values() if until > now)
-        return {'# Switches': len(list(self.switches.sessions())), '# inter-switch links': links,
-                '# quarantine ports': quarantined, '# hosts': hosts}
-
     # --- switch side ----------------------------------------------------------------------------------
 
     def _reply(self, msg, body, last=True):

@@ -7,6 +7,7 @@ The *_json functions turn ryu's parsed OpenFlow 1.0 replies into Floodlight 1.x 
 """
 import ipaddress
 import os
+import time
 
 from controller.dpid import format_dpid
 from rest import floodlight
@@ -196,7 +197,7 @@ def memory_json():
 
 # --- handlers ---------------------------------------------------------------------------------------------
 
-# ROUTES read the StatsApp (apps/stats.py mounts them with it).
+# ROUTES read the StatsApp (apps/stats.py mounts them with it): query(dpids, stat) and started.
 
 def switch_stat(app, request, switch, stat):
     dpid = switch_param(switch)
@@ -221,11 +222,7 @@ def health(app, request):
 
 
 def uptime(app, request):
-    return {'systemUptimeMsec': app.uptime_ms()}
-
-
-def summary(app, request):
-    return app.summary()
+    return {'systemUptimeMsec': int((time.time() - app.started) * 1000)}
 
 
 ROUTES = [
@@ -233,5 +230,19 @@ ROUTES = [
     Route(('GET',), '/wm/core/memory/json', memory),
     Route(('GET',), '/wm/core/health/json', health),
     Route(('GET',), '/wm/core/system/uptime/json', uptime),
+]
+
+
+def summary(app, request):
+    """Counts from the ForwardingApp (apps/forwarding.py mounts SUMMARY_ROUTES with it): its switches
+    (the SwitchesApp), links, learned hosts and ports still in quarantine."""
+    topology = app.state.topology
+    now = time.time()
+    return {'# Switches': len(list(app.switches.sessions())), '# inter-switch links': len(topology.links),
+            '# quarantine ports': sum(1 for until in topology.quarantined.values() if until > now),
+            '# hosts': len(app.state.devices.by_mac)}
+
+
+SUMMARY_ROUTES = [
     Route(('GET',), '/wm/core/controller/summary/json', summary),
 ]

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.unit
 
 DPID1 = '00:00:00:00:00:00:00:01'
 TABLES = {'core': core.ROUTES, 'connections': connections.ROUTES, 'devices': devices.ROUTES,
-          'topology': topology.ROUTES, 'stats': stats.ROUTES}
+          'topology': topology.ROUTES, 'stats': stats.ROUTES, 'stats.summary': stats.SUMMARY_ROUTES}
 
 
 def get(path='/', params=None):
@@ -176,7 +176,7 @@ def test_switch_stats_for_one_switch_or_all():
         results = {1: {'desc': {'version': 'OF_10'}}, 2: {'ERROR': 'switch 2 did not answer within 1 s'}}
         return results if dpids is None else {d: results[d] for d in dpids if d in results}
 
-    app = types.SimpleNamespace(query=query, uptime_ms=lambda: 2000)
+    app = types.SimpleNamespace(query=query, started=time.time() - 2)
     assert stats.switch_stat(app, get(), switch='all', stat='desc') == {
         DPID1: {'desc': {'version': 'OF_10'}}, '00:00:00:00:00:00:00:02': {'ERROR': 'switch 2 did not answer within 1 s'}}
     assert stats.switch_stat(app, get(), switch='1', stat='desc') == {'desc': {'version': 'OF_10'}}
@@ -185,7 +185,18 @@ def test_switch_stats_for_one_switch_or_all():
     raises(404, stats.switch_stat, app, get(), switch='3', stat='desc')
     raises(400, stats.switch_stat, app, get(), switch='x', stat='desc')
     assert asked == [(None, 'desc'), ([1], 'desc'), ([2], 'desc'), ([3], 'desc')]
-    assert stats.uptime(app, get()) == {'systemUptimeMsec': 2000}
+    assert 2000 <= stats.uptime(app, get())['systemUptimeMsec'] < 60000
     assert stats.health(app, get()) == {'healthy': True}
     assert set(stats.memory(app, get())) == {'total', 'free'}
 
+
+def test_summary_counts_the_forwarding_apps_state_and_switches():
+    now = time.time()
+    state = types.SimpleNamespace(
+        topology=types.SimpleNamespace(links={(1, 2, 2, 1), (2, 1, 1, 2)}, quarantined={(1, 3): now + 60,
+                                                                                        (1, 4): now - 1}),
+        devices=types.SimpleNamespace(by_mac={b'a': None, b'b': None, b'c': None}))
+    app = types.SimpleNamespace(state=state, switches=types.SimpleNamespace(sessions=lambda: iter([1, 2])))
+    body = stats.summary(app, get())
+    assert json.dumps(body) == ('{"# Switches": 2, "# inter-switch links": 2, "# quarantine ports": 1, '
+                                '"# hosts": 3}')
