@@ -4,8 +4,6 @@ import json
 import logging
 import typing
 
-from webob import Response
-
 from controller.dpid import DpidError, parse_dpid
 from controller.staticflow import EntryConflictError
 from rest.floodlight import FlowValidationError
@@ -19,6 +17,7 @@ def json_response(body, status=200, headers=None):
     Floodlight sent its hand-built strings as `application/json; charset=UTF-8` and its serialised objects as
     plain `application/json` (0.91, 1.x); clients that compare headers see the same here.
     """
+    from webob import Response  # imported here: the pure route handlers import this module, not webob
     data, content_type = json_bytes(body)
     response = Response(status=status, body=data)
     response.headers['Content-Type'] = content_type
@@ -63,6 +62,7 @@ INTERNAL_ERROR = _error_body('internal error, see the controller log')
 
 
 def no_content():
+    from webob import Response
     return Response(status=204)
 
 
