@@ -1,11 +1,12 @@
 """The entry app's behaviour (controller/apps.py names it for ryu-manager): process-wide start-up settings, the
 JSON 404 after every app's routes, and our REST server.
 
-REST: every app registers its routes on the shared `wsgi` context, Ryu's WSGIApplication (ours and any Ryu app
-loaded beside them, such as ryu.app.ofctl_rest). Our HTTP server (rest/server.py, behind rest/guard.py: body
-limit, bearer token, HTTPS) serves that one application on --wsapi-host:--wsapi-port. ryu-manager would start
-eventlet.wsgi on the same port for any WSGIApplication context it still holds after the apps started, so this app
-takes the context out of the manager's table once it serves it: one server, one port, both APIs, one guard.
+REST: every app mounts its route tables (apps/rest_routes.py) on the shared `wsgi` context, Ryu's
+WSGIApplication, where any Ryu app loaded beside ours (such as ryu.app.ofctl_rest) registers its own. Our HTTP
+server (rest/server.py, behind rest/guard.py: body limit, bearer token, HTTPS) serves that one application on
+--wsapi-host:--wsapi-port. ryu-manager would start eventlet.wsgi on the same port for any WSGIApplication context
+it still holds after the apps started, so this app takes the context out of the manager's table once it serves
+it: one server, one port, both APIs, one guard.
 """
 import gc
 import logging
@@ -15,6 +16,7 @@ from ryu.app.wsgi import WSGIApplication
 from ryu.base import app_manager
 
 from apps.background import BackgroundLoops
+from apps.rest_routes import mount, mount_fallback
 from apps.switches import SwitchesApp
 from controller import of10, options
 from rest import connections as connections_rest
@@ -32,15 +34,15 @@ class EntryApp(BackgroundLoops, app_manager.RyuApp):
         super().__init__(*args, **kwargs)
         options.register()
         self.wsgi = kwargs['wsgi']
-        core_rest.register_routes(self.wsgi, kwargs['switches'])
-        connections_rest.register_routes(self.wsgi, kwargs['switches'])
+        mount(self.wsgi, core_rest.ROUTES, kwargs['switches'])
+        mount(self.wsgi, connections_rest.ROUTES, kwargs['switches'])
         self.rest_server = None
 
     def start(self):
         thread = super().start()
         tune_garbage_collector()
-        # Every app has registered its routes in __init__ by now; the JSON 404 must come after all of them.
-        core_rest.register_fallback(self.wsgi)
+        # Every app has mounted its routes in __init__ by now; the JSON 404 must come after all of them.
+        mount_fallback(self.wsgi)
         try:
             self.rest_server = build_rest_server(self.wsgi, cfg.CONF)
         except RestConfigError as error:

@@ -1,7 +1,7 @@
 """Forwarding, link discovery and host tracking glue: find the switch, call controller.forwarding, send.
 
 One app owns the ForwardingState (topology, devices, installed forwarding flows) because the packet-in path
-reads all three. It registers the topology and device REST routes.
+reads all three. It mounts the REST routes that read them: topology, devices and the controller summary.
 """
 import logging
 import time
@@ -15,9 +15,11 @@ from ryu.lib import hub
 
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.background import BackgroundLoops
+from apps.rest_routes import mount
 from apps.switches import SwitchesApp
 from controller import forwarding, of10, options
 from rest import devices as devices_rest
+from rest import stats as stats_rest
 from rest import topology as topology_rest
 
 LOG = logging.getLogger(__name__)
@@ -43,11 +45,11 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
             forwarding=conf.forwarding, link_discovery=conf.link_discovery,
             idle_timeout=conf.forwarding_idle_timeout, priority=conf.forwarding_priority,
             lldp_interval=conf.lldp_interval, link_timeout=conf.link_timeout, quarantine=conf.port_quarantine)
-        self.started = time.time()
         self._features_ports = {}  # dpid -> {port_no: mac} of the latest FEATURES_REPLY in the handshake
         wsgi = kwargs['wsgi']
-        topology_rest.register_routes(wsgi, self)
-        devices_rest.register_routes(wsgi, self)
+        mount(wsgi, topology_rest.ROUTES, self)
+        mount(wsgi, devices_rest.ROUTES, self)
+        mount(wsgi, stats_rest.SUMMARY_ROUTES, self)  # its counts are this app's state and switches
 
     def start(self):
         thread = super().start()
@@ -146,8 +148,3 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
         match = msg.match
         forwarding.flow_removed(self.state, msg.datapath.id, match.in_port, match.dl_vlan, bytes(match.dl_src),
                                 bytes(match.dl_dst))
-
-    # --- read by the REST layer --------------------------------------------------------------------------
-
-    def uptime_ms(self):
-        return int((time.time() - self.started) * 1000)

@@ -12,6 +12,7 @@ from ryu.controller import ofp_event
 from ryu.controller.handler import MAIN_DISPATCHER, set_ev_cls
 from ryu.lib import hub
 
+from apps.rest_routes import mount
 from apps.switches import SwitchesApp
 from controller import of10, options
 from rest import stats as stats_rest
@@ -36,7 +37,7 @@ class StatsApp(app_manager.RyuApp):
         self.switches = kwargs['switches']
         self.started = time.time()
         self._pending = {}  # (dpid, xid) -> _Pending
-        stats_rest.register_routes(kwargs['wsgi'], self)
+        mount(kwargs['wsgi'], stats_rest.ROUTES, self)
 
     # --- REST side ------------------------------------------------------------------------------------
 
@@ -73,21 +74,6 @@ class StatsApp(app_manager.RyuApp):
             for dpid, (xid, _pending) in asked.items():
                 self._pending.pop((dpid, xid), None)
         return results
-
-    def uptime_ms(self):
-        return int((time.time() - self.started) * 1000)
-
-    def summary(self):
-        forwarding_app = app_manager.lookup_service_brick('ForwardingApp')
-        links = hosts = quarantined = 0
-        if forwarding_app is not None:
-            state = forwarding_app.state
-            links = len(state.topology.links)
-            hosts = len(state.devices.by_mac)
-            now = time.time()
-            quarantined = sum(1 for until in state.topology.quarantined.values() if until > now)
-        return {'# Switches': len(list(self.switches.sessions())), '# inter-switch links': links,
-                '# quarantine ports': quarantined, '# hosts': hosts}
 
     # --- switch side ----------------------------------------------------------------------------------
 

@@ -10,83 +10,69 @@ import json
 import time
 from datetime import datetime, timezone
 
-from ryu.app.wsgi import ControllerBase
-
 from controller.dpid import format_dpid
-from rest.http import HttpError, json_response, rest_errors, switch_param
+from rest.http import HttpError, Route, switch_param
 
-APP_KEY = 'switches_app'
 ROLES = {'MASTER': 'master', 'SLAVE': 'slave', 'EQUAL': 'equal'}
 DPID_OR_ALL = {'dpid': r'[^/]+'}
 
 
-def register_routes(wsgi, switches_app):
-    wsgi.registory[FloodlightConnectionsController.__name__] = {APP_KEY: switches_app}
-    connect = wsgi.mapper.connect
-    connect('connections', '/wm/core/controller/connections/json', controller=FloodlightConnectionsController,
-            action='connections', conditions={'method': ['GET']})
-    connect('connections_history', '/wm/core/controller/connections/{dpid}/history/json',
-            controller=FloodlightConnectionsController, action='history', conditions={'method': ['GET']},
-            requirements=DPID_OR_ALL)
-    connect('role_get', '/wm/core/role/json', controller=FloodlightConnectionsController, action='get_role',
-            conditions={'method': ['GET']})
-    connect('role_set', '/wm/core/role/json', controller=FloodlightConnectionsController, action='set_role',
-            conditions={'method': ['POST', 'PUT']})
-    connect('switch_role', '/wm/core/switch/{dpid}/role/json', controller=FloodlightConnectionsController,
-            action='switch_role', conditions={'method': ['GET']}, requirements=DPID_OR_ALL)
+# Every handler reads the SwitchesApp (apps/entry.py mounts ROUTES with it).
+
+def connections(app, request):
+    return app.tracker.view(time.time())
 
 
-class FloodlightConnectionsController(ControllerBase):
-    def __init__(self, req, link, data, **config):
-        super().__init__(req, link, data, **config)
-        self.app = data[APP_KEY]
+def history(app, request, dpid):
+    number = switch_param(dpid)
+    if number is None:
+        raise HttpError(400, 'the history is per switch: name one DPID, not all')
+    if not app.tracker.knows(number):
+        raise HttpError(404, 'switch %s has never connected to this controller' % format_dpid(number))
+    return app.tracker.timeline(number, time.time())
 
-    @rest_errors
-    def connections(self, req):
-        return json_response(self.app.tracker.view(time.time()))
 
-    @rest_errors
-    def history(self, req, dpid):
-        number = switch_param(dpid)
-        if number is None:
-            raise HttpError(400, 'the history is per switch: name one DPID, not all')
-        if not self.app.tracker.knows(number):
-            raise HttpError(404, 'switch %s has never connected to this controller' % format_dpid(number))
-        return json_response(self.app.tracker.timeline(number, time.time()))
+def get_role(app, request):
+    changed_at, description = app.role_changed
+    holders = app.lease_holders()
+    return {
+        'role': app.configured_role.upper(),
+        'change-description': description,
+        'change-date-time': datetime.fromtimestamp(changed_at, timezone.utc).isoformat(timespec='milliseconds'),
+        'instance': app.instance_id,
+        'switches': {format_dpid(d): r for d, r in app.switch_roles().items()},
+        'masters': {format_dpid(d): owner for d, owner in sorted(holders.items())},
+    }
 
-    @rest_errors
-    def get_role(self, req):
-        changed_at, description = self.app.role_changed
-        holders = self.app.lease_holders()
-        return json_response({
-            'role': self.app.configured_role.upper(),
-            'change-description': description,
-            'change-date-time': datetime.fromtimestamp(changed_at, timezone.utc).isoformat(timespec='milliseconds'),
-            'instance': self.app.instance_id,
-            'switches': {format_dpid(d): r for d, r in self.app.switch_roles().items()},
-            'masters': {format_dpid(d): owner for d, owner in sorted(holders.items())},
-        })
 
-    @rest_errors
-    def set_role(self, req):
-        if req.content_type != 'application/json':
-            raise HttpError(415, 'send the role as JSON with Content-Type: application/json')
-        try:
-            body = json.loads(req.body.decode('utf-8'))
-        except (UnicodeDecodeError, ValueError):
-            raise HttpError(400, 'Invalid role value: the body is not JSON')
-        role = body.get('role') if isinstance(body, dict) else None
-        if not isinstance(role, str) or role.upper() not in ROLES:
-            raise HttpError(400, 'Invalid role value: expected {"role": "MASTER" | "SLAVE" | "EQUAL"}')
-        self.app.set_configured_role(ROLES[role.upper()], 'Set by REST.')
-        return self.get_role(req)
+def set_role(app, request):
+    if request.content_type != 'application/json':
+        raise HttpError(415, 'send the role as JSON with Content-Type: application/json')
+    try:
+        body = json.loads(request.body.decode('utf-8'))
+    except (UnicodeDecodeError, ValueError):
+        raise HttpError(400, 'Invalid role value: the body is not JSON')
+    role = body.get('role') if isinstance(body, dict) else None
+    if not isinstance(role, str) or role.upper() not in ROLES:
+        raise HttpError(400, 'Invalid role value: expected {"role": "MASTER" | "SLAVE" | "EQUAL"}')
+    app.set_configured_role(ROLES[role.upper()], 'Set by REST.')
+    return get_role(app, request)
 
-    @rest_errors
-    def switch_role(self, req, dpid):
-        roles = self.app.switch_roles()
-        number = switch_param(dpid)
-        if number is None:
-            return json_response({format_dpid(d): r for d, r in sorted(roles.items())})
-        if number not in roles:
-            raise HttpError(404, 'switch %s is not connected' % format_dpid(number))
-        return json_response({format_dpid(number): roles[number]})
+
+def switch_role(app, request, dpid):
+    roles = app.switch_roles()
+    number = switch_param(dpid)
+    if number is None:
+        return {format_dpid(d): r for d, r in sorted(roles.items())}
+    if number not in roles:
+        raise HttpError(404, 'switch %s is not connected' % format_dpid(number))
+    return {format_dpid(number): roles[number]}
+
+
+ROUTES = [
+    Route(('GET',), '/wm/core/controller/connections/json', connections),
+    Route(('GET',), '/wm/core/controller/connections/{dpid}/history/json', history, DPID_OR_ALL),
+    Route(('GET',), '/wm/core/role/json', get_role),
+    Route(('POST', 'PUT'), '/wm/core/role/json', set_role),
+    Route(('GET',), '/wm/core/switch/{dpid}/role/json', switch_role, DPID_OR_ALL),
+]

@@ -1,22 +1,12 @@
 """Floodlight's device list, /wm/device/ (and /wm/device/all/json), in the 1.x shape, with its query filters."""
 import ipaddress
 
-from ryu.app.wsgi import ControllerBase
-
 from controller.devices import VLAN_NONE, format_ipv4, format_mac
 from controller.dpid import DpidError, format_dpid, parse_dpid
-from rest.http import HttpError, json_response, rest_errors
+from rest.http import HttpError, Route
 
-APP_KEY = 'forwarding_app'
 FILTERS = ('mac', 'ipv4', 'vlan', 'dpid', 'port')
 STARTSWITH = ('mac__startswith', 'ipv4__startswith', 'dpid__startswith')
-
-
-def register_routes(wsgi, app):
-    wsgi.registory[FloodlightDeviceController.__name__] = {APP_KEY: app}
-    for name, path in (('slash', '/wm/device/'), ('all', '/wm/device/all/json')):
-        wsgi.mapper.connect('device_' + name, path, controller=FloodlightDeviceController, action='devices',
-                            conditions={'method': ['GET']})
 
 
 def device_json(device):
@@ -83,14 +73,14 @@ def parse_filters(params):
     return kwargs
 
 
-class FloodlightDeviceController(ControllerBase):
-    def __init__(self, req, link, data, **config):
-        super().__init__(req, link, data, **config)
-        self.app = data[APP_KEY]
+def devices(app, request):
+    """The ForwardingApp's hosts (apps/forwarding.py mounts ROUTES with it), oldest seen first."""
+    found = app.state.devices.query(**parse_filters(request.params))
+    found.sort(key=lambda d: d.last_seen)
+    return [device_json(d) for d in found]
 
-    @rest_errors
-    def devices(self, req):
-        kwargs = parse_filters(dict(req.GET))
-        devices = self.app.state.devices.query(**kwargs)
-        devices.sort(key=lambda d: d.last_seen)
-        return json_response([device_json(d) for d in devices])
+
+ROUTES = [
+    Route(('GET',), '/wm/device/', devices),
+    Route(('GET',), '/wm/device/all/json', devices),
+]

@@ -2,8 +2,7 @@
 import functools
 import json
 import logging
-
-from webob import Response
+import typing
 
 from controller.dpid import DpidError, parse_dpid
 from controller.staticflow import EntryConflictError
@@ -18,6 +17,7 @@ def json_response(body, status=200, headers=None):
     Floodlight sent its hand-built strings as `application/json; charset=UTF-8` and its serialised objects as
     plain `application/json` (0.91, 1.x); clients that compare headers see the same here.
     """
+    from webob import Response  # imported here: the pure route handlers import this module, not webob
     data, content_type = json_bytes(body)
     response = Response(status=status, body=data)
     response.headers['Content-Type'] = content_type
@@ -62,6 +62,7 @@ INTERNAL_ERROR = _error_body('internal error, see the controller log')
 
 
 def no_content():
+    from webob import Response
     return Response(status=204)
 
 
@@ -102,3 +103,41 @@ def rest_errors(handler):
                 reply = 500, INTERNAL_ERROR, None
             return json_response(reply[1], status=reply[0], headers=reply[2])
     return wrapper
+
+
+# --- the pure side of a route (apps/rest_routes.py is the one adapter to Ryu's WSGIApplication) -------------
+
+class Route(typing.NamedTuple):
+    """One row of a REST module's ROUTES table.
+
+    methods: the HTTP methods it answers, e.g. ('GET',) (another method on the path gets the JSON 405).
+    path: a Routes template, '/wm/core/switch/{switch}/{stat}/json'; each {param} is passed to the handler.
+    handler: handler(app, request, **params) -> the JSON body of a 200 (an object, or a ready JSON string), or a
+        Reply; it raises HttpError (or FlowValidationError, EntryConflictError) for a 4xx.
+    requirements: {param: regular expression} a path part must match for the row to match.
+    """
+    methods: tuple
+    path: str
+    handler: typing.Callable
+    requirements: typing.Optional[dict] = None
+
+
+class Request:
+    """What a handler sees of an HTTP request: method, path (as sent, still %-quoted), params (the query, one
+    value per name: the last), body (bytes) and content_type (the media type, without its parameters)."""
+    __slots__ = ('method', 'path', 'params', 'body', 'content_type')
+
+    def __init__(self, method, path, params=None, body=b'', content_type=''):
+        self.method = method
+        self.path = path
+        self.params = params or {}
+        self.body = body
+        self.content_type = content_type
+
+
+class Reply(typing.NamedTuple):
+    """A handler's answer when it is not a plain 200: the status, the JSON body (as json_response takes it) and
+    extra headers."""
+    status: int
+    body: object
+    headers: typing.Optional[dict] = None

@@ -6,27 +6,14 @@ The *_json functions turn ryu's parsed OpenFlow 1.0 replies into Floodlight 1.x 
 "version":"OF_10"); they read attributes only, so tests feed them the parser's own objects.
 """
 import os
-
-from ryu.app.wsgi import ControllerBase
+import time
 
 from controller import of10
 from controller.dpid import format_dpid
 from rest import floodlight
-from rest.http import HttpError, json_response, rest_errors, switch_param
+from rest.http import HttpError, Route, switch_param
 
-APP_KEY = 'stats_app'
 STATS = ('flow', 'port', 'desc', 'aggregate', 'features', 'table', 'queue')
-
-
-def register_routes(wsgi, app):
-    wsgi.registory[FloodlightStatsController.__name__] = {APP_KEY: app}
-    wsgi.mapper.connect('core_switch_stat', '/wm/core/switch/{switch}/{stat}/json', controller=FloodlightStatsController,
-                        action='switch_stat', conditions={'method': ['GET']},
-                        requirements={'stat': '|'.join(STATS)})
-    for name, path in (('memory', '/wm/core/memory/json'), ('health', '/wm/core/health/json'),
-                       ('uptime', '/wm/core/system/uptime/json'), ('summary', '/wm/core/controller/summary/json')):
-        wsgi.mapper.connect('core_' + name, path, controller=FloodlightStatsController, action=name,
-                            conditions={'method': ['GET']})
 
 
 # --- reply bodies -----------------------------------------------------------------------------------------
@@ -164,37 +151,52 @@ def memory_json():
 
 # --- handlers ---------------------------------------------------------------------------------------------
 
-class FloodlightStatsController(ControllerBase):
-    def __init__(self, req, link, data, **config):
-        super().__init__(req, link, data, **config)
-        self.app = data[APP_KEY]
+# ROUTES read the StatsApp (apps/stats.py mounts them with it): query(dpids, stat) and started.
 
-    @rest_errors
-    def switch_stat(self, req, switch, stat):
-        dpid = switch_param(switch)
-        if dpid is None:
-            results = self.app.query(None, stat)
-            return json_response({format_dpid(dpid): body for dpid, body in results.items()})
-        results = self.app.query([dpid], stat)
-        if dpid not in results:
-            raise HttpError(404, 'switch %s is not connected' % format_dpid(dpid))
-        body = results[dpid]
-        if 'ERROR' in body and len(body) == 1:
-            raise HttpError(504, body['ERROR'])
-        return json_response(body)
+def switch_stat(app, request, switch, stat):
+    dpid = switch_param(switch)
+    if dpid is None:
+        results = app.query(None, stat)
+        return {format_dpid(dpid): body for dpid, body in results.items()}
+    results = app.query([dpid], stat)
+    if dpid not in results:
+        raise HttpError(404, 'switch %s is not connected' % format_dpid(dpid))
+    body = results[dpid]
+    if 'ERROR' in body and len(body) == 1:
+        raise HttpError(504, body['ERROR'])
+    return body
 
-    @rest_errors
-    def memory(self, req):
-        return json_response(memory_json())
 
-    @rest_errors
-    def health(self, req):
-        return json_response({'healthy': True})
+def memory(app, request):
+    return memory_json()
 
-    @rest_errors
-    def uptime(self, req):
-        return json_response({'systemUptimeMsec': self.app.uptime_ms()})
 
-    @rest_errors
-    def summary(self, req):
-        return json_response(self.app.summary())
+def health(app, request):
+    return {'healthy': True}
+
+
+def uptime(app, request):
+    return {'systemUptimeMsec': int((time.time() - app.started) * 1000)}
+
+
+ROUTES = [
+    Route(('GET',), '/wm/core/switch/{switch}/{stat}/json', switch_stat, {'stat': '|'.join(STATS)}),
+    Route(('GET',), '/wm/core/memory/json', memory),
+    Route(('GET',), '/wm/core/health/json', health),
+    Route(('GET',), '/wm/core/system/uptime/json', uptime),
+]
+
+
+def summary(app, request):
+    """Counts from the ForwardingApp (apps/forwarding.py mounts SUMMARY_ROUTES with it): its switches
+    (the SwitchesApp), links, learned hosts and ports still in quarantine."""
+    topology = app.state.topology
+    now = time.time()
+    return {'# Switches': len(list(app.switches.sessions())), '# inter-switch links': len(topology.links),
+            '# quarantine ports': sum(1 for until in topology.quarantined.values() if until > now),
+            '# hosts': len(app.state.devices.by_mac)}
+
+
+SUMMARY_ROUTES = [
+    Route(('GET',), '/wm/core/controller/summary/json', summary),
+]

@@ -1,22 +1,6 @@
 """Floodlight's topology URLs (1.x shapes): links, directed links, switch clusters, routes."""
-from ryu.app.wsgi import ControllerBase
-
 from controller.dpid import DpidError, format_dpid, parse_dpid
-from rest.http import HttpError, json_response, rest_errors
-
-APP_KEY = 'forwarding_app'
-
-
-def register_routes(wsgi, app):
-    wsgi.registory[FloodlightTopologyController.__name__] = {APP_KEY: app}
-    for name, path, action in (
-            ('links', '/wm/topology/links/json', 'links'),
-            ('directed_links', '/wm/topology/directed-links/json', 'directed_links'),
-            ('external_links', '/wm/topology/external-links/json', 'external_links'),
-            ('clusters', '/wm/topology/switchclusters/json', 'clusters'),
-            ('route', '/wm/topology/route/{src}/{src_port}/{dst}/{dst_port}/json', 'route')):
-        wsgi.mapper.connect('topology_' + name, path, controller=FloodlightTopologyController, action=action,
-                            conditions={'method': ['GET']})
+from rest.http import HttpError, Route
 
 
 def links_json(topology):
@@ -74,28 +58,33 @@ def _port(text, what):
     return port
 
 
-class FloodlightTopologyController(ControllerBase):
-    def __init__(self, req, link, data, **config):
-        super().__init__(req, link, data, **config)
-        self.app = data[APP_KEY]
+# Every handler reads the ForwardingApp's topology (apps/forwarding.py mounts ROUTES with it).
 
-    @rest_errors
-    def links(self, req):
-        return json_response(links_json(self.app.state.topology))
+def links(app, request):
+    return links_json(app.state.topology)
 
-    @rest_errors
-    def directed_links(self, req):
-        return json_response(directed_links_json(self.app.state.topology))
 
-    @rest_errors
-    def external_links(self, req):
-        return json_response([])  # no BDDP: every discovered link is internal
+def directed_links(app, request):
+    return directed_links_json(app.state.topology)
 
-    @rest_errors
-    def clusters(self, req):
-        return json_response(clusters_json(self.app.state.topology))
 
-    @rest_errors
-    def route(self, req, src, src_port, dst, dst_port):
-        return json_response(route_json(self.app.state.topology, _dpid(src, 'source'), _port(src_port, 'source'),
-                                        _dpid(dst, 'destination'), _port(dst_port, 'destination')))
+def external_links(app, request):
+    return []  # no BDDP: every discovered link is internal
+
+
+def clusters(app, request):
+    return clusters_json(app.state.topology)
+
+
+def route(app, request, src, src_port, dst, dst_port):
+    return route_json(app.state.topology, _dpid(src, 'source'), _port(src_port, 'source'),
+                      _dpid(dst, 'destination'), _port(dst_port, 'destination'))
+
+
+ROUTES = [
+    Route(('GET',), '/wm/topology/links/json', links),
+    Route(('GET',), '/wm/topology/directed-links/json', directed_links),
+    Route(('GET',), '/wm/topology/external-links/json', external_links),
+    Route(('GET',), '/wm/topology/switchclusters/json', clusters),
+    Route(('GET',), '/wm/topology/route/{src}/{src_port}/{dst}/{dst_port}/json', route),
+]

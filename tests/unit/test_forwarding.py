@@ -251,8 +251,6 @@ def test_topology_replaces_contradicted_links_and_splits_clusters():
 def test_rest_bodies_for_topology_devices_and_flow_stats():
     from ryu.ofproto import ofproto_v1_0_parser as parser
 
-    from apps import ryu_compat
-    ryu_compat.apply_all()  # rest.* import ryu.app.wsgi, which needs the eventlet shim
     from rest import devices as devices_rest
     from rest import stats as stats_rest
     from rest import topology as topology_rest

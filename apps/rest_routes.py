@@ -1,0 +1,71 @@
+"""The REST API's one adapter to Ryu: route tables (rest.http.Route rows) on Ryu's WSGIApplication.
+
+Handlers are plain functions, handler(app, request, **path params) -> a JSON body or a rest.http.Reply, declared in
+each REST module's ROUTES. mount(wsgi, routes, app) connects the rows on the WSGIApplication's mapper, which any
+Ryu app loaded beside ours (ryu.app.ofctl_rest) shares; a matching request reaches FloodlightRestRoutes, which
+builds the handler's rest.http.Request, calls it through rest.http.rest_errors (the REST layer's one error
+mapping: 4xx JSON, a bug -> 500 JSON and a logged traceback) and turns its answer into the reply.
+mount_fallback(wsgi), connected after every app's routes, answers every other path with rest.core.not_found.
+"""
+from ryu.app.wsgi import ControllerBase
+
+from rest import core
+from rest.http import Reply, Request, json_response, rest_errors
+
+ROUTE_KEY = 'floodlight_route'  # the mapper hands the matched row's _Mounted to the controller under this name
+FALLBACK_ACTION = 'not_found'
+
+
+class _Mounted:
+    """A row's handler bound to its app: the value Routes keeps with the route (Routes keeps callables as they
+    are; any other default it would turn into a string)."""
+    __slots__ = ('handler', 'app')
+
+    def __init__(self, handler, app):
+        self.handler = handler
+        self.app = app
+
+    def __call__(self, request, params):
+        return self.handler(self.app, request, **params)
+
+
+def mount(wsgi, routes, app):
+    """Connect every rest.http.Route in `routes` on wsgi.mapper; a match calls route.handler(app, request, ...)."""
+    for route in routes:
+        wsgi.mapper.connect(None, route.path, controller=FloodlightRestRoutes, action='dispatch',
+                            conditions={'method': list(route.methods)}, requirements=route.requirements or {},
+                            **{ROUTE_KEY: _Mounted(route.handler, app)})
+
+
+def mount_fallback(wsgi):
+    """Connect last: any path no app claimed gets rest.core.not_found's JSON 404 (405 when another method has a
+    route there) instead of webob's HTML page."""
+    wsgi.mapper.connect(None, '/{path:.*}', controller=FloodlightRestRoutes, action=FALLBACK_ACTION,
+                        **{ROUTE_KEY: _Mounted(core.not_found, _RoutedMethods(wsgi.mapper))})
+
+
+class _RoutedMethods:
+    """What rest.core.not_found asks of the mapper."""
+
+    def __init__(self, mapper):
+        self.mapper = mapper
+
+    def routed(self, path, method):
+        match = self.mapper.match(path, environ={'REQUEST_METHOD': method})
+        return match is not None and match.get('action') != FALLBACK_ACTION
+
+
+class FloodlightRestRoutes(ControllerBase):
+    """Ryu's WSGIApplication builds one per request and calls the action the route names with its URL
+    variables (ControllerBase.__call__): `dispatch`, or `not_found` for the fallback."""
+
+    @rest_errors
+    def dispatch(self, req, **params):
+        mounted = params.pop(ROUTE_KEY)
+        request = Request(req.method, req.path, dict(req.GET), req.body, req.content_type)
+        result = mounted(request, params)
+        if isinstance(result, Reply):
+            return json_response(result.body, status=result.status, headers=result.headers)
+        return json_response(result)
+
+    not_found = dispatch
