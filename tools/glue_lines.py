@@ -1,9 +1,12 @@
 """How much of the production code is Ryu glue (issue 12's measure). Standard library only.
 
-Production modules: every .py under controller/, apps/ and rest/. A module is Ryu glue when it imports, anywhere
-(inside functions too), ryu.base, ryu.controller, ryu.app, ryu.lib.hub, ryu.cfg, ryu.topology, eventlet or
-greenlet, or a module below one of them; `from X import Y` counts as importing X and X.Y. A line counts when it
-is neither blank nor a comment (docstrings count).
+Production modules: every .py under controller/, apps/ and rest/. Every module of apps/ is Ryu glue (the
+package is the glue, whatever it imports); so is any other module that imports, anywhere
+(inside functions too), a part of Ryu's runtime: ryu.base, ryu.controller, ryu.app, ryu.lib.hub, ryu.cfg or
+ryu.topology, or a module below one of them; `from X import Y` counts as importing X and X.Y. (ryu.ofproto and
+ryu.lib.packet are data: constants and packet formats, used by controller/of10 only.) A module that is not Ryu
+glue but imports eventlet or greenlet is a green I/O adapter (the HTTP server): counted and listed apart. A line
+counts when it is neither blank nor a comment (docstrings count).
 
     python tools/glue_lines.py [ROOT]     ROOT: the checkout (default: this file's parent's parent)
 """
@@ -12,7 +15,8 @@ import pathlib
 import sys
 
 PACKAGES = ('controller', 'apps', 'rest')
-GLUE = ('ryu.base', 'ryu.controller', 'ryu.app', 'ryu.lib.hub', 'ryu.cfg', 'ryu.topology', 'eventlet', 'greenlet')
+GLUE = ('ryu.base', 'ryu.controller', 'ryu.app', 'ryu.lib.hub', 'ryu.cfg', 'ryu.topology')
+GREEN = ('eventlet', 'greenlet')
 
 
 def imported_names(tree):
@@ -27,8 +31,8 @@ def imported_names(tree):
                 yield node.module + '.' + alias.name
 
 
-def is_glue_name(name):
-    return any(name == prefix or name.startswith(prefix + '.') for prefix in GLUE)
+def is_below(name, prefixes):
+    return any(name == prefix or name.startswith(prefix + '.') for prefix in prefixes)
 
 
 def counted_lines(text):
@@ -36,26 +40,30 @@ def counted_lines(text):
 
 
 def measure(root):
-    """-> [(relative path, lines, is_glue)] for every production module, sorted by path."""
+    """-> [(relative path, lines, kind)] for every production module, sorted by path; kind: 'glue', 'green' or
+    None."""
     rows = []
     for package in PACKAGES:
         for path in sorted((root / package).rglob('*.py')):
             text = path.read_text(encoding='utf-8')
-            glue = any(is_glue_name(name) for name in imported_names(ast.parse(text, str(path))))
-            rows.append((str(path.relative_to(root)), counted_lines(text), glue))
+            names = list(imported_names(ast.parse(text, str(path))))
+            kind = 'glue' if package == 'apps' or any(is_below(n, GLUE) for n in names) else (
+                'green' if any(is_below(n, GREEN) for n in names) else None)
+            rows.append((str(path.relative_to(root)), counted_lines(text), kind))
     return rows
 
 
 def main(argv):
     root = pathlib.Path(argv[1] if len(argv) > 1 else pathlib.Path(__file__).resolve().parents[1])
     rows = measure(root)
-    total = sum(lines for _path, lines, _glue in rows)
-    glue = sum(lines for _path, lines, is_glue in rows if is_glue)
-    for path, lines, is_glue in rows:
-        if is_glue:
-            print('%6d  %s' % (lines, path))
-    print('%6d  Ryu glue lines of %d production lines (%d modules): %.1f%%'
-          % (glue, total, len(rows), 100.0 * glue / total if total else 0.0))
+    total = sum(lines for _path, lines, _kind in rows)
+    for kind, title in (('glue', 'Ryu glue'), ('green', 'green I/O adapters (eventlet, not Ryu)')):
+        count = sum(lines for _path, lines, row_kind in rows if row_kind == kind)
+        for path, lines, row_kind in rows:
+            if row_kind == kind:
+                print('%6d  %s' % (lines, path))
+        print('%6d  %s lines of %d production lines (%d modules): %.1f%%\n'
+              % (count, title, total, len(rows), 100.0 * count / total if total else 0.0))
 
 
 if __name__ == '__main__':
