@@ -378,52 +378,9 @@ def _is_loopback(host):
 
 
 def _start_rest_service(app_mgr):
-    """ryu.app.wsgi.start_service, with RestGuard around the application, served by rest.server (optional
-    HTTPS). Returns what ryu-manager spawns: a callable that serves forever."""
-    from ryu import cfg
-    from ryu.app import wsgi as ryu_wsgi
-
-    from rest.guard import RestGuard, read_token_file
-    from rest.server import HttpServer
-
-    conf = cfg.CONF
-    for instance in app_mgr.contexts.values():
-        if instance.__class__ == ryu_wsgi.WSGIApplication:
-            break
-    else:
-        return None
-    try:
-        token = read_token_file(conf.rest_token_file) if conf.rest_token_file else None
-    except ValueError as error:
-        LOG.error('%s; not starting', error)
-        raise SystemExit(2) from None
-    if bool(conf.rest_cert) != bool(conf.rest_key):
-        LOG.error('HTTPS needs both --rest-cert and --rest-key; not starting')
-        raise SystemExit(2)
-    guard = RestGuard(instance, max_body=conf.rest_max_body, token=token)
-    context = None
-    if conf.rest_cert or conf.rest_key:
-        from eventlet.green import ssl as green_ssl
-
-        try:
-            context = green_ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(conf.rest_cert, conf.rest_key)
-        except (OSError, ValueError) as error:
-            LOG.error('cannot serve HTTPS with %s and %s: %s; not starting', conf.rest_cert, conf.rest_key, error)
-            raise SystemExit(2) from None
-    server = HttpServer(guard, conf.wsapi_host, conf.wsapi_port, ssl_context=context,
-                        idle_timeout=REST_IDLE_TIMEOUT, request_timeout=REST_REQUEST_TIMEOUT)
-    scheme = server.scheme
-    LOG.info('REST on %s://%s:%s (bodies up to %d bytes%s)', scheme, conf.wsapi_host, conf.wsapi_port,
-             conf.rest_max_body, ', bearer token required' if token else '')
-    if token is not None and scheme == 'http' and not _is_loopback(conf.wsapi_host):
-        LOG.warning('REST bearer token sent over plain HTTP on %s:%s can be read off the network; add '
-                    '--rest-cert and --rest-key', conf.wsapi_host, conf.wsapi_port)
-    if token is None and not _is_loopback(conf.wsapi_host):
-        LOG.warning('REST API open without authentication on %s:%s: anyone who reaches this address can change '
-                    'flows; set --rest-token-file (and --rest-cert/--rest-key) or --wsapi-host 127.0.0.1',
-                    conf.wsapi_host, conf.wsapi_port)
-    return server
+    """ryu.app.wsgi.start_service: rest.service builds the server (guard, token, HTTPS, limits)."""
+    from rest.service import start_service
+    return start_service(app_mgr)
 
 
 REST_IDLE_TIMEOUT = 60.0     # a keep-alive connection with no request in progress
