@@ -8,7 +8,7 @@ pytestmark = pytest.mark.unit
 
 PURE_MODULES = ['controller.dpid', 'controller.flowentry', 'controller.staticflow', 'controller.connections',
                 'controller.entrystore', 'controller.ofmsgs', 'rest.floodlight',
-                'controller.failmode', 'controller.ovsdb', 'controller.mastership']
+                'controller.failmode', 'controller.ovsdb', 'controller.mastership', 'controller.pusher']
 
 # Forwarding, link discovery and host tracking (issue 5): the packet-in path is pure too.
 PURE_MODULES += ['controller.forwarding', 'controller.topology', 'controller.devices', 'controller.lldp']
