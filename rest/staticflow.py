@@ -26,8 +26,8 @@ URL_FAMILIES = {
     'staticentrypusher': floodlight.DIALECT_V1,      # Floodlight master
 }
 # Where a POST pushes an entry -> the dialect of its keys and replies.
-PUSH_PATHS = {'/wm/%s/json%s' % (family, suffix): dialect
-              for family, dialect in URL_FAMILIES.items() for suffix in ('', '/store')}
+PUSH_PATHS = {'/wm/' + family + suffix: dialect
+              for family, dialect in URL_FAMILIES.items() for suffix in ('/json', '/json/store')}
 APP_KEY = 'static_flow_app'
 
 _pushed_data, _pushed_type = json_bytes(floodlight.ENTRY_PUSHED)
