@@ -12,8 +12,6 @@ from http import HTTPStatus
 from webob import Response
 
 from controller.dpid import DpidError, parse_dpid
-from controller.staticflow import EntryConflictError
-from rest.floodlight import FlowValidationError
 
 LOG = logging.getLogger(__name__)
 
@@ -81,6 +79,10 @@ def error_parts(status, reason, headers=None):
 
 def error_reply(error):
     """A handler's exception -> (status, JSON body, headers) for the 4xx it stands for, or None (a bug: 500)."""
+    # Imported here: rest.server and rest.guard use this module, and need no OpenFlow code to frame HTTP.
+    from controller.staticflow import EntryConflictError
+    from rest.floodlight import FlowValidationError
+
     if isinstance(error, FlowValidationError):
         return HTTPStatus.BAD_REQUEST, error.to_json(), None
     if isinstance(error, EntryConflictError):
