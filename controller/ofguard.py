@@ -1,4 +1,4 @@
-"""What a switch may send on an OpenFlow 1.0 session. Pure: the glue (controller/hardening.py) feeds it each
+"""What a switch may send on an OpenFlow 1.0 session. Pure: the session (apps/session.py) feeds it each
 message's raw bytes before Ryu parses them, and disconnects the peer on the ProtocolViolation it raises.
 
 Ryu 4.34 alone keeps reading after garbage: it treats a length below 8 as 8, logs a traceback for a type it has no

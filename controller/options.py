@@ -64,6 +64,13 @@ OPTIONS = [
                     'needs "Authorization: Bearer <token>" (401 otherwise)'),
     cfg.StrOpt('rest-cert', default=None, help='PEM certificate: serve REST over HTTPS (with --rest-key)'),
     cfg.StrOpt('rest-key', default=None, help='PEM private key of --rest-cert'),
+    # The REST server's own limits (rest/server.py).
+    cfg.IntOpt('rest-max-connections', default=1024, min=1,
+               help='REST connections served at once; past it a new connection gets HTTP 503 and is closed '
+                    '(default 1024, as eventlet.wsgi)'),
+    cfg.FloatOpt('rest-request-timeout', default=10.0, min=0.01,
+                 help='seconds a REST request has from its first byte to its last (head and body); a slower one '
+                      'gets HTTP 408 and is closed (default 10)'),
     cfg.FloatOpt('ofp-handshake-timeout', default=15.0, min=0,
                  help='seconds a new OpenFlow connection has to finish HELLO and FEATURES before it is '
                       'dropped (0: no limit; default 15)'),

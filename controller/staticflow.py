@@ -160,7 +160,7 @@ class StaticFlowTable:
 
     def conflicting_entry(self, entry, pending=None):
         """Name of another active entry with the same switch, match and priority, or None; with `pending`
-        (PendingPushes not yet in the table), as the table will be once they are in.
+        (controller.pusher.PushBatch: pushes not yet in the table), as the table will be once they are in.
 
         OpenFlow 1.0 keeps one flow per (match, priority): two such entries would silently share one flow,
         and deleting either would remove both (Floodlight issue #736).
@@ -283,36 +283,6 @@ class StaticFlowTable:
         return {}
 
 
-class PendingPushes:
-    """Pushes that passed the conflict check and wait for one shared commit (apps/staticflow.py commits the
-    pushes that arrive together in one transaction), in arrival order, with the flows they will own: the next
-    push's conflict check (StaticFlowTable.conflicting_entry) sees the table as it will be once these are in."""
-
-    def __init__(self):
-        self.items = []       # (entry, dialect) in arrival order
-        self._key_of = {}     # name -> the flow key it will own (None when inactive)
-        self._owner = {}      # flow key -> the pending name that will own it
-        self.committed = None  # the glue's: what the waiting pushes wait on
-        self.error = None      # the glue's: why the commit failed, for every waiting push
-
-    def add(self, entry, dialect, key):
-        old = self._key_of.get(entry.name)
-        if old is not None and self._owner.get(old) == entry.name:
-            del self._owner[old]
-        key = key if entry.active else None
-        self._key_of[entry.name] = key
-        if key is not None:
-            self._owner[key] = entry.name
-        self.items.append((entry, dialect))
-
-    def owner_of(self, key):
-        return self._owner.get(key)
-
-    def has(self, name):
-        return name in self._key_of
-
-    def __len__(self):
-        return len(self.items)
 
 
 def _comparable(flow):

@@ -1,9 +1,10 @@
 """The WSGI layer in front of every REST handler: body limit, bearer token, and a last JSON catch-all.
 
-Plain WSGI (no Ryu, no eventlet), so it is tested as a function; controller/hardening.py puts it around Ryu's
+Plain WSGI (no Ryu, no eventlet), so it is tested as a function; rest.service puts it around Ryu's
 WSGIApplication when the REST server starts. rest.server calls `head_refusal` (path and token) before it reads
-a body, enforces `max_body` itself while reading, and takes static flow pushes through `fast_app`; everything
-else reaches __call__ as WSGI, where the same checks run again (harmless: they pass).
+a body, enforces `max_body` itself while reading, and calls the handler `raw_route` names (the static flow
+pushes, rest.staticflow.raw_routes) with the body bytes; everything else reaches __call__ as WSGI, where the
+same checks run again (harmless: they pass).
 
 - A body over `max_body` bytes gets 413 before it is read (Content-Length) or as soon as the limit is passed
   (chunked); a Content-Length that is not a number gets 400.
@@ -14,14 +15,14 @@ else reaches __call__ as WSGI, where the same checks run again (harmless: they p
 """
 import hmac
 import io
-import json
 import logging
+
+from rest.http import error_parts
 
 LOG = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset(['/wm/core/health/json'])
-STATUS_TEXT = {400: 'Bad Request', 401: 'Unauthorized', 404: 'Not Found', 413: 'Payload Too Large',
-               500: 'Internal Server Error'}
+TOKEN_NEEDED = 'this controller needs "Authorization: Bearer <token>" (see --rest-token-file)'
 
 
 class TokenFileError(ValueError):
@@ -42,34 +43,31 @@ def read_token_file(path):
     return token.decode('ascii')
 
 
-def error_app(status, reason, headers=()):
-    """A WSGI app answering one JSON error, in the shape of rest.http.error_response."""
-    body = json.dumps({'status': 'Error! ' + reason, 'reason': reason}, separators=(',', ':')).encode()
+def error_app(status, reason, headers=None):
+    """A WSGI app answering one JSON error (rest.http.error_parts)."""
+    status_line, header_list, body = error_parts(status, reason, headers)
 
     def app(environ, start_response):
-        start_response('%d %s' % (status, STATUS_TEXT[status]),
-                       [('Content-Type', 'application/json'), ('Content-Length', str(len(body)))] + list(headers))
+        start_response(status_line, header_list)
         return [body]
     return app
 
 
 class RestGuard:
-    def __init__(self, app, max_body=1 << 20, token=None, open_paths=OPEN_PATHS):
+    """`raw_routes`: {path: handler(body, respond)} that rest.server calls for a POST to that path, after the
+    head checks and with the body read (rest.staticflow.raw_routes)."""
+
+    def __init__(self, app, max_body=1 << 20, token=None, open_paths=OPEN_PATHS, raw_routes=None):
         self.app = app
         self.max_body = max_body
         self.token = token.encode('ascii') if token else None
         self.open_paths = open_paths
+        self.raw_routes = dict(raw_routes or {})
 
     def __call__(self, environ, start_response):
         refusal = self._refusal(environ)
         if refusal is not None:
             return refusal(environ, start_response)
-        # Static flow pushes skip ryu's router (rest.staticflow registers them as fast_posts on ryu's app).
-        fast = getattr(self.app, 'fast_posts', None)
-        if fast and environ.get('REQUEST_METHOD') == 'POST':
-            app = fast.get(environ.get('PATH_INFO'))
-            if app is not None:
-                return app(environ, start_response)
         try:
             return self.app(environ, start_response)
         except Exception:  # eventlet's default would put the traceback in the response body
@@ -84,25 +82,15 @@ class RestGuard:
         if self.token is None and path[:1] == '/':
             return None
         if not path.startswith('/'):
-            return self._reply(404, 'no such resource: %s' % path[:100])
+            return error_parts(404, 'no such resource: %s' % path[:100])
         if path not in self.open_paths and not self._authorized(authorization or ''):
-            return self._reply(401, 'this controller needs "Authorization: Bearer <token>" (see --rest-token-file)',
-                               (('WWW-Authenticate', 'Bearer'),))
+            return error_parts(401, TOKEN_NEEDED, {'WWW-Authenticate': 'Bearer'})
         return None
 
-    def fast_app(self, method, path):
-        """The body-in, reply-out function of a static flow push URL (rest.staticflow's fast_posts, `raw`), or
-        None: rest.server then calls this guard as a WSGI app."""
-        if method != 'POST':
-            return None
-        fast = getattr(self.app, 'fast_posts', None)
-        app = fast.get(path) if fast else None
-        return getattr(app, 'raw', None)
-
-    def _reply(self, status, reason, headers=()):
-        body = json.dumps({'status': 'Error! ' + reason, 'reason': reason}, separators=(',', ':')).encode()
-        return ('%d %s' % (status, STATUS_TEXT[status]),
-                [('Content-Type', 'application/json'), ('Content-Length', str(len(body)))] + list(headers), body)
+    def raw_route(self, method, path):
+        """The handler(body, respond) of a raw route (a POST to one of `raw_routes`), or None: rest.server then
+        calls this guard as a WSGI app."""
+        return self.raw_routes.get(path) if method == 'POST' else None
 
     def _refusal(self, environ):
         path = environ.get('PATH_INFO', '')
@@ -110,8 +98,7 @@ class RestGuard:
             return error_app(404, 'no such resource: %s' % path[:100])
         if self.token is not None and environ.get('PATH_INFO', '') not in self.open_paths:
             if not self._authorized(environ.get('HTTP_AUTHORIZATION', '')):
-                return error_app(401, 'this controller needs "Authorization: Bearer <token>" '
-                                      '(see --rest-token-file)', [('WWW-Authenticate', 'Bearer')])
+                return error_app(401, TOKEN_NEEDED, {'WWW-Authenticate': 'Bearer'})
         return self._body_refusal(environ)
 
     def _authorized(self, header):

@@ -1,22 +1,108 @@
-"""Responses and the one error-mapping decorator every REST handler goes through."""
+"""Replies, the one HTTP error type, the one error body, and the one error-mapping decorator of REST handlers.
+
+Every error reply of the REST API, whoever refuses (rest.server's framing checks, rest.guard's token and body
+checks, a handler, the static flow push), is `{"status": "Error! <reason>", "reason": "<reason>"}` built by
+`error_body`, with the status line `status_line` gives (http.HTTPStatus's phrases).
+"""
 import functools
 import json
 import logging
 import typing
+from http import HTTPStatus
 
 from controller.dpid import DpidError, parse_dpid
-from controller.staticflow import EntryConflictError
-from rest.floodlight import FlowValidationError
 
 LOG = logging.getLogger(__name__)
 
+JSON = 'application/json'
+JSON_UTF8 = 'application/json; charset=UTF-8'
 
-def json_response(body, status=200, headers=None):
-    """`body` is a ready JSON string (Floodlight's hand-built replies) or an object to serialise compactly.
+
+class HttpError(Exception):
+    """A refusal that is not about a flow entry's content: an http.HTTPStatus (or its number), the reason for
+    the JSON body, and extra reply headers (a dict, e.g. Allow or WWW-Authenticate)."""
+
+    def __init__(self, status, reason, headers=None):
+        super().__init__(reason)
+        self.status = HTTPStatus(status)
+        self.reason = reason
+        self.headers = headers or {}
+
+
+def status_line(status):
+    """200 -> '200 OK' (http.HTTPStatus's phrase)."""
+    return '%d %s' % (status, HTTPStatus(status).phrase)
+
+
+def error_body(reason, key=None):
+    body = {'status': 'Error! ' + reason, 'reason': reason}
+    if key is not None:
+        body['key'] = key
+    return body
+
+
+INTERNAL_ERROR = error_body('internal error, see the controller log')
+
+
+def json_bytes(body):
+    """-> (bytes, Content-Type) of a JSON reply. `body` is a ready JSON string (Floodlight's hand-built replies)
+    or an object to serialise compactly.
 
     Floodlight sent its hand-built strings as `application/json; charset=UTF-8` and its serialised objects as
     plain `application/json` (0.91, 1.x); clients that compare headers see the same here.
     """
+    content_type = JSON_UTF8
+    if not isinstance(body, str):
+        body = json.dumps(body, separators=(',', ':'), ensure_ascii=False)
+        content_type = JSON
+    try:
+        data = body.encode('utf-8')
+    except UnicodeEncodeError:  # a lone surrogate (JSON "\ud800") echoed back: send it as a JSON escape
+        data = json.dumps(json.loads(body), separators=(',', ':')).encode('ascii')
+    return data, content_type
+
+
+def reply_parts(status, body, headers=None):
+    """-> (status line, [(name, value)], body bytes): a JSON reply as rest.server and WSGI send it."""
+    data, content_type = json_bytes(body)
+    header_list = [('Content-Type', content_type), ('Content-Length', str(len(data)))]
+    if headers:
+        header_list.extend(headers.items() if isinstance(headers, dict) else headers)
+    return status_line(status), header_list, data
+
+
+def error_parts(status, reason, headers=None):
+    """-> (status line, headers, body bytes) of one JSON error."""
+    return reply_parts(status, error_body(reason), headers)
+
+
+def error_reply(error):
+    """A handler's exception -> (status, JSON body, headers) for the 4xx it stands for, or None (a bug: 500)."""
+    # Imported here: rest.server and rest.guard use this module, and need no OpenFlow code to frame HTTP.
+    from controller.staticflow import EntryConflictError
+    from rest.floodlight import FlowValidationError
+
+    if isinstance(error, FlowValidationError):
+        return HTTPStatus.BAD_REQUEST, error.to_json(), None
+    if isinstance(error, EntryConflictError):
+        return HTTPStatus.CONFLICT, error_body(str(error)), None
+    if isinstance(error, HttpError):
+        return error.status, error_body(error.reason), error.headers
+    return None
+
+
+def exception_parts(error, what):
+    """Any exception -> (status line, headers, body bytes): its 4xx, or a 500 whose traceback is logged (`what`
+    names the request in the log). Call it inside the `except` block."""
+    reply = error_reply(error)
+    if reply is None:
+        LOG.exception('REST %s failed', what)
+        reply = HTTPStatus.INTERNAL_SERVER_ERROR, INTERNAL_ERROR, None
+    return reply_parts(*reply)
+
+
+def json_response(body, status=200, headers=None):
+    """A webob Response of json_bytes(body)."""
     from webob import Response  # imported here: the pure route handlers import this module, not webob
     data, content_type = json_bytes(body)
     response = Response(status=status, body=data)
@@ -26,39 +112,11 @@ def json_response(body, status=200, headers=None):
     return response
 
 
-def json_bytes(body):
-    """-> (bytes, Content-Type) of a JSON reply, as json_response sends it (shared with rest.staticflow's fast
-    path, so both paths answer byte for byte the same)."""
-    content_type = 'application/json; charset=UTF-8'
-    if not isinstance(body, str):
-        body = json.dumps(body, separators=(',', ':'), ensure_ascii=False)
-        content_type = 'application/json'
-    try:
-        data = body.encode('utf-8')
-    except UnicodeEncodeError:  # a lone surrogate (JSON "\ud800") echoed back: send it as a JSON escape
-        data = json.dumps(json.loads(body), separators=(',', ':')).encode('ascii')
-    return data, content_type
-
-
-def error_reply(error):
-    """A handler's exception -> (status, JSON body, headers) for the 4xx it stands for, or None (a bug: 500)."""
-    if isinstance(error, FlowValidationError):
-        return 400, error.to_json(), None
-    if isinstance(error, EntryConflictError):
-        return 409, _error_body(str(error)), None
-    if isinstance(error, HttpError):
-        return error.status, _error_body(error.reason), error.headers
-    return None
-
-
-def _error_body(reason, key=None):
-    body = {'status': 'Error! ' + reason, 'reason': reason}
-    if key is not None:
-        body['key'] = key
-    return body
-
-
-INTERNAL_ERROR = _error_body('internal error, see the controller log')
+def parts_response(parts):
+    """(status line, headers, body bytes) -> a webob Response carrying exactly those."""
+    from webob import Response
+    status, headers, data = parts
+    return Response(status=status, headerlist=list(headers), body=data)
 
 
 def no_content():
@@ -67,17 +125,7 @@ def no_content():
 
 
 def error_response(status, reason, key=None, headers=None):
-    return json_response(_error_body(reason, key), status=status, headers=headers)
-
-
-class HttpError(Exception):
-    """Raised by handlers for a 4xx that is not about a flow entry's content."""
-
-    def __init__(self, status, reason, headers=None):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-        self.headers = headers or {}
+    return json_response(error_body(reason, key), status=status, headers=headers)
 
 
 def switch_param(switch):
@@ -97,11 +145,7 @@ def rest_errors(handler):
         try:
             return handler(self, req, **kwargs)
         except Exception as error:  # the one catch-all of the REST layer: never answer with a stack trace
-            reply = error_reply(error)
-            if reply is None:
-                LOG.exception('REST %s %s failed', req.method, req.path)
-                reply = 500, INTERNAL_ERROR, None
-            return json_response(reply[1], status=reply[0], headers=reply[2])
+            return parts_response(exception_parts(error, '%s %s' % (req.method, req.path)))
     return wrapper
 
 

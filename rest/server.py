@@ -3,10 +3,12 @@
 Why not eventlet.wsgi (which ryu.app.wsgi uses, and this replaced): it was a third of every static flow push
 (docs/performance.md): http.server's request line handling, the email package parsing headers, a formatted date
 and an access log line per request, a file object per direction. Here a request is one `bytes.find` for the end of
-the head, one split, a dict of headers; a reply is one `sendall`. The static flow pushes
+the head, one split, a dict of headers; a reply is one write. The static flow pushes
 (POST /wm/{staticflowentrypusher,staticflowpusher,staticentrypusher}/json[/store]) skip WSGI altogether: the
-guard's head checks (path, token) and the push's `raw` function, body bytes in, reply out. Every other request
-goes to the WSGI app (rest.guard.RestGuard around ryu's router) with a full environ.
+guard's head checks (path, token), then the guard's raw route (rest.staticflow.push), body bytes in; it answers
+through `respond`, which writes the reply at once, without yielding, when the socket takes it (the static flow
+app answers between its commit and its flow-mods). Every other request goes to the WSGI app (rest.guard.RestGuard
+around ryu's router) with a full environ.
 
 No new dependency: the HTTP/1.1 subset a REST API needs (Content-Length and chunked bodies, keep-alive,
 Expect: 100-continue) is smaller than adapting a general server to ryu's hub.
@@ -23,10 +25,16 @@ What it accepts, and what it refuses with a JSON 4xx and `Connection: close` (ne
   transfer coding, or chunked with a Content-Length (a request smuggling shape), is 400.
 Keep-alive: HTTP/1.1 unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive` (echoed back).
 Each reply carries Date (computed once a second) and Content-Length.
+
+Limits of the connection loop: a request has `request_timeout` seconds from its first byte to its last (head and
+body together: a client sending one byte a second is cut off at the deadline with a 408); a keep-alive connection
+may wait `idle_timeout` seconds between requests; at most `max_connections` connections are served at once, and a
+connection past that gets a 503 and is closed (the server never stops accepting: eventlet.wsgi's pool stopped
+accepting when full); the accept loop outlives running out of file descriptors (EMFILE, ENFILE): one warning,
+then a retry every ACCEPT_BACKOFF seconds until it works again.
 """
-import _socket
+import errno
 import io
-import json
 import logging
 import os
 import socket
@@ -35,6 +43,8 @@ import sys
 import time
 import urllib.parse
 from email.utils import formatdate
+
+from rest.http import HttpError, error_parts, exception_parts
 
 LOG = logging.getLogger('rest.server')
 ACCESS_LOG = logging.getLogger('rest.access')
@@ -45,28 +55,14 @@ MAX_HEADERS = 100
 MAX_HEAD = 65536
 RECV_SIZE = 65536
 DISCARD_LIMIT = 1 << 20  # a refused request's body up to this size is read and dropped, to keep the connection
-
-REASONS = {100: 'Continue', 200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified',
-           400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
-           405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict', 411: 'Length Required',
-           413: 'Payload Too Large', 414: 'URI Too Long', 415: 'Unsupported Media Type',
-           431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 501: 'Not Implemented',
-           503: 'Service Unavailable'}
+ACCEPT_BACKOFF = 0.1     # seconds between accepts while the process is out of file descriptors
+LINGER = 1.0             # seconds a closing connection reads what the client still sends (see Connection.linger)
 
 # RFC 9110 token characters: what a method and a header name are made of.
 _TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _HEX = frozenset(b'0123456789abcdefABCDEF')
 _VISIBLE = bytes(range(0x21, 0x7f))  # what a request target is made of
 _VERSIONS = {b'HTTP/1.1': 'HTTP/1.1', b'HTTP/1.0': 'HTTP/1.0'}
-
-
-class HttpError(Exception):
-    """A request refused by the server itself: status and the reason that goes into the JSON body."""
-
-    def __init__(self, status, reason):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
 
 
 class Request:
@@ -251,11 +247,6 @@ def _shown(data):
     return data[:60].decode('latin-1')
 
 
-def error_body(reason):
-    """The JSON body of every refusal, in the shape of rest.http's error replies."""
-    return json.dumps({'status': 'Error! ' + reason, 'reason': reason}, separators=(',', ':')).encode()
-
-
 _date_second = 0
 _date_header = b''
 
@@ -311,15 +302,19 @@ def _head(version, status_line, headers, body, keep_alive):
 # --- the connection loop (glue: sockets and the hub) -------------------------------------------------------------
 
 class Closed(Exception):
-    """The peer closed the connection or a read timed out between requests."""
+    """The peer closed the connection."""
+
+
+# accept() errors that say the process or the system is out of something: wait, then accept again.
+_EXHAUSTED = frozenset([errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM])
 
 
 class HttpServer:
-    """Serves `guard` (a rest.guard.RestGuard: a WSGI app with `head_refusal`, `fast_app` and `max_body`) on a
-    listening socket made by ryu's hub, one green thread per connection."""
+    """Serves `guard` (a rest.guard.RestGuard: a WSGI app with `head_refusal`, `raw_route` and `max_body`) on a
+    listening socket made by ryu's hub, one green thread per connection, at most `max_connections` at once."""
 
     def __init__(self, guard, host, port, ssl_context=None, idle_timeout=60.0, request_timeout=10.0,
-                 listener=None):
+                 listener=None, max_connections=1024):
         from ryu.lib import hub
 
         self.guard = guard
@@ -327,6 +322,10 @@ class HttpServer:
         self.ssl_context = ssl_context
         self.idle_timeout = idle_timeout
         self.request_timeout = request_timeout
+        self.max_connections = max_connections
+        self.active = 0        # connections being served
+        self.turning_away = 0  # connections past the cap, being answered 503
+        self.at_cap = False    # logged once while at the cap
         self.scheme = 'https' if ssl_context is not None else 'http'
         if listener is None:
             self.stream = hub.StreamServer((host, port), self.serve_connection)
@@ -343,25 +342,61 @@ class HttpServer:
         from ryu.lib import hub
 
         LOG.info('(%d) wsgi starting up on %s://%s:%s', os.getpid(), self.scheme, self.host, self.port)
+        accept = self.listener.accept
+        exhausted = False
         while True:
             try:
-                sock, address = self.listener.accept()
-            except OSError as error:  # EMFILE and friends: keep accepting once descriptors are free again
-                LOG.warning('REST accept failed: %s', error)
-                hub.sleep(0.1)
+                sock, address = accept()
+            except OSError as error:
+                if error.errno in (errno.EBADF, errno.EINVAL):  # the listener was closed: nothing more to serve
+                    return
+                if error.errno in _EXHAUSTED:
+                    if not exhausted:
+                        LOG.warning('REST accept failed: %s; retrying every %g s, still listening', error,
+                                    ACCEPT_BACKOFF)
+                        exhausted = True
+                    hub.sleep(ACCEPT_BACKOFF)
+                # else a connection that went away before accept took it (ECONNABORTED...): the next one
                 continue
-            hub.spawn(self.serve_connection, sock, address)
+            if exhausted:
+                LOG.warning('REST accepts connections again')
+                exhausted = False
+            if self.active < self.max_connections:
+                self.active += 1
+                hub.spawn(self.serve_connection, sock, address)
+            else:
+                self.turn_away(sock, address)
 
-    def serve_connection(self, sock, address):
+    def turn_away(self, sock, address):
+        """A connection past the cap: a 503 and close, in a green thread of its own; as many of these at once
+        as there may be connections, and past that closed at once."""
+        from ryu.lib import hub
+
+        if not self.at_cap:
+            self.at_cap = True
+            LOG.warning('REST at %d connections (--rest-max-connections): new ones get 503 until some close',
+                        self.max_connections)
+        if self.turning_away >= self.max_connections:
+            sock.close()
+            return
+        self.turning_away += 1
+        hub.spawn(self.serve_connection, sock, address, True)
+
+    def serve_connection(self, sock, address, busy=False):
         try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except (OSError, AttributeError):
-            pass  # a unix socket (tests)
-        try:
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except (OSError, AttributeError):
+                pass  # a unix socket (tests)
             if self.ssl_context is not None:
-                sock.settimeout(self.request_timeout)
-                sock = self.ssl_context.wrap_socket(sock, server_side=True)
-            Connection(self, sock, address).run()
+                sock = self.handshake(sock)
+            connection = Connection(self, sock, address)
+            if busy:
+                connection.refuse(HttpError(503, 'the controller serves %d REST connections at once '
+                                                 '(--rest-max-connections); try again' % self.max_connections,
+                                            {'Retry-After': '1'}), 'HTTP/1.1')
+            else:
+                connection.run()
         except (ssl.SSLError, ConnectionError, socket.timeout, OSError) as error:
             LOG.warning('REST connection from %s dropped: %s', _address(address), error)
         except Exception:  # a bug: one traceback, the server goes on
@@ -371,26 +406,36 @@ class HttpServer:
                 sock.close()
             except OSError:
                 pass
+            if busy:
+                self.turning_away -= 1
+            else:
+                self.active -= 1
+                if self.at_cap and self.active < self.max_connections:
+                    self.at_cap = False
 
+    def handshake(self, sock):
+        """The TLS handshake, whole, within request_timeout (a client sending a byte at a time included)."""
+        from ryu.lib import hub
 
-def os_socket(sock):
-    """The plain, non-blocking OS socket inside an eventlet green socket, to try a send without giving up the
-    green thread; None for anything else (TLS: its bytes must go through the SSL object). Checked against the C
-    socket type: under ryu's monkey-patching `socket.socket` is eventlet's GreenSocket, which the OS socket inside
-    one is not."""
-    fd = getattr(sock, 'fd', None)
-    if fd is None or isinstance(fd, ssl.SSLSocket) or not isinstance(fd, _socket.socket):
-        return None
-    try:
-        if fd.gettimeout() != 0.0:
-            return None
-    except OSError:
-        return None
-    return fd
+        sock.settimeout(self.request_timeout)
+        with hub.Timeout(self.request_timeout, socket.timeout('no TLS handshake within %g s' % self.request_timeout)):
+            return self.ssl_context.wrap_socket(sock, server_side=True)
 
 
 def _address(address):
     return '%s:%s' % tuple(address[:2]) if isinstance(address, tuple) and len(address) >= 2 else str(address)
+
+
+def _direct(sock):
+    """Whether a reply can be written straight to the socket's descriptor: a plain (not TLS) socket whose
+    descriptor is non-blocking, as eventlet makes every green socket's. os.write on it then writes what the
+    kernel takes and never waits."""
+    if isinstance(sock, ssl.SSLSocket):
+        return False
+    try:
+        return not os.get_blocking(sock.fileno())
+    except (OSError, AttributeError, ValueError):
+        return False
 
 
 class Connection:
@@ -401,106 +446,138 @@ class Connection:
         self.sock = sock
         self.address = address
         self.buf = b''
-        self.os_sock = os_socket(sock)
+        self.direct = _direct(sock)
+        self.timeout = None   # what sock.settimeout was last given
+        self.deadline = None  # time.monotonic() by which the request in progress must be in whole
+        self.request = None
+        self.keep_alive = False
+        self.replied = None   # (status line, body length) once the request in progress is answered
+        self.unsent = b''     # the part of that reply the socket did not take at once
 
     def run(self):
-        guard = self.server.guard
-        fast_app = guard.fast_app
+        server = self.server
+        guard = server.guard
+        raw_route = guard.raw_route
         head_refusal = guard.head_refusal
         max_body = guard.max_body
         sock = self.sock
-        sendall = sock.sendall
-        idle = self.server.idle_timeout
-        busy = self.server.request_timeout
+        idle = server.idle_timeout
         access = ACCESS_LOG.isEnabledFor(logging.INFO)
-        timeout = None
         while True:
-            # The head: idle_timeout while nothing of the next request is in, request_timeout once it started.
+            self.deadline = None
             buf = self.buf
             try:
                 request = parse_head(buf) if buf else None
                 while request is None:
-                    wanted = busy if buf else idle
-                    if wanted != timeout:
-                        sock.settimeout(wanted)
-                        timeout = wanted
-                    try:
-                        data = sock.recv(RECV_SIZE)
-                    except socket.timeout:
-                        if buf:
-                            raise HttpError(408, 'the request head did not arrive within %g s' % busy) from None
-                        return
-                    if not data:
-                        return
-                    buf = buf + data if buf else data
-                    self.buf = buf
+                    if buf:
+                        self.recv_more('head')
+                    else:  # between requests: idle_timeout, then a silent close
+                        if self.timeout != idle:
+                            sock.settimeout(idle)
+                            self.timeout = idle
+                        try:
+                            data = sock.recv(RECV_SIZE)
+                        except socket.timeout:
+                            return
+                        if not data:
+                            return
+                        self.buf = data
+                    buf = self.buf
                     request = parse_head(buf)
             except HttpError as error:
                 self.refuse(error, 'HTTP/1.0')
                 return
-            if timeout != busy:
-                sock.settimeout(busy)
-                timeout = busy
-            keep_alive = request.keep_alive
+            except Closed:
+                return
+            self.request = request
+            self.keep_alive = request.keep_alive
+            self.replied = None
             path = request.path
-            if '%' in path:  # the guard and the fast path see PATH_INFO, as a WSGI app does
+            if '%' in path:  # the guard and the raw routes see PATH_INFO, as a WSGI app does
                 path = urllib.parse.unquote(path, encoding='latin-1')
             try:
                 refusal = head_refusal(path, request.headers.get('authorization'))
                 if refusal is None:
                     body = self.body(request, max_body)
                 else:
-                    keep_alive = keep_alive and self.discard(request)
+                    self.keep_alive = self.keep_alive and self.discard(request)
             except HttpError as error:
                 self.refuse(error, request.version, request)
                 return
-            then = None
             if refusal is not None:
-                status_line, headers, data = refusal
+                self.respond(*refusal)
             else:
-                app = fast_app(request.method, path) if not request.query else None
-                if app is not None:
-                    status_line, headers, data, then = app(body)
+                handler = raw_route(request.method, path)
+                if handler is not None:
+                    self.call_raw(handler, body)
                 else:
-                    status_line, headers, data = self.call_wsgi(request, body)
-            reply = response_bytes(request.version, status_line, headers, data, keep_alive,
-                                   request.method == 'HEAD')
-            if then is None:
-                sendall(reply)
-            else:
-                self.reply_then(reply, then)
+                    self.respond(*self.call_wsgi(request, body))
+            if self.unsent:
+                unsent, self.unsent = self.unsent, b''
+                sock.sendall(unsent)
             if access:
                 ACCESS_LOG.info('%s "%s %s %s" %s %d', _address(self.address), request.method, request.target,
-                                request.version, status_line[:3], len(data))
-            if not keep_alive:
+                                request.version, self.replied[0][:3], self.replied[1])
+            if not self.keep_alive:
                 self.linger()
                 return
 
-    def reply_then(self, reply, then):
-        """Write `reply`, then call `then` (a fast app's follow-up: a push's flow-mods), with no other green
-        thread running in between when the socket takes the whole reply at once, as it almost always does: the
-        client has its answer one switch write sooner. `then` runs even when the client has gone."""
+    def respond(self, status_line, headers, data):
+        """The reply to the request in progress. Written at once, without giving up the green thread, as far as
+        the socket takes it (almost always all of it); the rest is sent (sendall) when the request's handler has
+        returned. TLS replies are all sent then."""
+        if self.replied is not None:
+            raise RuntimeError('a second reply to one request')
+        request = self.request
+        reply = response_bytes(request.version, status_line, headers, data, self.keep_alive,
+                               request.method == 'HEAD')
+        self.replied = (status_line, len(data))
         sent = 0
-        if self.os_sock is not None:
+        if self.direct:
             try:
-                sent = self.os_sock.send(reply)
+                sent = os.write(self.sock.fileno(), reply)
             except OSError:
-                sent = 0  # would block, or the connection is gone: sendall below waits or raises
-        try:
-            then()
-        finally:
-            if sent < len(reply):
-                self.sock.sendall(reply[sent:])
+                sent = 0  # would block, or the connection is gone: sendall meets it next
+        self.unsent = reply[sent:] if sent else reply
 
-    def recv_more(self):
-        data = self.sock.recv(RECV_SIZE)
+    def call_raw(self, handler, body):
+        """handler(body, respond): a raw route (a static flow push) answers through respond, once."""
+        try:
+            handler(body, self.respond)
+        except Exception as error:
+            if self.replied is not None:
+                raise  # answered already: the connection ends with a logged traceback
+            self.respond(*exception_parts(error, '%s %s' % (self.request.method, self.request.path)))
+        if self.replied is None:
+            LOG.error('REST %s %s: its handler returned without a reply', self.request.method, self.request.path)
+            self.respond(*error_parts(500, 'internal error, see the controller log'))
+
+    def recv_more(self, part):
+        """More bytes of the request in progress, within its deadline (request_timeout from when its bytes
+        first had to be waited for). Raises HttpError 408 past the deadline, Closed when the peer closed."""
+        now = time.monotonic()
+        if self.deadline is None:
+            self.deadline = now + self.server.request_timeout
+        left = self.deadline - now
+        if left <= 0:
+            raise self.too_slow(part)
+        self.sock.settimeout(left)
+        self.timeout = left
+        try:
+            data = self.sock.recv(RECV_SIZE)
+        except socket.timeout:
+            raise self.too_slow(part) from None
         if not data:
             raise Closed()
         self.buf += data
 
+    def too_slow(self, part):
+        return HttpError(408, 'the request %s did not arrive within %g s (--rest-request-timeout)'
+                         % (part, self.server.request_timeout))
+
     def body(self, request, max_body):
         """The request's body (removed from the buffer). Raises HttpError: 413 over the limit, 408 when it does
-        not arrive in time."""
+        not arrive in time, 400 when the connection closes first."""
         start = request.end
         try:
             if request.chunked:
@@ -511,7 +588,7 @@ class Connection:
                         body, end = done
                         self.buf = self.buf[end:]
                         return body
-                    self.recv_more()
+                    self.recv_more('body')
             length = request.length or 0
             if length > max_body:
                 raise HttpError(413, 'the request body is limited to %d bytes (--rest-max-body); this one has %d '
@@ -520,10 +597,7 @@ class Connection:
             if len(self.buf) < end:
                 self.continue_if_asked(request, start)
                 while len(self.buf) < end:
-                    self.recv_more()
-        except socket.timeout:
-            raise HttpError(408, 'the request body did not arrive within %g s' % self.server.request_timeout) \
-                from None
+                    self.recv_more('body')
         except Closed:
             raise HttpError(400, 'the connection closed before the whole request body arrived') from None
         buf = self.buf
@@ -542,8 +616,8 @@ class Connection:
         end = request.end + (request.length or 0)
         try:
             while len(self.buf) < end:
-                self.recv_more()
-        except (socket.timeout, Closed):
+                self.recv_more('body')
+        except (HttpError, Closed):
             return False
         self.buf = self.buf[end:]
         return True
@@ -603,13 +677,12 @@ class Connection:
         return environ
 
     def refuse(self, error, version, request=None):
-        """A JSON 4xx for a request the server itself refuses; the connection ends (its framing is unknown)."""
-        data = error_body(error.reason)
-        status_line = '%d %s' % (error.status, REASONS.get(error.status, 'Bad Request'))
+        """A JSON error for a request the server itself refuses; the connection ends (its framing is unknown)."""
+        status_line, headers, data = error_parts(error.status, error.reason, error.headers)
         LOG.info('REST request from %s refused: %d %s', _address(self.address), error.status, error.reason)
         try:
-            self.sock.sendall(response_bytes(version, status_line, [('Content-Type', 'application/json')], data,
-                                             False, request is not None and request.method == 'HEAD'))
+            self.sock.sendall(response_bytes(version, status_line, headers, data, False,
+                                             request is not None and request.method == 'HEAD'))
         except OSError:
             return
         self.linger()
@@ -624,7 +697,8 @@ class Connection:
         except (OSError, ValueError, AttributeError):
             return
         try:
-            sock.settimeout(1.0)
+            sock.settimeout(LINGER)
+            self.timeout = LINGER
             drained = 0
             while drained < DISCARD_LIMIT:
                 data = sock.recv(RECV_SIZE)

@@ -1,49 +1,59 @@
-"""TEMPORARY: the REST server's construction, moved out of controller/hardening.py; replaced at merge by the
-push-path branch's version."""
+"""Starting the REST service: the settings read, checked and turned into one rest.server.HttpServer.
+
+`build_rest_server(wsgi_application, conf)` is the whole start: the bearer token file, the HTTPS context, the
+guard (rest.guard.RestGuard) around the WSGI application, the raw routes (rest.staticflow's pushes, which skip
+WSGI), the limits, and the warnings about an open or readable-off-the-wire API. It raises RestConfigError (a
+ValueError with a message for the operator, no traceback needed) for settings it cannot serve with; nothing is
+listening then. `start_service(app_mgr)` is the drop-in for ryu.app.wsgi.start_service: it finds the WSGI
+application among ryu-manager's contexts, and turns a RestConfigError into one log line and exit status 2.
+"""
 import ipaddress
 import logging
 import ssl
 
-from rest.guard import RestGuard, read_token_file
-from rest.server import HttpServer
+LOG = logging.getLogger('rest.service')
 
-LOG = logging.getLogger(__name__)
-REST_IDLE_TIMEOUT = 60.0     # a keep-alive connection with no request in progress
-REST_REQUEST_TIMEOUT = 10.0  # a request whose head or body stops arriving: 408
+REST_IDLE_TIMEOUT = 60.0  # a keep-alive connection with no request in progress
 
 
 class RestConfigError(ValueError):
-    pass
-
-
-def _is_loopback(host):
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == 'localhost'
+    """Settings the REST service cannot start with (unreadable token file, half an HTTPS pair, a bad
+    certificate); the message says which and why."""
 
 
 def build_rest_server(wsgi_application, conf):
+    """-> a rest.server.HttpServer (listening already; call it, or its serve_forever, in a green thread to
+    serve) for `wsgi_application` (ryu's WSGIApplication, or any WSGI app) with the REST options of `conf`
+    (controller.options: wsapi_host, wsapi_port, rest_max_body, rest_token_file, rest_cert, rest_key,
+    rest_max_connections, rest_request_timeout). Raises RestConfigError."""
+    from rest import staticflow
+    from rest.guard import RestGuard, read_token_file
+    from rest.server import HttpServer
+
     try:
         token = read_token_file(conf.rest_token_file) if conf.rest_token_file else None
     except ValueError as error:
         raise RestConfigError(str(error)) from None
     if bool(conf.rest_cert) != bool(conf.rest_key):
         raise RestConfigError('HTTPS needs both --rest-cert and --rest-key')
-    guard = RestGuard(wsgi_application, max_body=conf.rest_max_body, token=token)
     context = None
-    if conf.rest_cert or conf.rest_key:
+    if conf.rest_cert:
+        from eventlet.green import ssl as green_ssl
+
         try:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context = green_ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(conf.rest_cert, conf.rest_key)
         except (OSError, ValueError) as error:
-            raise RestConfigError('cannot serve HTTPS with %s and %s: %s' % (conf.rest_cert, conf.rest_key, error))
+            raise RestConfigError('cannot serve HTTPS with %s and %s: %s' % (conf.rest_cert, conf.rest_key, error)) \
+                from None
+    guard = RestGuard(wsgi_application, max_body=conf.rest_max_body, token=token,
+                      raw_routes=staticflow.raw_routes(wsgi_application))
     server = HttpServer(guard, conf.wsapi_host, conf.wsapi_port, ssl_context=context,
-                        idle_timeout=REST_IDLE_TIMEOUT, request_timeout=REST_REQUEST_TIMEOUT)
-    scheme = server.scheme
-    LOG.info('REST on %s://%s:%s (bodies up to %d bytes%s)', scheme, conf.wsapi_host, conf.wsapi_port,
+                        idle_timeout=REST_IDLE_TIMEOUT, request_timeout=conf.rest_request_timeout,
+                        max_connections=conf.rest_max_connections)
+    LOG.info('REST on %s://%s:%s (bodies up to %d bytes%s)', server.scheme, conf.wsapi_host, conf.wsapi_port,
              conf.rest_max_body, ', bearer token required' if token else '')
-    if token is not None and scheme == 'http' and not _is_loopback(conf.wsapi_host):
+    if token is not None and server.scheme == 'http' and not _is_loopback(conf.wsapi_host):
         LOG.warning('REST bearer token sent over plain HTTP on %s:%s can be read off the network; add '
                     '--rest-cert and --rest-key', conf.wsapi_host, conf.wsapi_port)
     if token is None and not _is_loopback(conf.wsapi_host):
@@ -51,3 +61,28 @@ def build_rest_server(wsgi_application, conf):
                     'flows; set --rest-token-file (and --rest-cert/--rest-key) or --wsapi-host 127.0.0.1',
                     conf.wsapi_host, conf.wsapi_port)
     return server
+
+
+def start_service(app_mgr):
+    """ryu.app.wsgi.start_service's contract: the callable ryu-manager spawns (an HttpServer), or None when no
+    app asked for the WSGI context. Settings it cannot start with: logged, SystemExit(2)."""
+    from ryu import cfg
+    from ryu.app.wsgi import WSGIApplication
+
+    for instance in app_mgr.contexts.values():
+        if instance.__class__ == WSGIApplication:
+            break
+    else:
+        return None
+    try:
+        return build_rest_server(instance, cfg.CONF)
+    except RestConfigError as error:
+        LOG.error('%s; not starting', error)
+        raise SystemExit(2) from None
+
+
+def _is_loopback(host):
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == 'localhost'

@@ -1,13 +1,21 @@
-"""Static flow pusher URLs, for the three Floodlight URL families. Handlers decode, call the app, reply."""
+"""Static flow pusher URLs, for the three Floodlight URL families. Handlers decode, call the app, reply.
+
+A push (POST .../json or .../json/store) has one path whichever way it comes: `push`, body bytes in, reply out.
+rest.server calls it straight from the request's bytes (`raw_routes`: no WSGI environ, no routes, webob or
+ControllerBase, which were a third of a push's cost, docs/performance.md); the routes below call the same
+function for a request that reaches ryu's router (another WSGI server, or a test). The order "reply to the
+client, then send the flow-mods" is the static flow app's: its push calls `reply` once the entry is committed
+and sends the flow-mods right after, with no other green thread running in between (apps/staticflow.py).
+"""
+import functools
 import logging
 
 from ryu.app.wsgi import ControllerBase
-from webob.util import status_reasons
 
 from controller.dpid import format_dpid
 from rest import floodlight
-from rest.http import (INTERNAL_ERROR, HttpError, error_reply, json_bytes, json_response, no_content, rest_errors,
-                       switch_param)
+from rest.http import (HttpError, exception_parts, json_bytes, json_response, no_content, parts_response,
+                       rest_errors, switch_param)
 
 LOG = logging.getLogger(__name__)
 
@@ -17,7 +25,44 @@ URL_FAMILIES = {
     'staticflowpusher': floodlight.DIALECT_V1,       # Floodlight 1.0 - 1.2
     'staticentrypusher': floodlight.DIALECT_V1,      # Floodlight master
 }
+# Where a POST pushes an entry -> the dialect of its keys and replies.
+PUSH_PATHS = {'/wm/' + family + suffix: dialect
+              for family, dialect in URL_FAMILIES.items() for suffix in ('/json', '/json/store')}
 APP_KEY = 'static_flow_app'
+
+_pushed_data, _pushed_type = json_bytes(floodlight.ENTRY_PUSHED)
+# The reply to every push: a tuple of headers, the same object each time (rest.server reuses its head).
+PUSHED = ('200 OK', (('Content-Type', _pushed_type), ('Content-Length', str(len(_pushed_data)))), _pushed_data)
+
+
+def push(app, dialect, body, respond):
+    """The one static flow push: body bytes -> floodlight.decode_body -> floodlight.parse_entry ->
+    app.push(entry, dialect, reply). `respond(status line, headers, body bytes)` is called once: by `reply`
+    with "Entry pushed" when the app has committed the entry (the app sends its flow-mods right after), or
+    with the JSON error of a refusal (400 for the entry's content, 409 for a conflict; a bug is a 500 and a
+    logged traceback). A failure after the reply (sending the flow-mods) is logged: the entry is committed,
+    and the client was told so."""
+    replied = []
+
+    def reply():
+        replied.append(True)
+        respond(*PUSHED)
+    try:
+        app.push(floodlight.parse_entry(floodlight.decode_body(body), dialect), dialect, reply)
+    except Exception as error:
+        if replied:
+            LOG.exception('static flow push (%s): committed and answered, then failed', dialect.name)
+            return
+        respond(*exception_parts(error, 'POST push (%s)' % dialect.name))
+
+
+def raw_routes(wsgi):
+    """{path: handler(body, respond)}: the push URLs of every family, for rest.server to call without WSGI
+    (rest.guard.RestGuard.raw_route, POST only); {} when no static flow app registered its routes on `wsgi`."""
+    app = getattr(wsgi, 'registory', {}).get(StaticFlowController.__name__, {}).get(APP_KEY)
+    if app is None:
+        return {}
+    return {path: functools.partial(push, app, dialect) for path, dialect in PUSH_PATHS.items()}
 
 
 def register_routes(wsgi, app):
@@ -38,51 +83,6 @@ def register_routes(wsgi, app):
             conditions = {'method': methods} if methods else {}
             wsgi.mapper.connect('%s_%s' % (family, name), base + suffix, controller=StaticFlowController,
                                 action=action, family=family, conditions=conditions)
-    # rest.guard.RestGuard serves these POSTs itself, after its checks, without routes, webob and ryu's
-    # ControllerBase: those were a third of a push's cost (docs/performance.md). Same replies as the routes above.
-    fast = getattr(wsgi, 'fast_posts', None)
-    if fast is None:
-        fast = wsgi.fast_posts = {}
-    for family, dialect in URL_FAMILIES.items():
-        push = _fast_push(app, dialect)
-        base = '/wm/' + family
-        fast[base + '/json'] = push
-        fast[base + '/json/store'] = push
-
-
-def _fast_push(app, dialect):
-    """A WSGI app for one family's push URLs: what StaticFlowController._push answers, byte for byte. Its `raw`
-    attribute is the same push for rest.server, body bytes in, (status line, headers, body, then) out, no environ:
-    `then` (None after an error) sends the entry's flow-mods, and the server calls it right after writing the
-    reply, so the client has its answer (the entry is committed) while the flow-mods go out."""
-    pushed, pushed_type = json_bytes(floodlight.ENTRY_PUSHED)
-    pushed_headers = (('Content-Type', pushed_type), ('Content-Length', str(len(pushed))))
-    parse_entry, decode_body = floodlight.parse_entry, floodlight.decode_body
-    commit_push, send = app.commit_push, app.send_pushed
-
-    def raw(body):
-        try:
-            msgs = commit_push(parse_entry(decode_body(body), dialect), dialect)
-            return '200 OK', pushed_headers, pushed, lambda: send(msgs)
-        except Exception as error:
-            status, reply, headers = error_reply(error) or (500, INTERNAL_ERROR, None)
-            if status == 500:
-                LOG.exception('REST POST push (%s) failed', dialect.name)
-        data, content_type = json_bytes(reply)
-        header_list = [('Content-Type', content_type), ('Content-Length', str(len(data)))]
-        header_list.extend((headers or {}).items())
-        return '%d %s' % (status, status_reasons[status]), header_list, data, None
-
-    def push(environ, start_response):
-        length = environ.get('CONTENT_LENGTH')  # RestGuard checked it is a number within the body limit
-        body = environ['wsgi.input'].read(int(length)) if length else b''
-        status, headers, data, then = raw(body)
-        if then is not None:
-            then()
-        start_response(status, list(headers))
-        return [data]
-    push.raw = raw
-    return push
 
 
 class StaticFlowController(ControllerBase):
@@ -108,9 +108,9 @@ class StaticFlowController(ControllerBase):
         return self._delete(req)
 
     def _push(self, req, dialect):
-        entry = floodlight.parse_entry(floodlight.decode_body(req.body), dialect)
-        self.app.push(entry, dialect)
-        return json_response(floodlight.ENTRY_PUSHED)
+        replies = []
+        push(self.app, dialect, req.body, lambda *parts: replies.append(parts))
+        return parts_response(replies[0])
 
     def _delete(self, req):
         name = floodlight.parse_entry_name(floodlight.decode_body(req.body))

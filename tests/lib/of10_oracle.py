@@ -69,7 +69,9 @@ def wire_bytes(msg, xid=0):
     """The bytes of a message to send, with `xid`, leaving the message as it was (it can still be sent)."""
     if isinstance(msg, (bytes, bytearray)):
         return bytes(msg)
-    return of10.serialize(copy.copy(msg), xid)
+    msg = copy.copy(msg)
+    msg.xid = None  # a message already sent keeps its own xid; its copy is serialized with `xid`
+    return of10.serialize(msg, xid)
 
 
 def parse(msg_or_bytes, xid=0):

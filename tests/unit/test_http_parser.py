@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from rest.server import (MAX_HEAD, MAX_HEADERS, MAX_REQUEST_LINE, HttpError, decode_chunked, error_body,
-                         parse_head, response_bytes)
+from rest.http import HttpError, error_parts
+from rest.server import MAX_HEAD, MAX_HEADERS, MAX_REQUEST_LINE, decode_chunked, parse_head, response_bytes
 
 PUSH = b'POST /wm/staticflowpusher/json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
 
@@ -109,21 +109,22 @@ def test_responses():
     assert b'Connection: keep-alive\r\n' in response_bytes('HTTP/1.0', '200 OK', [], b'', True)
     assert b'Content-Length' not in response_bytes('HTTP/1.1', '204 No Content', [], b'', True)
     assert response_bytes('HTTP/1.1', '200 OK', [], b'{}', True, head_only=True).endswith(b'\r\n\r\n')
-    assert json.loads(error_body('bad "x"')) == {'status': 'Error! bad "x"', 'reason': 'bad "x"'}
+    status, headers, body = error_parts(413, 'bad "x"', {'Retry-After': '1'})
+    assert status == '413 Request Entity Too Large' and json.loads(body) == {'status': 'Error! bad "x"',
+                                                                             'reason': 'bad "x"'}
+    assert headers == [('Content-Type', 'application/json'), ('Content-Length', str(len(body))), ('Retry-After', '1')]
 
 
-def test_guard_head_checks_match_its_wsgi_checks():
+def test_guard_head_checks_and_raw_routes():
     from rest.guard import RestGuard
 
     def app(environ, start_response):
         start_response('200 OK', [])
         return [b'']
 
-    def fast(environ, start_response):
-        raise AssertionError('not called through WSGI here')
-    fast.raw = lambda body: ('200 OK', (), body, None)
-    app.fast_posts = {'/push': fast}
-    open_guard = RestGuard(app)
+    def push(body, respond):
+        respond('200 OK', (), body)
+    open_guard = RestGuard(app, raw_routes={'/push': push})
     assert open_guard.head_refusal('/x', None) is None
     status, headers, body = open_guard.head_refusal('*', None)
     assert status.startswith('404') and json.loads(body)['reason']
@@ -133,8 +134,9 @@ def test_guard_head_checks_match_its_wsgi_checks():
         status, headers, body = guard.head_refusal('/x', value)
         assert status == '401 Unauthorized' and ('WWW-Authenticate', 'Bearer') in headers, value
     assert guard.head_refusal('/wm/core/health/json', None) is None
-    assert guard.fast_app('POST', '/push')(b'x') == ('200 OK', (), b'x', None)
-    assert guard.fast_app('GET', '/push') is None and guard.fast_app('POST', '/other') is None
+    assert open_guard.raw_route('POST', '/push') is push
+    assert open_guard.raw_route('GET', '/push') is None and open_guard.raw_route('POST', '/other') is None
+    assert guard.raw_route('POST', '/push') is None
 
 
 def test_a_cached_head_is_the_head():

@@ -14,7 +14,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 PURE_MODULES = ['controller.dpid', 'controller.flowentry', 'controller.staticflow', 'controller.connections',
                 'controller.entrystore', 'controller.entrystatus', 'controller.of10', 'controller.ofguard',
-                'rest.floodlight', 'controller.failmode', 'controller.ovsdb', 'controller.mastership']
+                'rest.floodlight', 'controller.failmode', 'controller.ovsdb', 'controller.mastership',
+                'controller.pusher']
 
 # Forwarding, link discovery and host tracking (issue 5): the packet-in path is pure too.
 PURE_MODULES += ['controller.forwarding', 'controller.topology', 'controller.devices', 'controller.lldp']

@@ -3,7 +3,8 @@ import pytest
 from ryu.ofproto import ofproto_v1_0 as ofp
 
 from controller import of10
-from controller.staticflow import PendingPushes, StaticFlowTable
+from controller.pusher import PushBatch
+from controller.staticflow import StaticFlowTable
 from rest import floodlight as fl
 from tests.lib import of10_oracle as oracle
 
@@ -153,7 +154,7 @@ def test_same_match_and_priority_under_another_name_is_a_conflict(table):
 
 def test_pushes_waiting_for_a_shared_commit_are_checked_as_if_already_in_the_table(table):
     table.push(entry(name='a', in_port='1'))
-    pending = PendingPushes()
+    pending = PushBatch()
 
     def add(e):
         pending.add(e, fl.DIALECT_V1, table.flow_key_of(e))
