@@ -15,10 +15,11 @@ from ryu import cfg
 from ryu.app.wsgi import WSGIApplication
 from ryu.base import app_manager
 
+from apps import config
 from apps.background import BackgroundLoops
-from apps.rest_routes import mount, mount_fallback
+from apps.rest_routes import mount, mount_fallback, raw_routes
 from apps.switches import SwitchesApp
-from controller import of10, options
+from controller import of10
 from rest import connections as connections_rest
 from rest import core as core_rest
 from rest.service import RestConfigError, build_rest_server
@@ -32,7 +33,7 @@ class EntryApp(BackgroundLoops, app_manager.RyuApp):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        options.register()
+        config.register()
         self.wsgi = kwargs['wsgi']
         mount(self.wsgi, core_rest.ROUTES, kwargs['switches'])
         mount(self.wsgi, connections_rest.ROUTES, kwargs['switches'])
@@ -44,7 +45,7 @@ class EntryApp(BackgroundLoops, app_manager.RyuApp):
         # Every app has mounted its routes in __init__ by now; the JSON 404 must come after all of them.
         mount_fallback(self.wsgi)
         try:
-            self.rest_server = build_rest_server(self.wsgi, cfg.CONF)
+            self.rest_server = build_rest_server(self.wsgi, cfg.CONF, raw_routes(self.wsgi))
         except RestConfigError as error:
             LOG.error('%s; not starting', error)
             raise SystemExit(2) from None

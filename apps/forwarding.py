@@ -13,11 +13,12 @@ from ryu.controller import ofp_event
 from ryu.controller.handler import CONFIG_DISPATCHER, MAIN_DISPATCHER, set_ev_cls
 from ryu.lib import hub
 
+from apps import config
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.background import BackgroundLoops
 from apps.rest_routes import mount
 from apps.switches import SwitchesApp
-from controller import forwarding, of10, options
+from controller import forwarding, of10
 from rest import devices as devices_rest
 from rest import stats as stats_rest
 from rest import topology as topology_rest
@@ -38,7 +39,7 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        options.register()
+        config.register()
         conf = cfg.CONF
         self.switches = kwargs['switches']
         self.state = forwarding.ForwardingState(

@@ -17,8 +17,9 @@ def main(args=None):
     ryu_compat.apply_all()
     from ryu.cmd.manager import main as ryu_main
 
+    from apps import config
     from controller import options
-    options.register()
+    config.register()
     args = options.cli_aliases(sys.argv[1:] if args is None else args)
 
     deliver_ctrl_c_to_main_greenlet()

@@ -10,7 +10,7 @@ mount_fallback(wsgi), connected after every app's routes, answers every other pa
 from ryu.app.wsgi import ControllerBase
 
 from rest import core
-from rest.http import Reply, Request, json_response, rest_errors
+from rest.http import Encoded, Reply, Request, json_response, no_content, parts_response, rest_errors
 
 ROUTE_KEY = 'floodlight_route'  # the mapper hands the matched row's _Mounted to the controller under this name
 FALLBACK_ACTION = 'not_found'
@@ -35,6 +35,19 @@ def mount(wsgi, routes, app):
         wsgi.mapper.connect(None, route.path, controller=FloodlightRestRoutes, action='dispatch',
                             conditions={'method': list(route.methods)}, requirements=route.requirements or {},
                             **{ROUTE_KEY: _Mounted(route.handler, app)})
+
+
+RAW_ROUTES_KEY = 'FloodlightRawRoutes'
+
+
+def mount_raw(wsgi, raw_routes):
+    """{path: handler(body, respond)} the HTTP server calls for a POST without WSGI (rest.staticflow.raw_routes);
+    kept in the WSGIApplication's registory, Ryu's place for what apps hand their REST handlers."""
+    wsgi.registory.setdefault(RAW_ROUTES_KEY, {}).update(raw_routes)
+
+
+def raw_routes(wsgi):
+    return dict(wsgi.registory.get(RAW_ROUTES_KEY, {}))
 
 
 def mount_fallback(wsgi):
@@ -64,7 +77,11 @@ class FloodlightRestRoutes(ControllerBase):
         mounted = params.pop(ROUTE_KEY)
         request = Request(req.method, req.path, dict(req.GET), req.body, req.content_type)
         result = mounted(request, params)
+        if isinstance(result, Encoded):
+            return parts_response(result)
         if isinstance(result, Reply):
+            if result.body is None:
+                return no_content(result.status)
             return json_response(result.body, status=result.status, headers=result.headers)
         return json_response(result)
 

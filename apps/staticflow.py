@@ -10,10 +10,12 @@ from ryu.controller import ofp_event
 from ryu.controller.handler import MAIN_DISPATCHER, set_ev_cls
 from ryu.lib import hub
 
+from apps import config
 from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
+from apps.rest_routes import mount, mount_raw
 from apps.switches import SwitchesApp
-from controller import of10, options
+from controller import of10
 from controller.dpid import format_dpid
 from controller.entrystore import EntryStore
 from controller.pusher import StaticFlowPusher
@@ -44,7 +46,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        options.register()
+        config.register()
         self.switches = kwargs['switches']
         self.pusher = StaticFlowPusher(barrier_delay=cfg.CONF.push_barrier_delay)
         self.table = self.pusher.table
@@ -54,7 +56,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
             LOG.error('stored entry %r no longer parses (%s); left in %s', name, error, self.store.path)
         LOG.info('%d static flow entries restored from %s', len(self.table.entries), self.store.path)
         wsgi = kwargs['wsgi']
-        staticflow_rest.register_routes(wsgi, self)
+        mount(wsgi, staticflow_rest.ROUTES, self)
+        mount_raw(wsgi, staticflow_rest.raw_routes(self))
 
     def start(self):
         thread = super().start()

@@ -12,9 +12,10 @@ from ryu.controller import ofp_event
 from ryu.controller.handler import MAIN_DISPATCHER, set_ev_cls
 from ryu.lib import hub
 
+from apps import config
 from apps.rest_routes import mount
 from apps.switches import SwitchesApp
-from controller import of10, options
+from controller import of10
 from rest import stats as stats_rest
 
 
@@ -33,7 +34,7 @@ class StatsApp(app_manager.RyuApp):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        options.register()
+        config.register()
         self.switches = kwargs['switches']
         self.started = time.time()
         self._pending = {}  # (dpid, xid) -> _Pending

@@ -14,10 +14,11 @@ from ryu.controller import ofp_event
 from ryu.controller.handler import DEAD_DISPATCHER, MAIN_DISPATCHER, set_ev_cls
 from ryu.lib import hub
 
+from apps import config
 from apps import session as sessions
 from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
-from controller import connections, mastership, of10, options, ovsdb, roles
+from controller import connections, mastership, of10, ovsdb, roles
 from controller.connections import ConnectionTracker
 from controller.dpid import format_dpid
 
@@ -32,7 +33,7 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        options.register()
+        config.register()
         now = time.time()
         self.tracker = ConnectionTracker(default_fail_mode=CONF.default_fail_mode)
         self.instance_id = mastership.owner_id(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])

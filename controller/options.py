@@ -1,13 +1,10 @@
-"""The controller's own settings, and Ryu defaults changed to what a Floodlight user expects.
+"""The controller's own settings: one table of oslo.config options (the library Ryu's configuration is made of).
 
-Registered before ryu-manager parses its command line (apps.manager imports this module first), so
-they work as flags (`--staticflow-db PATH`) and in a `--config-file` ([DEFAULT] staticflow_db = PATH).
+apps/config.py registers them on Ryu's configuration before ryu-manager parses its command line, so they work as
+flags (`--staticflow-db PATH`) and in a `--config-file` ([DEFAULT] staticflow_db = PATH). Data only: adding a
+setting is one row here, read as `cfg.CONF.<name>` in the glue that uses it.
 """
-from oslo_config import cfg as oslo_cfg
-from ryu import cfg
-from ryu.controller import controller as _ryu_controller  # noqa: F401  registers the echo options we default
-
-CONF = cfg.CONF
+from oslo_config import cfg
 
 OPTIONS = [
     # --- connection tracker (docs/architecture.md, "Connections") ---
@@ -76,7 +73,6 @@ OPTIONS = [
                       'dropped (0: no limit; default 15)'),
 ]
 
-RYU_OPTIONS_AS_FLAGS = ('echo_request_interval', 'maximum_unreplied_echo_requests')
 # oslo.config spells the negation of a boolean flag --noNAME; --no-NAME is accepted too (see cli_aliases).
 NEGATABLE_FLAGS = ('forwarding', 'link-discovery')
 
@@ -85,20 +81,3 @@ def cli_aliases(argv):
     """argv with --no-forwarding / --no-link-discovery rewritten to oslo.config's --noforwarding form."""
     aliases = {'--no-' + name: '--no' + name for name in NEGATABLE_FLAGS}
     return [aliases.get(arg, arg) for arg in argv]
-
-
-def register():
-    """Idempotent: both the console script and the apps call it."""
-    if 'staticflow_db' not in CONF:
-        try:
-            CONF.register_cli_opts(OPTIONS)
-            # ryu registers its keepalive options for config files only; the same Opt objects can be
-            # re-registered as flags, so --echo-request-interval and --maximum-unreplied-echo-requests work too.
-            CONF.register_cli_opts([CONF._opts[name]['opt'] for name in RYU_OPTIONS_AS_FLAGS])
-        except oslo_cfg.ArgsAlreadyParsedError:
-            # Loaded by a launcher other than our ryu-manager: still readable from --config-file.
-            CONF.register_opts(OPTIONS)
-    # Ryu's default of 0 unreplied echo requests turns its keepalive off, so a switch that dies without
-    # closing TCP would stay "connected" forever. Probe every 5 s; drop it after 3 unanswered probes.
-    CONF.set_default('echo_request_interval', 5.0)
-    CONF.set_default('maximum_unreplied_echo_requests', 3)

@@ -119,9 +119,9 @@ def parts_response(parts):
     return Response(status=status, headerlist=list(headers), body=data)
 
 
-def no_content():
+def no_content(status=204):
     from webob import Response
-    return Response(status=204)
+    return Response(status=status)
 
 
 def error_response(status, reason, key=None, headers=None):
@@ -180,8 +180,15 @@ class Request:
 
 
 class Reply(typing.NamedTuple):
-    """A handler's answer when it is not a plain 200: the status, the JSON body (as json_response takes it) and
-    extra headers."""
+    """A handler's answer when it is not a plain 200: the status, the JSON body (as json_response takes it; None:
+    no body at all, e.g. Floodlight 0.9x's 204) and extra headers."""
     status: int
     body: object
     headers: typing.Optional[dict] = None
+
+
+class Encoded(typing.NamedTuple):
+    """A reply already encoded, exactly as the raw push path writes it: status line, headers, body bytes."""
+    status: str
+    headers: tuple
+    body: bytes

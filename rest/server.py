@@ -44,6 +44,8 @@ import time
 import urllib.parse
 from email.utils import formatdate
 
+import eventlet
+
 from rest.http import HttpError, error_parts, exception_parts
 
 LOG = logging.getLogger('rest.server')
@@ -299,7 +301,7 @@ def _head(version, status_line, headers, body, keep_alive):
     return ''.join(out).encode('latin-1') + date_header() + b'\r\n'
 
 
-# --- the connection loop (glue: sockets and the hub) -------------------------------------------------------------
+# --- the connection loop (sockets and green threads) ------------------------------------------------------------
 
 class Closed(Exception):
     """The peer closed the connection."""
@@ -310,13 +312,15 @@ _EXHAUSTED = frozenset([errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM]
 
 
 class HttpServer:
-    """Serves `guard` (a rest.guard.RestGuard: a WSGI app with `head_refusal`, `raw_route` and `max_body`) on a
-    listening socket made by ryu's hub, one green thread per connection, at most `max_connections` at once."""
+    """Serves `guard` (a rest.guard.RestGuard: a WSGI app with `head_refusal`, `raw_route` and `max_body`) on an
+    eventlet listening socket, one green thread per connection, at most `max_connections` at once. Only eventlet's
+    public API (listen, spawn, sleep, Timeout): the server knows nothing of Ryu.
+
+    The listener is made without SO_REUSEPORT (eventlet.listen sets it by default): with it, a second controller
+    started on the same port would bind too and the kernel would share the clients between the two."""
 
     def __init__(self, guard, host, port, ssl_context=None, idle_timeout=60.0, request_timeout=10.0,
                  listener=None, max_connections=1024):
-        from ryu.lib import hub
-
         self.guard = guard
         self.host = host
         self.ssl_context = ssl_context
@@ -328,10 +332,8 @@ class HttpServer:
         self.at_cap = False    # logged once while at the cap
         self.scheme = 'https' if ssl_context is not None else 'http'
         if listener is None:
-            self.stream = hub.StreamServer((host, port), self.serve_connection)
-            listener = self.stream.server
-        else:
-            self.stream = None
+            family = socket.AF_INET6 if ':' in host else socket.AF_INET
+            listener = eventlet.listen((host, port), family, backlog=128, reuse_port=False)
         self.listener = listener
         self.port = listener.getsockname()[1]
 
@@ -339,8 +341,6 @@ class HttpServer:
         self.serve_forever()
 
     def serve_forever(self):
-        from ryu.lib import hub
-
         LOG.info('(%d) wsgi starting up on %s://%s:%s', os.getpid(), self.scheme, self.host, self.port)
         accept = self.listener.accept
         exhausted = False
@@ -355,7 +355,7 @@ class HttpServer:
                         LOG.warning('REST accept failed: %s; retrying every %g s, still listening', error,
                                     ACCEPT_BACKOFF)
                         exhausted = True
-                    hub.sleep(ACCEPT_BACKOFF)
+                    eventlet.sleep(ACCEPT_BACKOFF)
                 # else a connection that went away before accept took it (ECONNABORTED...): the next one
                 continue
             if exhausted:
@@ -363,15 +363,13 @@ class HttpServer:
                 exhausted = False
             if self.active < self.max_connections:
                 self.active += 1
-                hub.spawn(self.serve_connection, sock, address)
+                eventlet.spawn(self.serve_connection, sock, address)
             else:
                 self.turn_away(sock, address)
 
     def turn_away(self, sock, address):
         """A connection past the cap: a 503 and close, in a green thread of its own; as many of these at once
         as there may be connections, and past that closed at once."""
-        from ryu.lib import hub
-
         if not self.at_cap:
             self.at_cap = True
             LOG.warning('REST at %d connections (--rest-max-connections): new ones get 503 until some close',
@@ -380,7 +378,7 @@ class HttpServer:
             sock.close()
             return
         self.turning_away += 1
-        hub.spawn(self.serve_connection, sock, address, True)
+        eventlet.spawn(self.serve_connection, sock, address, True)
 
     def serve_connection(self, sock, address, busy=False):
         try:
@@ -415,10 +413,8 @@ class HttpServer:
 
     def handshake(self, sock):
         """The TLS handshake, whole, within request_timeout (a client sending a byte at a time included)."""
-        from ryu.lib import hub
-
         sock.settimeout(self.request_timeout)
-        with hub.Timeout(self.request_timeout, socket.timeout('no TLS handshake within %g s' % self.request_timeout)):
+        with eventlet.Timeout(self.request_timeout, socket.timeout('no TLS handshake within %g s' % self.request_timeout)):
             return self.ssl_context.wrap_socket(sock, server_side=True)
 
 

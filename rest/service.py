@@ -21,12 +21,12 @@ class RestConfigError(ValueError):
     certificate); the message says which and why."""
 
 
-def build_rest_server(wsgi_application, conf):
+def build_rest_server(wsgi_application, conf, raw_routes=None):
     """-> a rest.server.HttpServer (listening already; call it, or its serve_forever, in a green thread to
     serve) for `wsgi_application` (ryu's WSGIApplication, or any WSGI app) with the REST options of `conf`
     (controller.options: wsapi_host, wsapi_port, rest_max_body, rest_token_file, rest_cert, rest_key,
-    rest_max_connections, rest_request_timeout). Raises RestConfigError."""
-    from rest import staticflow
+    rest_max_connections, rest_request_timeout), and `raw_routes` ({path: handler(body, respond)}: the POSTs the
+    server takes without WSGI, rest.staticflow.raw_routes). Raises RestConfigError."""
     from rest.guard import RestGuard, read_token_file
     from rest.server import HttpServer
 
@@ -47,7 +47,7 @@ def build_rest_server(wsgi_application, conf):
             raise RestConfigError('cannot serve HTTPS with %s and %s: %s' % (conf.rest_cert, conf.rest_key, error)) \
                 from None
     guard = RestGuard(wsgi_application, max_body=conf.rest_max_body, token=token,
-                      raw_routes=staticflow.raw_routes(wsgi_application))
+                      raw_routes=raw_routes)
     server = HttpServer(guard, conf.wsapi_host, conf.wsapi_port, ssl_context=context,
                         idle_timeout=REST_IDLE_TIMEOUT, request_timeout=conf.rest_request_timeout,
                         max_connections=conf.rest_max_connections)
@@ -61,24 +61,6 @@ def build_rest_server(wsgi_application, conf):
                     'flows; set --rest-token-file (and --rest-cert/--rest-key) or --wsapi-host 127.0.0.1',
                     conf.wsapi_host, conf.wsapi_port)
     return server
-
-
-def start_service(app_mgr):
-    """ryu.app.wsgi.start_service's contract: the callable ryu-manager spawns (an HttpServer), or None when no
-    app asked for the WSGI context. Settings it cannot start with: logged, SystemExit(2)."""
-    from ryu import cfg
-    from ryu.app.wsgi import WSGIApplication
-
-    for instance in app_mgr.contexts.values():
-        if instance.__class__ == WSGIApplication:
-            break
-    else:
-        return None
-    try:
-        return build_rest_server(instance, cfg.CONF)
-    except RestConfigError as error:
-        LOG.error('%s; not starting', error)
-        raise SystemExit(2) from None
 
 
 def _is_loopback(host):

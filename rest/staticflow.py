@@ -1,4 +1,5 @@
-"""Static flow pusher URLs, for the three Floodlight URL families. Handlers decode, call the app, reply.
+"""Static flow pusher URLs, for the three Floodlight URL families: a route table (rest.http.Route rows, mounted by
+apps/rest_routes.py) of pure handlers that decode, call the app, reply.
 
 A push (POST .../json or .../json/store) has one path whichever way it comes: `push`, body bytes in, reply out.
 rest.server calls it straight from the request's bytes (`raw_routes`: no WSGI environ, no routes, webob or
@@ -10,12 +11,9 @@ and sends the flow-mods right after, with no other green thread running in betwe
 import functools
 import logging
 
-from ryu.app.wsgi import ControllerBase
-
 from controller.dpid import format_dpid
 from rest import floodlight
-from rest.http import (HttpError, exception_parts, json_bytes, json_response, no_content, parts_response,
-                       rest_errors, switch_param)
+from rest.http import Encoded, HttpError, Reply, Route, exception_parts, json_bytes, switch_param
 
 LOG = logging.getLogger(__name__)
 
@@ -28,7 +26,6 @@ URL_FAMILIES = {
 # Where a POST pushes an entry -> the dialect of its keys and replies.
 PUSH_PATHS = {'/wm/' + family + suffix: dialect
               for family, dialect in URL_FAMILIES.items() for suffix in ('/json', '/json/store')}
-APP_KEY = 'static_flow_app'
 
 _pushed_data, _pushed_type = json_bytes(floodlight.ENTRY_PUSHED)
 # The reply to every push: a tuple of headers, the same object each time (rest.server reuses its head).
@@ -56,91 +53,72 @@ def push(app, dialect, body, respond):
         respond(*exception_parts(error, 'POST push (%s)' % dialect.name))
 
 
-def raw_routes(wsgi):
+def raw_routes(app):
     """{path: handler(body, respond)}: the push URLs of every family, for rest.server to call without WSGI
-    (rest.guard.RestGuard.raw_route, POST only); {} when no static flow app registered its routes on `wsgi`."""
-    app = getattr(wsgi, 'registory', {}).get(StaticFlowController.__name__, {}).get(APP_KEY)
-    if app is None:
-        return {}
+    (rest.guard.RestGuard.raw_route, POST only)."""
     return {path: functools.partial(push, app, dialect) for path, dialect in PUSH_PATHS.items()}
 
 
-def register_routes(wsgi, app):
-    """Connect every static flow URL of every family to StaticFlowController."""
-    wsgi.registory[StaticFlowController.__name__] = {APP_KEY: app}
-    for family in URL_FAMILIES:
-        base = '/wm/' + family
-        routes = [
-            ('json', '/json', None, 'entry'),
-            ('store', '/json/store', ['POST'], 'store'),
-            ('delete', '/json/delete', ['POST'], 'delete_alias'),
-            ('list', '/list/{switch}/json', ['GET'], 'list_entries'),
-            ('clear', '/clear/{switch}/json', ['GET'], 'clear_entries'),
-            # Ours, not Floodlight's: where each entry stands on its switch (see controller/entrystatus.py).
-            ('status', '/status/{switch}/json', ['GET'], 'entry_status'),
-        ]
-        for name, suffix, methods, action in routes:
-            conditions = {'method': methods} if methods else {}
-            wsgi.mapper.connect('%s_%s' % (family, name), base + suffix, controller=StaticFlowController,
-                                action=action, family=family, conditions=conditions)
+def _encoded_push(app, dialect, body):
+    replies = []
+    push(app, dialect, body, lambda *parts: replies.append(parts))
+    return Encoded(*replies[0])
 
 
-class StaticFlowController(ControllerBase):
-    def __init__(self, req, link, data, **config):
-        super().__init__(req, link, data, **config)
-        self.app = data[APP_KEY]
-
-    @rest_errors
-    def entry(self, req, family):
-        dialect = URL_FAMILIES[family]
-        if req.method == 'POST':
-            return self._push(req, dialect)
-        if req.method == 'DELETE':
-            return self._delete(req)
-        raise HttpError(405, 'use POST to push an entry or DELETE to remove one', {'Allow': 'POST, DELETE'})
-
-    @rest_errors
-    def store(self, req, family):
-        return self._push(req, URL_FAMILIES[family])
-
-    @rest_errors
-    def delete_alias(self, req, family):
-        return self._delete(req)
-
-    def _push(self, req, dialect):
-        replies = []
-        push(self.app, dialect, req.body, lambda *parts: replies.append(parts))
-        return parts_response(replies[0])
-
-    def _delete(self, req):
-        name = floodlight.parse_entry_name(floodlight.decode_body(req.body))
-        self.app.delete(name)
-        return json_response(floodlight.entry_deleted_body(name))
-
-    @rest_errors
-    def list_entries(self, req, family, switch):
-        dpid = switch_param(switch)
-        dialect = URL_FAMILIES[family]
-        if dialect is floodlight.DIALECT_V0:
-            return json_response(floodlight.v0_list(self.app.list(dpid)))
-        return json_response(floodlight.v1_list(self.app.list(dpid), dialect))
-
-    @rest_errors
-    def clear_entries(self, req, family, switch):
-        dpid = switch_param(switch)
-        self.app.clear(dpid)
-        if URL_FAMILIES[family] is floodlight.DIALECT_V0:
-            return no_content()
-        return json_response(floodlight.clear_body(None if dpid is None else switch))
-
-    @rest_errors
-    def entry_status(self, req, family, switch):
-        dpid = switch_param(switch)
-        return json_response({format_dpid(d): {name: _public_status(status) for name, status in entries.items()}
-                              for d, entries in self.app.entry_status(dpid).items()})
+def _delete(app, request):
+    name = floodlight.parse_entry_name(floodlight.decode_body(request.body))
+    app.delete(name)
+    return floodlight.entry_deleted_body(name)
 
 
 def _public_status(status):
     if status is None:
         return None
     return {key: value for key, value in status.items() if key != 'dpid'}
+
+
+def entry_status(app, request, switch):
+    """Ours, not Floodlight's: where each entry stands on its switch (see controller/entrystatus.py)."""
+    return {format_dpid(d): {name: _public_status(status) for name, status in entries.items()}
+            for d, entries in app.entry_status(switch_param(switch)).items()}
+
+
+def family_routes(family, dialect):
+    """The rows of one URL family (/wm/<family>/...), whose replies and defaults follow `dialect`."""
+    def entry(app, request):
+        if request.method == 'POST':
+            return _encoded_push(app, dialect, request.body)
+        return _delete(app, request)
+
+    def store(app, request):
+        return _encoded_push(app, dialect, request.body)
+
+    def list_entries(app, request, switch):
+        entries = app.list(switch_param(switch))
+        if dialect is floodlight.DIALECT_V0:
+            return floodlight.v0_list(entries)
+        return floodlight.v1_list(entries, dialect)
+
+    def clear_entries(app, request, switch):
+        dpid = switch_param(switch)
+        app.clear(dpid)
+        if dialect is floodlight.DIALECT_V0:
+            return Reply(204, None)
+        return floodlight.clear_body(None if dpid is None else switch)
+
+    def not_allowed(app, request):
+        raise HttpError(405, 'use POST to push an entry or DELETE to remove one', {'Allow': 'POST, DELETE'})
+
+    base = '/wm/' + family
+    return [
+        Route(('POST', 'DELETE'), base + '/json', entry),
+        Route(('GET', 'PUT', 'PATCH', 'HEAD', 'OPTIONS'), base + '/json', not_allowed),
+        Route(('POST',), base + '/json/store', store),
+        Route(('POST',), base + '/json/delete', _delete),
+        Route(('GET',), base + '/list/{switch}/json', list_entries),
+        Route(('GET',), base + '/clear/{switch}/json', clear_entries),
+        Route(('GET',), base + '/status/{switch}/json', entry_status),
+    ]
+
+
+ROUTES = [route for family, dialect in URL_FAMILIES.items() for route in family_routes(family, dialect)]

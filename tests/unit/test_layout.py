@@ -21,10 +21,10 @@ PURE_MODULES = ['controller.dpid', 'controller.flowentry', 'controller.staticflo
 PURE_MODULES += ['controller.forwarding', 'controller.topology', 'controller.devices', 'controller.lldp']
 
 # Who writes to which switch (issue 12: decisions out of apps/switches.py).
-PURE_MODULES += ['controller.roles']
+PURE_MODULES += ['controller.roles', 'controller.options']
 
 # REST handlers are plain functions in route tables; apps/rest_routes.py is their one adapter to Ryu (issue 12).
-REST_HANDLERS = ['rest.core', 'rest.connections', 'rest.devices', 'rest.topology', 'rest.stats']
+REST_HANDLERS = ['rest.core', 'rest.connections', 'rest.devices', 'rest.topology', 'rest.stats', 'rest.staticflow']
 PURE_MODULES += REST_HANDLERS
 
 

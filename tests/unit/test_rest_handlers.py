@@ -7,14 +7,15 @@ import types
 
 import pytest
 
-from rest import connections, core, devices, stats, topology
+from rest import connections, core, devices, staticflow, stats, topology
 from rest.http import HttpError, Request, Route
 
 pytestmark = pytest.mark.unit
 
 DPID1 = '00:00:00:00:00:00:00:01'
 TABLES = {'core': core.ROUTES, 'connections': connections.ROUTES, 'devices': devices.ROUTES,
-          'topology': topology.ROUTES, 'stats': stats.ROUTES, 'stats.summary': stats.SUMMARY_ROUTES}
+          'topology': topology.ROUTES, 'stats': stats.ROUTES, 'stats.summary': stats.SUMMARY_ROUTES,
+          'staticflow': staticflow.ROUTES}
 
 
 def get(path='/', params=None):

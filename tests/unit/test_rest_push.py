@@ -7,12 +7,9 @@ import types
 
 import pytest
 
-from apps import ryu_compat
 from controller.staticflow import EntryConflictError
 from rest import floodlight as fl
-
-ryu_compat.apply_all()  # rest.staticflow imports ryu.app.wsgi, which needs the eventlet shim
-from rest import staticflow  # noqa: E402
+from rest import staticflow
 
 pytestmark = pytest.mark.unit
 
@@ -86,8 +83,7 @@ def test_a_failure_after_the_reply_is_logged_and_not_answered_twice(caplog):
 
 def test_the_dialect_follows_the_url_family():
     app = App()
-    wsgi = types.SimpleNamespace(registory={'StaticFlowController': {staticflow.APP_KEY: app}})
-    routes = staticflow.raw_routes(wsgi)
+    routes = staticflow.raw_routes(app)
     assert sorted(routes) == sorted('/wm/%s/json%s' % (family, suffix) for family in
                                     ('staticflowentrypusher', 'staticflowpusher', 'staticentrypusher')
                                     for suffix in ('', '/store'))
@@ -97,17 +93,21 @@ def test_the_dialect_follows_the_url_family():
     routes['/wm/staticentrypusher/json/store'](BODY, lambda *parts: replies.append(parts))
     assert [r[0] for r in replies] == ['200 OK', '200 OK']
     assert [e[2] for e in app.events if e[0] == 'commit'] == [fl.DIALECT_V0.name, fl.DIALECT_V1.name]
-    assert staticflow.raw_routes(types.SimpleNamespace(registory={})) == {}
 
 
 def test_the_routed_push_answers_through_the_same_function():
     """What a request that reaches ryu's router (another WSGI server) gets."""
+    from apps import ryu_compat
+    ryu_compat.apply_all()  # ryu.app.wsgi needs the eventlet shim
     from ryu.app.wsgi import WSGIApplication
     from webob import Request
 
+    from apps.rest_routes import mount, mount_fallback
+
     app = App()
     wsgi = WSGIApplication()
-    staticflow.register_routes(wsgi, app)
+    mount(wsgi, staticflow.ROUTES, app)
+    mount_fallback(wsgi)
     response = Request.blank('/wm/staticflowpusher/json', method='POST', body=BODY).get_response(wsgi)
     assert (response.status, response.body) == ('200 OK', b'{"status" : "Entry pushed"}')
     assert response.headers['Content-Type'] == 'application/json; charset=UTF-8'
@@ -146,8 +146,7 @@ def test_build_rest_server_applies_the_settings(tmp_path):
     token = tmp_path / 'token'
     token.write_text('s3cret\n')
     app = App()
-    wsgi = types.SimpleNamespace(registory={'StaticFlowController': {staticflow.APP_KEY: app}})
-    server = build_rest_server(wsgi, conf(rest_token_file=str(token)))
+    server = build_rest_server(None, conf(rest_token_file=str(token)), staticflow.raw_routes(app))
     try:
         assert (server.max_connections, server.request_timeout, server.guard.max_body) == (3, 0.5, 100)
         assert server.guard.token == b's3cret' and server.port > 0 and server.scheme == 'http'
