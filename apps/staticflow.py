@@ -182,7 +182,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         if done is None:
             return
         self._send(done.msgs)
-        written = self.switches.may_write(done.dpid)
+        written = self.switches.policy.may_write(done.dpid)
         self.switches.tracker.record(done.dpid, 'static_entries', time.time(), flows_read=done.flows_read,
                                      in_place=done.in_place, flow_mods=done.flow_mods, written=written,
                                      detail=done.story)

@@ -186,20 +186,6 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         self._renew_leases(now)
         self._request_roles(now)
 
-    @property
-    def configured_role(self):
-        return self.policy.configured_role
-
-    @property
-    def role_changed(self):
-        return self.policy.changed
-
-    def may_write(self, dpid):
-        return self.policy.may_write(dpid)
-
-    def switch_roles(self):
-        return self.policy.switch_roles(self.tracker)
-
     # --- mastership leases --------------------------------------------------------------------------------
 
     def _lease_loop(self):

@@ -33,14 +33,14 @@ def history(app, request, dpid):
 
 
 def get_role(app, request):
-    changed_at, description = app.role_changed
+    changed_at, description = app.policy.changed
     holders = app.lease_holders()
     return {
-        'role': app.configured_role.upper(),
+        'role': app.policy.configured_role.upper(),
         'change-description': description,
         'change-date-time': datetime.fromtimestamp(changed_at, timezone.utc).isoformat(timespec='milliseconds'),
         'instance': app.instance_id,
-        'switches': {format_dpid(d): r for d, r in app.switch_roles().items()},
+        'switches': {format_dpid(d): r for d, r in app.policy.switch_roles(app.tracker).items()},
         'masters': {format_dpid(d): owner for d, owner in sorted(holders.items())},
     }
 
@@ -60,7 +60,7 @@ def set_role(app, request):
 
 
 def switch_role(app, request, dpid):
-    roles = app.switch_roles()
+    roles = app.policy.switch_roles(app.tracker)
     number = switch_param(dpid)
     if number is None:
         return {format_dpid(d): r for d, r in sorted(roles.items())}

@@ -63,12 +63,20 @@ def test_core_switches_and_the_json_404_and_405():
     assert error.reason == 'no such resource: GET /nope' and error.headers == {}
 
 
+class FakePolicy:
+    def __init__(self):
+        self.changed = (0.0, 'Controller startup.')
+        self.configured_role = 'master'
+        self.roles = {2: 'SLAVE', 1: 'MASTER'}
+
+    def switch_roles(self, tracker):
+        return self.roles
+
+
 class FakeSwitches:
     def __init__(self):
-        self.role_changed = (0.0, 'Controller startup.')
-        self.configured_role = 'master'
+        self.policy = FakePolicy()
         self.instance_id = 'host:1'
-        self.roles = {2: 'SLAVE', 1: 'MASTER'}
         self.tracker = types.SimpleNamespace(knows=lambda dpid: dpid == 1,
                                              timeline=lambda dpid, now: [{'dpid': dpid, 'event': 'connected'}],
                                              view=lambda now: [{'now': now}])
@@ -76,12 +84,9 @@ class FakeSwitches:
     def lease_holders(self):
         return {1: 'host:1'}
 
-    def switch_roles(self):
-        return self.roles
-
     def set_configured_role(self, role, description):
-        self.configured_role = role
-        self.role_changed = (1.5, description)
+        self.policy.configured_role = role
+        self.policy.changed = (1.5, description)
 
 
 def test_connection_history_is_per_known_switch():
@@ -109,9 +114,9 @@ def test_role_get_and_set():
     raises(400, connections.set_role, app, post(b'not json'))
     raises(400, connections.set_role, app, post(b'["SLAVE"]'))
     raises(400, connections.set_role, app, post(b'{"role":"BOSS"}'))
-    assert app.configured_role == 'master'
+    assert app.policy.configured_role == 'master'
     body = connections.set_role(app, post(b'{"role":"equal"}'))
-    assert app.configured_role == 'equal'
+    assert app.policy.configured_role == 'equal'
     assert body['role'] == 'EQUAL' and body['change-description'] == 'Set by REST.'
     assert body['change-date-time'] == '1970-01-01T00:00:01.500+00:00'
 
