@@ -1,8 +1,19 @@
-# Two commands do everything on a fresh Debian 12 machine with Python 3.11:
+# Two commands do everything on a fresh Debian 12 machine (Python 3.11; Python 3.12 and 3.13 work the same):
 #   make run    - create .venv, install the project, start `ryu-manager controller.apps`
-#   make test   - also install Open vSwitch, Mininet and friends, start OVS, run every test tier
+#   make test   - also install Open vSwitch, Mininet and friends, start OVS, run every test tier (unit, protocol,
+#                 end-to-end) on the default interpreter, then the unit and protocol tiers on each other of
+#                 Python 3.11, 3.12 and 3.13 (PYTHONS) installed here, each in its own venv .venv-X.Y
+# PYTHON picks the interpreter (`make run PYTHON=python3.13`); any but the default python3 gets its own venv,
+# .venv-X.Y, unless VENV is given. .ci/find-python finds an interpreter on PATH, else through pyenv.
 PYTHON ?= python3
-VENV ?= .venv
+PYTHONS ?= 3.11 3.12 3.13
+ifeq ($(origin VENV),undefined)
+ifeq ($(PYTHON),python3)
+VENV := .venv
+else
+VENV := .venv-$(shell py=$$(.ci/find-python $(PYTHON)) && $$py -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+endif
+endif
 BIN := $(VENV)/bin
 APT_PACKAGES := openvswitch-switch mininet ethtool iputils-ping curl tcpdump iproute2 openssl iperf
 RYU_ARGS ?=
@@ -12,7 +23,8 @@ RYU_ARGS ?=
 install: $(VENV)/.installed
 
 $(VENV)/.installed: setup.cfg setup.py constraints.txt
-	$(PYTHON) -m venv $(VENV)
+	@py=$$(.ci/find-python $(PYTHON)) || { echo "no working $(PYTHON) here" >&2; exit 1; }; \
+	echo "$$py -m venv $(VENV)"; $$py -m venv $(VENV)
 	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/pip install --quiet --upgrade 'pip<25' 'setuptools<68' wheel
 	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/pip install --quiet -e '.[test]'
 	touch $@
@@ -33,8 +45,25 @@ ovs-start: system-deps
 	@ovs-vsctl --timeout=5 show >/dev/null 2>&1 || /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random
 	@ovs-vsctl --timeout=5 show >/dev/null
 
+# Every tier on the default interpreter; then the unit and protocol tiers on each other Python of PYTHONS, in
+# .venv-X.Y made on demand from the same constraints. One that is not installed is skipped with a SKIPPED line.
+# Every interpreter runs even when one fails; the run fails if any did. The recipe calls make as $(SUBMAKE), not
+# $(MAKE): make -n runs every recipe line that names $(MAKE), and here that would be the whole test run.
+SUBMAKE := $(MAKE)
 test: install ovs-start
-	$(BIN)/python -m pytest tests
+	@failed=""; default=$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	echo "== every tier on Python $$default ($(VENV))"; \
+	$(BIN)/python -m pytest tests || failed="$$failed $$default"; \
+	for v in $(PYTHONS); do \
+	  [ "$$v" = "$$default" ] && continue; \
+	  if ! py=$$(.ci/find-python $$v); then \
+	    echo "SKIPPED: Python $$v is not installed here; the unit and protocol tiers did not run on it"; continue; \
+	  fi; \
+	  echo "== unit and protocol tiers on Python $$v (.venv-$$v, $$py)"; \
+	  $(SUBMAKE) --no-print-directory install PYTHON=$$py VENV=.venv-$$v && \
+	  .venv-$$v/bin/python -m pytest tests/unit tests/protocol || failed="$$failed $$v"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "FAILED on Python$$failed"; exit 1; fi
 
 # The benchmarks talk to emulated switches on loopback only (no OVS). BENCH_ARGS: e.g. --quick, --only rest.
 bench: install
@@ -42,4 +71,4 @@ bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) *.egg-info
+	rm -rf .venv .venv-[0-9]* $(VENV) *.egg-info

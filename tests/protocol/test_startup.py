@@ -1,4 +1,4 @@
-"""`ryu-manager` as a user types it: the project's script, starting on Python 3.11 with PyPI's ryu 4.34."""
+"""`ryu-manager` as a user types it: the project's script, on Python 3.11, 3.12 or 3.13 with PyPI's ryu 4.34."""
 import os
 import subprocess
 import sys
