@@ -25,7 +25,6 @@ What a Session does differently from Ryu 4.34's Datapath, and why:
 import collections
 import contextlib
 import logging
-import os
 import socket
 import ssl
 import time
@@ -34,6 +33,7 @@ from ryu.base import app_manager  # noqa: F401  imported first: ryu.controller.c
 from ryu.controller import controller as ryu_controller
 from ryu.controller import ofp_event
 from ryu.controller.handler import DEAD_DISPATCHER, MAIN_DISPATCHER
+from eventlet.patcher import original
 from ryu.lib import hub
 from ryu.ofproto import get_ofp_modules
 
@@ -43,6 +43,9 @@ from controller.ofguard import PeerCheck, ProtocolViolation
 
 LOG = logging.getLogger(__name__)
 RECV_SIZE = 256 * 1024
+# The OS's write, not the one ryu's monkey-patching installs: eventlet's green os.write waits for the descriptor
+# to be writable (and fails on a closed socket's -1), where the writer wants what the kernel takes now.
+os_write = original('os').write
 YIELD_EVERY = 2048  # messages handled in one burst before other green threads get a turn (as Ryu does)
 # Each version's message parser, as Ryu's loop picks it by the message's version: a HELLO of another version must
 # reach Ryu's OFPHandler, which answers HELLO_FAILED. Called directly: ofproto_parser.msg logs a traceback where
@@ -86,7 +89,7 @@ class Writer:
                 self.wake.set()
             return
         try:
-            sent = os.write(self.fileno(), data)
+            sent = os_write(self.fileno(), data)
         except (BlockingIOError, InterruptedError):
             sent = 0
         except OSError:

@@ -45,6 +45,7 @@ import urllib.parse
 from email.utils import formatdate
 
 import eventlet
+from eventlet.patcher import original
 
 from rest.http import HttpError, error_parts, exception_parts
 
@@ -311,6 +312,11 @@ class Closed(Exception):
 _EXHAUSTED = frozenset([errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM])
 
 
+# The OS's write, not eventlet's green one (installed by ryu's monkey-patching), which would wait for the socket
+# to be writable: a reply goes out with what the kernel takes now, the rest through sendall.
+os_write = original('os').write
+
+
 class HttpServer:
     """Serves `guard` (a rest.guard.RestGuard: a WSGI app with `head_refusal`, `raw_route` and `max_body`) on an
     eventlet listening socket, one green thread per connection, at most `max_connections` at once. Only eventlet's
@@ -531,7 +537,7 @@ class Connection:
         sent = 0
         if self.direct:
             try:
-                sent = os.write(self.sock.fileno(), reply)
+                sent = os_write(self.sock.fileno(), reply)
             except OSError:
                 sent = 0  # would block, or the connection is gone: sendall meets it next
         self.unsent = reply[sent:] if sent else reply
