@@ -49,6 +49,10 @@ class EntryApp(BackgroundLoops, app_manager.RyuApp):
         except RestConfigError as error:
             LOG.error('%s; not starting', error)
             raise SystemExit(2) from None
+        except OSError as error:  # the port is taken (another controller?) or the address is not ours
+            LOG.error('cannot serve REST on %s:%s: %s; not starting', cfg.CONF.wsapi_host, cfg.CONF.wsapi_port,
+                      error.strerror or error)
+            raise SystemExit(2) from None
         manager = app_manager.AppManager.get_instance()
         for name, context in list(manager.contexts.items()):
             if context is self.wsgi:

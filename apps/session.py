@@ -284,8 +284,8 @@ class SessionFactory:
         self.tls = tls
 
     def __call__(self, sock, address, service_target=None):
-        deadline = [None]
-        watchdog = hub.spawn(self._deadline, sock, address, deadline) if self.handshake_timeout else None
+        handshake = _Handshake(sock, address)
+        watchdog = hub.spawn(self._deadline, handshake) if self.handshake_timeout else None
         try:
             if self.tls is not None and service_target is None:
                 try:
@@ -295,7 +295,7 @@ class SessionFactory:
                     _shutdown(sock)
                     sock.close()
                     return
-            session = deadline[0] = Session(sock, address, self.fast_handlers, service_target)
+            session = handshake.session = Session(sock, address, self.fast_handlers, service_target)
             with contextlib.closing(session):
                 try:
                     session.serve()
@@ -307,12 +307,23 @@ class SessionFactory:
             if watchdog is not None:
                 hub.kill(watchdog)
 
-    def _deadline(self, sock, address, session):
+    def _deadline(self, handshake):
         hub.sleep(self.handshake_timeout)
-        if session[0] is None or session[0].state not in (MAIN_DISPATCHER, DEAD_DISPATCHER):
-            who = session[0].describe() if session[0] is not None else '%s:%s' % tuple(address[:2])
+        session = handshake.session
+        if session is None or session.state not in (MAIN_DISPATCHER, DEAD_DISPATCHER):
+            who = session.describe() if session is not None else '%s:%s' % tuple(handshake.address[:2])
             LOG.warning('disconnecting %s: no OpenFlow handshake within %g s', who, self.handshake_timeout)
-            _shutdown(sock)
+            _shutdown(handshake.sock)  # the TCP socket: also ends a TLS handshake still in progress
+
+
+class _Handshake:
+    """What the deadline looks at: the accepted socket, and the session once TLS (if any) is through."""
+    __slots__ = ('sock', 'address', 'session')
+
+    def __init__(self, sock, address):
+        self.sock = sock
+        self.address = address
+        self.session = None
 
 
 def tls_context(conf):

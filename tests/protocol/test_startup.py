@@ -85,3 +85,23 @@ def test_ctrl_c_stops_the_controller(tmp_path):
             proc.communicate()
     assert proc.returncode == 0, output.decode(errors='replace')[-2000:]
     assert b'Traceback' not in output
+
+
+def test_a_taken_rest_port_stops_the_controller_with_one_clear_line(tmp_path):
+    """Another controller already serves REST on the port: ours says so and exits 2. (eventlet.listen would set
+    SO_REUSEPORT and share the port's clients between the two.)"""
+    import socket
+
+    from tests.lib.controller import free_port
+
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        rest_port = taken.getsockname()[1]
+        result = subprocess.run([RYU_MANAGER, 'controller.apps', '--ofp-tcp-listen-port', str(free_port()),
+                                 '--wsapi-host', '127.0.0.1', '--wsapi-port', str(rest_port), '--ovsdb', 'none'],
+                                cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-2000:]
+    assert 'cannot serve REST on 127.0.0.1:%d: Address already in use; not starting' % rest_port in output
+    assert 'Traceback' not in output
