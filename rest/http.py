@@ -29,9 +29,13 @@ class HttpError(Exception):
         self.headers = headers or {}
 
 
+# RFC 9110's names, which Python 3.13's HTTPStatus took: the same status line on every supported Python.
+_PHRASES = {413: 'Content Too Large', 414: 'URI Too Long', 422: 'Unprocessable Content'}
+
+
 def status_line(status):
-    """200 -> '200 OK' (http.HTTPStatus's phrase)."""
-    return '%d %s' % (status, HTTPStatus(status).phrase)
+    """200 -> '200 OK' (http.HTTPStatus's phrase, RFC 9110's where older Pythons still have RFC 7231's)."""
+    return '%d %s' % (status, _PHRASES.get(status) or HTTPStatus(status).phrase)
 
 
 def error_body(reason, key=None):

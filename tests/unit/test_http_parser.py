@@ -110,7 +110,7 @@ def test_responses():
     assert b'Content-Length' not in response_bytes('HTTP/1.1', '204 No Content', [], b'', True)
     assert response_bytes('HTTP/1.1', '200 OK', [], b'{}', True, head_only=True).endswith(b'\r\n\r\n')
     status, headers, body = error_parts(413, 'bad "x"', {'Retry-After': '1'})
-    assert status == '413 Request Entity Too Large' and json.loads(body) == {'status': 'Error! bad "x"',
+    assert status == '413 Content Too Large' and json.loads(body) == {'status': 'Error! bad "x"',
                                                                              'reason': 'bad "x"'}
     assert headers == [('Content-Type', 'application/json'), ('Content-Length', str(len(body))), ('Retry-After', '1')]
 
