@@ -27,12 +27,6 @@ LOG = logging.getLogger(__name__)
 TICK_SECONDS = 0.5
 
 
-def _mac_bytes(hw_addr):
-    if isinstance(hw_addr, str):
-        return bytes.fromhex(hw_addr.replace(':', ''))
-    return bytes(hw_addr)
-
-
 class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
     OFP_VERSIONS = [of10.OFP_VERSION]
     _CONTEXTS = {'wsgi': WSGIApplication, 'switches': SwitchesApp}
@@ -120,7 +114,7 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
     def features_handler(self, ev):
         msg = ev.msg
         self._features_ports[msg.datapath_id] = {
-            p.port_no: _mac_bytes(p.hw_addr) for p in msg.ports.values() if of10.port_is_up(p)}
+            p.port_no: of10.port_mac(p) for p in msg.ports.values() if of10.port_is_up(p)}
 
     @set_ev_cls(EventSwitchReady)
     def switch_ready_handler(self, ev):
@@ -138,7 +132,7 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
             return
         port = msg.desc
         up = msg.reason != of10.OFPPR_DELETE and of10.port_is_up(port)
-        self._send(forwarding.port_changed(self.state, msg.datapath.id, port.port_no, _mac_bytes(port.hw_addr), up,
+        self._send(forwarding.port_changed(self.state, msg.datapath.id, port.port_no, of10.port_mac(port), up,
                                            time.time()))
 
     @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)

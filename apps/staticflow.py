@@ -24,11 +24,6 @@ from rest import staticflow as staticflow_rest
 
 LOG = logging.getLogger(__name__)
 STORE_WATCH_INTERVAL = 1.0  # seconds between checks for commits by another instance sharing the store
-DIALECTS = {d.name: d for d in (floodlight.DIALECT_V0, floodlight.DIALECT_V1)}
-
-
-def parse_stored(dialect_name, request):
-    return floodlight.parse_entry(request, DIALECTS.get(dialect_name, floodlight.DIALECT_V1))
 
 
 class _Commit:
@@ -52,7 +47,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self.table = self.pusher.table
         self.store = EntryStore(cfg.CONF.staticflow_db)
         self._commits = {}  # PushBatch -> _Commit, made by the first push that joins it
-        for name, error in self.pusher.restore(self.store.iter_load(), time.time(), parse_stored):
+        for name, error in self.pusher.restore(self.store.iter_load(), time.time(), floodlight.parse_stored_entry):
             LOG.error('stored entry %r no longer parses (%s); left in %s', name, error, self.store.path)
         LOG.info('%d static flow entries restored from %s', len(self.table.entries), self.store.path)
         wsgi = kwargs['wsgi']
@@ -79,7 +74,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
             hub.sleep(STORE_WATCH_INTERVAL)
             try:
                 if self.store.changed_elsewhere():
-                    msgs, changed, failed = self.pusher.sync(self.store.load(), time.time(), parse_stored)
+                    msgs, changed, failed = self.pusher.sync(self.store.load(), time.time(), floodlight.parse_stored_entry)
                     for name, error in failed:
                         LOG.error('entry %r committed by another instance does not parse here (%s)', name, error)
                     self._send(msgs)

@@ -49,7 +49,7 @@ class StatsApp(app_manager.RyuApp):
         connected is left out.
         """
         if dpids is None:
-            dpids = sorted(session.dpid for session in self.switches.sessions())
+            dpids = sorted(session.dpid for session in self.switches.tracker.current_sessions())
         asked = {}
         for dpid in dpids:
             msg = of10.stats_request(stat)

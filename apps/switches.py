@@ -284,7 +284,3 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
     def is_current(self, session):
         conn = self.tracker.current(session.id)
         return conn is not None and conn.handle is session
-
-    def sessions(self):
-        """The session each connected switch is talked to through (the switches list shows these)."""
-        return [self.tracker.current(dpid) for dpid in self.tracker.dpids()]

@@ -142,6 +142,10 @@ class ConnectionTracker:
         """The session to talk to a switch through: its primary, else its service session, else None."""
         return self.live.get((dpid, PRIMARY)) or self.live.get((dpid, SERVICE))
 
+    def current_sessions(self):
+        """The session each connected switch is talked to through, by DPID (the switches list shows these)."""
+        return [self.current(dpid) for dpid in self.dpids()]
+
     def sessions(self, dpid):
         return [c for c in (self.live.get((dpid, PRIMARY)), self.live.get((dpid, SERVICE))) if c is not None]
 

@@ -13,7 +13,7 @@ def switches_json(sessions):
 
 
 def switches(app, request):
-    return switches_json(app.sessions())
+    return switches_json(app.tracker.current_sessions())
 
 
 ROUTES = [

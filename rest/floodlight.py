@@ -58,6 +58,7 @@ class Dialect:
 
 DIALECT_V0 = Dialect('0.9x', 32767, 32767, 32767, 'Error! Could not parse flod mod, see log for details.')
 DIALECT_V1 = Dialect('1.x', 65535, 2147483647, 65535, 'Error! Could not parse flow mod, see log for details.')
+DIALECTS = {dialect.name: dialect for dialect in (DIALECT_V0, DIALECT_V1)}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -703,3 +704,9 @@ def v0_list(entries_by_dpid):
     """{"<dpid>":{"<name>":{...},...}} for /wm/staticflowentrypusher/list."""
     return {format_dpid(dpid): {e.name: v0_entry_json(e) for e in entries}
             for dpid, entries in entries_by_dpid.items()}
+
+
+def parse_stored_entry(dialect_name, request):
+    """An entry read back from the store (the request as pushed and its dialect's name) -> FlowEntry; raises
+    FlowValidationError as parse_entry does. An unknown dialect name reads as 1.x."""
+    return parse_entry(request, DIALECTS.get(dialect_name, DIALECT_V1))

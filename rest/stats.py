@@ -192,7 +192,7 @@ def summary(app, request):
     (the SwitchesApp), links, learned hosts and ports still in quarantine."""
     topology = app.state.topology
     now = time.time()
-    return {'# Switches': len(list(app.switches.sessions())), '# inter-switch links': len(topology.links),
+    return {'# Switches': len(app.switches.tracker.current_sessions()), '# inter-switch links': len(topology.links),
             '# quarantine ports': sum(1 for until in topology.quarantined.values() if until > now),
             '# hosts': len(app.state.devices.by_mac)}
 

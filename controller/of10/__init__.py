@@ -26,7 +26,8 @@ from controller.of10.wire import (  # noqa: F401
     OFPT_ECHO_REQUEST, OFPT_ERROR, OFPT_FEATURES_REPLY, OFPT_FLOW_MOD, OFPT_FLOW_REMOVED, OFPT_GET_CONFIG_REPLY,
     OFPT_HELLO, OFPT_PACKET_IN, OFPT_PACKET_OUT, OFPT_PORT_STATUS, OFPT_STATS_REPLY, OFPT_VENDOR, PACKET_IN_SIZE,
     PHY_PORT_SIZE, PRIORITY_OFFSET, SWITCH_MESSAGES, XID_MASK, XID_OFFSET, action_type_names, capability_names,
-    describe_error, flow_identity, header_at, is_expiry, packet_in_fields, port_is_up, type_name, type_of, xid_at)
+    describe_error, flow_identity, header_at, is_expiry, packet_in_fields, port_is_up, port_mac, type_name, type_of,
+    xid_at)
 from controller.of10.match import (  # noqa: F401
     FIELD_NAMES, MATCH_FIELDS, MatchField, flow_key, flow_match, pack_match, unpack_match, wildcards_of)
 from controller.of10.actions import ACTIONS, as_installed, pack_actions, ryu_actions, unpack_actions  # noqa: F401

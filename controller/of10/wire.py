@@ -221,6 +221,13 @@ def port_is_up(port):
     return not (port.config & OFPPC_PORT_DOWN or port.state & OFPPS_LINK_DOWN)
 
 
+def port_mac(port):
+    """A port's (Ryu's OFPPhyPort) hardware address as 6 bytes, whether Ryu gave it as text or bytes."""
+    if isinstance(port.hw_addr, str):
+        return bytes.fromhex(port.hw_addr.replace(':', ''))
+    return bytes(port.hw_addr)
+
+
 def is_expiry(reason):
     """A FLOW_REMOVED reason that means the flow timed out (idle or hard), not that it was deleted."""
     return reason in (OFPRR_IDLE_TIMEOUT, OFPRR_HARD_TIMEOUT)

@@ -41,7 +41,7 @@ def test_every_route_row_names_methods_and_a_handler_that_takes_its_path_params(
 
 def test_core_switches_and_the_json_404_and_405():
     session = types.SimpleNamespace(remote='127.0.0.1:42380', since=12.5, dpid=1)
-    app = types.SimpleNamespace(sessions=lambda: [session])
+    app = types.SimpleNamespace(tracker=types.SimpleNamespace(current_sessions=lambda: [session]))
     assert core.switches(app, get()) == [
         {'inetAddress': '/127.0.0.1:42380', 'connectedSince': 12500, 'switchDPID': DPID1}]
 
@@ -202,7 +202,8 @@ def test_summary_counts_the_forwarding_apps_state_and_switches():
         topology=types.SimpleNamespace(links={(1, 2, 2, 1), (2, 1, 1, 2)}, quarantined={(1, 3): now + 60,
                                                                                         (1, 4): now - 1}),
         devices=types.SimpleNamespace(by_mac={b'a': None, b'b': None, b'c': None}))
-    app = types.SimpleNamespace(state=state, switches=types.SimpleNamespace(sessions=lambda: iter([1, 2])))
+    app = types.SimpleNamespace(state=state, switches=types.SimpleNamespace(
+        tracker=types.SimpleNamespace(current_sessions=lambda: [1, 2])))
     body = stats.summary(app, get())
     assert json.dumps(body) == ('{"# Switches": 2, "# inter-switch links": 2, "# quarantine ports": 1, '
                                 '"# hosts": 3}')
