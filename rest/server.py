@@ -418,10 +418,19 @@ class HttpServer:
                     self.at_cap = False
 
     def handshake(self, sock):
-        """The TLS handshake, whole, within request_timeout (a client sending a byte at a time included)."""
+        """The TLS handshake, whole, within request_timeout (a client sending a byte at a time included). The TLS
+        socket owns the descriptor from the wrap on: it is closed here when the handshake fails (left to the
+        garbage collector, it stayed open for as long as the error's traceback was referenced)."""
         sock.settimeout(self.request_timeout)
-        with eventlet.Timeout(self.request_timeout, socket.timeout('no TLS handshake within %g s' % self.request_timeout)):
-            return self.ssl_context.wrap_socket(sock, server_side=True)
+        tls = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        try:
+            with eventlet.Timeout(self.request_timeout,
+                                  socket.timeout('no TLS handshake within %g s' % self.request_timeout)):
+                tls.do_handshake()
+        except BaseException:
+            tls.close()
+            raise
+        return tls
 
 
 def _address(address):

@@ -210,3 +210,32 @@ def test_running_out_of_file_descriptors_does_not_stop_the_rest_server(tmp_path)
             sock.close()
         controller.stop()
     controller.assert_clean_log()
+
+
+def test_a_tls_handshake_trickled_or_never_started_is_cut_off_in_process(tmp_path):
+    import ssl
+
+    import eventlet
+    from eventlet.green import socket as green_socket
+    from eventlet.green import ssl as green_ssl
+
+    from tests.protocol.test_security_rest import make_certificate
+
+    key, cert = make_certificate(str(tmp_path))
+    context = green_ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server, thread = in_process_server(request_timeout=0.5, ssl_context=context)
+    try:
+        silent = green_socket.create_connection(('127.0.0.1', server.port))
+        began = time.monotonic()
+        assert silent.recv(100) == b''  # nothing sent: closed at the deadline
+        assert 0.4 < time.monotonic() - began < 1.5
+        silent.close()
+        client_hello = b'\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03' + b'\x00' * 60
+        sock = green_socket.create_connection(('127.0.0.1', server.port))
+        cut = trickle(sock, client_hello, 0.1, sleep=eventlet.sleep)
+        assert cut is not None and cut < 0.5 + 0.35, cut
+        sock.close()
+    finally:
+        thread.kill()
+        server.listener.close()
