@@ -54,8 +54,12 @@ MSG_PARSERS = {version: parser.msg_parser for version, (_ofproto, parser) in get
 
 
 def _shutdown(sock):
+    """Shut the connection down both ways, so whatever waits on it (the receive loop, a TLS handshake) ends.
+    Through a duplicate of the descriptor: a TLS socket's own shutdown() also drops its SSL object, and the green
+    thread still inside recv or do_handshake would then fail with an AttributeError instead of seeing the end."""
     try:
-        sock.shutdown(socket.SHUT_RDWR)
+        with socket.fromfd(sock.fileno(), socket.AF_INET, socket.SOCK_STREAM) as duplicate:
+            duplicate.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
 
@@ -288,11 +292,14 @@ class SessionFactory:
         watchdog = hub.spawn(self._deadline, handshake) if self.handshake_timeout else None
         try:
             if self.tls is not None and service_target is None:
+                # The TLS socket owns the descriptor from the wrap on (the deadline shuts it down; a failed
+                # handshake closes it here, not the garbage collector whenever the traceback is gone).
+                sock = handshake.sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
                 try:
-                    sock = self.tls.wrap_socket(sock, server_side=True)
+                    sock.do_handshake()
                 except (OSError, ValueError) as error:
-                    LOG.warning('TLS handshake with %s:%s failed: %s', address[0], address[1], error)
-                    _shutdown(sock)
+                    if not handshake.expired:  # else the deadline has said why
+                        LOG.warning('TLS handshake with %s:%s failed: %s', address[0], address[1], error)
                     sock.close()
                     return
             session = handshake.session = Session(sock, address, self.fast_handlers, service_target)
@@ -313,17 +320,19 @@ class SessionFactory:
         if session is None or session.state not in (MAIN_DISPATCHER, DEAD_DISPATCHER):
             who = session.describe() if session is not None else '%s:%s' % tuple(handshake.address[:2])
             LOG.warning('disconnecting %s: no OpenFlow handshake within %g s', who, self.handshake_timeout)
-            _shutdown(handshake.sock)  # the TCP socket: also ends a TLS handshake still in progress
+            handshake.expired = True
+            _shutdown(handshake.sock)  # also ends a TLS handshake still in progress
 
 
 class _Handshake:
     """What the deadline looks at: the accepted socket, and the session once TLS (if any) is through."""
-    __slots__ = ('sock', 'address', 'session')
+    __slots__ = ('sock', 'address', 'session', 'expired')
 
     def __init__(self, sock, address):
         self.sock = sock
         self.address = address
         self.session = None
+        self.expired = False
 
 
 def tls_context(conf):

@@ -167,3 +167,24 @@ def test_a_switch_stalled_mid_message_is_dropped_by_the_keepalive(hardened, heal
     assert peer.wait_closed(ECHO_INTERVAL * 4 + 10), peer.dump()
     wait_unlisted(hardened, peer.dpid)
     assert_healthy_untouched(hardened, healthy, 'after-stall')
+
+
+def test_a_silent_peer_on_the_tls_port_is_dropped_at_the_handshake_deadline(start_controller, tmp_path):
+    """The TLS handshake counts inside --ofp-handshake-timeout (the session factory wraps the socket): a peer
+    that connects and never starts TLS, or stops half way, is dropped with one line like any silent peer."""
+    import ssl
+
+    from tests.protocol.test_security_rest import make_certificate
+
+    key, cert = make_certificate(str(tmp_path))
+    controller = start_controller(['--ctl-privkey', key, '--ctl-cert', cert, '--ofp-handshake-timeout', '1'])
+    with socket.create_connection(('127.0.0.1', controller.ofp_port)) as silent:
+        assert closed_by_peer(silent, 6.0), 'a silent TCP peer outlived the handshake deadline'
+    client = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    client.check_hostname, client.verify_mode = False, ssl.CERT_NONE
+    with socket.create_connection(('127.0.0.1', controller.ofp_port)) as raw:
+        with client.wrap_socket(raw) as tls:  # TLS done, then not a byte of OpenFlow
+            assert closed_by_peer(tls, 6.0), 'a silent TLS peer outlived the handshake deadline'
+    lines = wait_for(lambda: [line for line in controller.log().splitlines() if 'no OpenFlow handshake' in line],
+                     5.0, what='the deadline log lines')
+    assert len(lines) == 2, lines
