@@ -8,6 +8,9 @@ these ends the session with one log line; the other switches never notice.
 from controller import of10
 
 
+HEADER_SIZE = of10.HEADER_SIZE  # read for every message a switch sends: bound once
+
+
 class ProtocolViolation(Exception):
     """The peer broke OpenFlow 1.0 framing or sent something a 1.0 switch never sends: disconnect it."""
 
@@ -23,9 +26,9 @@ class PeerCheck:
 
     def check(self, data):
         """The receiver may look at one header several times while the body trickles in: checked once."""
-        if len(data) < of10.HEADER_SIZE:
+        if len(data) < HEADER_SIZE:
             raise ProtocolViolation('truncated header (%d bytes)' % len(data))
-        data = bytes(data[:of10.HEADER_SIZE])
+        data = bytes(data[:HEADER_SIZE])
         if data == self.pending:
             return
         self._check(data)
@@ -33,13 +36,13 @@ class PeerCheck:
 
     def received(self):
         """The message whose header was checked last has arrived whole."""
-        if self.pending is not None and of10.type_of(self.pending) == of10.OFPT_HELLO:
+        if not self.hello_seen and self.pending is not None and of10.type_of(self.pending) == of10.OFPT_HELLO:
             self.hello_seen = True
         self.pending = None
 
     def _check(self, data):
         version, msg_type, length, _xid = of10.header_at(data)
-        if length < of10.HEADER_SIZE:
+        if length < HEADER_SIZE:
             raise ProtocolViolation('message length %d is shorter than the OpenFlow header' % length)
         if not self.hello_seen:
             if msg_type in (of10.OFPT_ECHO_REQUEST, of10.OFPT_ECHO_REPLY) and version != 0:
