@@ -18,7 +18,7 @@ from apps import config
 from apps import session as sessions
 from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
-from controller import connections, mastership, of10, ovsdb, roles
+from controller import connections, health, mastership, of10, ovsdb, roles
 from controller.connections import ConnectionTracker
 from controller.dpid import format_dpid
 
@@ -36,6 +36,7 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         config.register()
         now = time.time()
         self.tracker = ConnectionTracker(default_fail_mode=CONF.default_fail_mode)
+        self.health = health.HealthBoard()  # every app reports its faults here; /wm/core/health/json reads it
         self.instance_id = mastership.owner_id(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
         self.policy = roles.RolePolicy(self.instance_id, CONF.controller_role, now)
         os.makedirs(os.path.dirname(os.path.abspath(CONF.staticflow_db)), exist_ok=True)

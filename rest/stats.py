@@ -11,7 +11,7 @@ import time
 from controller import of10
 from controller.dpid import format_dpid
 from rest import floodlight
-from rest.http import HttpError, Route, switch_param
+from rest.http import HttpError, Reply, Route, switch_param
 
 STATS = ('flow', 'port', 'desc', 'aggregate', 'features', 'table', 'queue')
 
@@ -172,7 +172,12 @@ def memory(app, request):
 
 
 def health(app, request):
-    return {'healthy': True}
+    """Floodlight's {"healthy": true} while no fault is current (controller.health); otherwise HTTP 503 with
+    {"healthy": false, "reasons": [{"component", "reason", "since"}]} so that a load balancer or a probe sees it."""
+    board = app.switches.health
+    if board.healthy():
+        return {'healthy': True}
+    return Reply(503, {'healthy': False, 'reasons': board.reasons()})
 
 
 def uptime(app, request):

@@ -7,6 +7,7 @@ import types
 
 import pytest
 
+from controller.health import HealthBoard
 from rest import connections, core, devices, staticflow, stats, topology
 from rest.http import HttpError, Request, Route
 
@@ -182,7 +183,8 @@ def test_switch_stats_for_one_switch_or_all():
         results = {1: {'desc': {'version': 'OF_10'}}, 2: {'ERROR': 'switch 2 did not answer within 1 s'}}
         return results if dpids is None else {d: results[d] for d in dpids if d in results}
 
-    app = types.SimpleNamespace(query=query, started=time.time() - 2)
+    board = HealthBoard()
+    app = types.SimpleNamespace(query=query, started=time.time() - 2, switches=types.SimpleNamespace(health=board))
     assert stats.switch_stat(app, get(), switch='all', stat='desc') == {
         DPID1: {'desc': {'version': 'OF_10'}}, '00:00:00:00:00:00:00:02': {'ERROR': 'switch 2 did not answer within 1 s'}}
     assert stats.switch_stat(app, get(), switch='1', stat='desc') == {'desc': {'version': 'OF_10'}}
@@ -193,6 +195,9 @@ def test_switch_stats_for_one_switch_or_all():
     assert asked == [(None, 'desc'), ([1], 'desc'), ([2], 'desc'), ([3], 'desc')]
     assert 2000 <= stats.uptime(app, get())['systemUptimeMsec'] < 60000
     assert stats.health(app, get()) == {'healthy': True}
+    board.fault('ofp-listener', 'OpenFlow listener on 0.0.0.0:6633 is down', 5.0)
+    assert stats.health(app, get()) == (503, {'healthy': False, 'reasons': [
+        {'component': 'ofp-listener', 'reason': 'OpenFlow listener on 0.0.0.0:6633 is down', 'since': 5000}]}, None)
     assert set(stats.memory(app, get())) == {'total', 'free'}
 
 
