@@ -10,6 +10,7 @@ it: one server, one port, both APIs, one guard.
 """
 import gc
 import logging
+import resource
 
 from ryu import cfg
 from ryu.app.wsgi import WSGIApplication
@@ -35,6 +36,7 @@ class EntryApp(BackgroundLoops, app_manager.RyuApp):
         super().__init__(*args, **kwargs)
         config.register()
         self.wsgi = kwargs['wsgi']
+        self.switches = kwargs['switches']
         mount(self.wsgi, core_rest.ROUTES, kwargs['switches'])
         mount(self.wsgi, connections_rest.ROUTES, kwargs['switches'])
         self.rest_server = None
@@ -42,6 +44,7 @@ class EntryApp(BackgroundLoops, app_manager.RyuApp):
     def start(self):
         thread = super().start()
         tune_garbage_collector()
+        raise_descriptor_limit()
         # Every app has mounted its routes in __init__ by now; the JSON 404 must come after all of them.
         mount_fallback(self.wsgi)
         try:
@@ -53,6 +56,7 @@ class EntryApp(BackgroundLoops, app_manager.RyuApp):
             LOG.error('cannot serve REST on %s:%s: %s; not starting', cfg.CONF.wsapi_host, cfg.CONF.wsapi_port,
                       error.strerror or error)
             raise SystemExit(2) from None
+        self.rest_server.accepting.health = self.switches.health
         manager = app_manager.AppManager.get_instance()
         for name, context in list(manager.contexts.items()):
             if context is self.wsgi:
@@ -69,3 +73,19 @@ def tune_garbage_collector():
     rarer."""
     gc.freeze()
     gc.set_threshold(50000, 20, 100)
+
+
+def raise_descriptor_limit():
+    """Process-wide, once, at start-up: the soft limit on open descriptors up to the hard one. Every switch and
+    REST client holds one, and the usual soft limit of 1024 is reached by a thousand idle connections (the
+    listeners then back off and retry, rest/listener.py); the hard limit is what the operator allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as error:  # an unlimited hard limit, which Linux takes for no soft one
+            LOG.info('file descriptor limit %d (raising it to the hard limit failed: %s)', soft, error)
+            return
+        LOG.info('file descriptor limit raised from %d to %d (the hard limit)', soft, hard)
+    else:
+        LOG.info('file descriptor limit %d (the hard limit)', soft)

@@ -1,9 +1,14 @@
 """One switch connection: our Datapath subclass, the project's one extension point into Ryu.
 
 `SwitchesApp` installs `SessionFactory` as `ryu.controller.controller.datapath_connection_factory`, the hook Ryu
-calls for every accepted (and every dialed) OpenFlow connection. Nothing else of Ryu is replaced: its accept loop,
-OFPHandler (HELLO, FEATURES, echo replies), event dispatch and every other app in the process stay Ryu's, and
-other apps see a `Session` as the Datapath it is.
+calls for every connection it dials (and would call for every one it accepted). The OpenFlow ports are listened
+on by our own accept loop (rest/listener.py, the REST server's too: it outlives running out of descriptors, caps
+connections, reports to health, and a taken port stops the start), which hands every accepted socket to the same
+factory. Ryu's listener, which cannot be told not to listen, is pointed by its own options at a Unix socket
+whose path is removed at once (see `install`: the one alternative to patching OpenFlowController, and the only
+Ryu option override besides TLS's). Nothing else of Ryu is replaced: OFPHandler (HELLO, FEATURES, echo replies),
+event dispatch and every other app in the process stay Ryu's, and other apps see a `Session` as the Datapath it
+is.
 
 What a Session does differently from Ryu 4.34's Datapath, and why:
 - the receive loop takes whatever the kernel holds (one recv per chunk, up to RECV_SIZE) and checks every header
@@ -22,11 +27,15 @@ What a Session does differently from Ryu 4.34's Datapath, and why:
 - `last_received` is when the switch last sent anything (a standalone bridge fails open 3 x inactivity_probe
   after the last message it received), and `service_target` marks sessions the controller dialed.
 """
+import atexit
 import collections
 import contextlib
 import logging
+import os
+import shutil
 import socket
 import ssl
+import tempfile
 import time
 
 from ryu.base import app_manager  # noqa: F401  imported first: ryu.controller.controller needs it loaded
@@ -35,11 +44,12 @@ from ryu.controller import ofp_event
 from ryu.controller.handler import DEAD_DISPATCHER, MAIN_DISPATCHER
 from eventlet.patcher import original
 from ryu.lib import hub
-from ryu.ofproto import get_ofp_modules
+from ryu.ofproto import get_ofp_modules, ofproto_common
 
 from controller import of10
 from controller.dpid import format_dpid
 from controller.ofguard import PeerCheck, ProtocolViolation
+from rest.listener import AcceptLoop, bind
 
 LOG = logging.getLogger(__name__)
 RECV_SIZE = 256 * 1024
@@ -347,17 +357,78 @@ def tls_context(conf):
     return context
 
 
-def install(factory, conf):
-    """The extension point: Ryu's listener and dialer hand every connection to `factory`.
+class ListenError(Exception):
+    """An OpenFlow port that cannot be listened on (taken by another process, or an address not ours)."""
 
-    With TLS configured, Ryu's listener is told to listen plain on the TLS port (the same port and address Ryu
-    itself would use for TLS) and the factory does the TLS handshake: Ryu's own TLS path serves one switch only.
+
+def listen_addresses(conf):
+    """[(host, port, tls)]: where Ryu's OpenFlowController would listen with these options. TLS (--ctl-privkey
+    and --ctl-cert) on --ofp-ssl-listen-port, else plain on --ofp-tcp-listen-port; with neither port option set,
+    6653 and the old 6633, both TLS when TLS is configured (Ryu with only the other port option set would not
+    listen at all: here that port serves)."""
+    tls = conf.ctl_privkey is not None and conf.ctl_cert is not None
+    if not conf.ofp_tcp_listen_port and not conf.ofp_ssl_listen_port:
+        ports = [ofproto_common.OFP_TCP_PORT, ofproto_common.OFP_TCP_PORT_OLD]
+    elif tls:
+        ports = [conf.ofp_ssl_listen_port or conf.ofp_tcp_listen_port]
+    else:
+        ports = [conf.ofp_tcp_listen_port or ofproto_common.OFP_TCP_PORT]
+    return [(conf.ofp_listen_host, port, tls) for port in ports]
+
+
+def install(factory, conf, health=None):
+    """The extension point: every accepted and dialed OpenFlow connection goes to `factory`. -> our OpenFlow
+    listeners (rest.listener.AcceptLoop, bound and not yet accepting: run each one's serve_forever in a green
+    thread), reporting to `health`. Raises ListenError when a port cannot be bound: nothing is listening then.
+
+    The listeners are ours (rest/listener.py, the REST server's accept loop: it outlives EMFILE, caps
+    connections at --ofp-max-connections and tells health when it cannot accept), not Ryu's StreamServer, whose
+    loop died on the first EMFILE and which, on a taken port, only lost its green thread. Ryu's OFPHandler still
+    starts its OpenFlowController (its HELLO, FEATURES and echo handling are needed), and no Ryu class is patched:
+    its listen options are overridden instead, once read here, so that it listens on a Unix socket in a private
+    directory of its own (Ryu's StreamServer takes a host whose directory exists for a Unix socket path), on one
+    port so that one listener is made, without TLS (the factory does TLS). The socket's path is removed as soon
+    as it exists, so nothing can ever dial it. Ryu's dialing of --ofp-switch-address-list and our service
+    switches (apps/switches.py) call the factory as before.
     """
-    if conf.ctl_privkey is not None and conf.ctl_cert is not None:
-        if conf.ofp_ssl_listen_port:
-            conf.set_override('ofp_tcp_listen_port', conf.ofp_ssl_listen_port)
-        conf.set_override('ctl_privkey', None)
-        conf.set_override('ctl_cert', None)
-        LOG.info('OpenFlow over TLS on %s:%s%s', conf.ofp_listen_host, conf.ofp_ssl_listen_port or '6653 and 6633',
-                 ', switch certificates checked against %s' % conf.ca_certs if conf.ca_certs else '')
+    loops = []
+    try:
+        for host, port, tls in listen_addresses(conf):
+            name = 'OpenFlow%s listener %s:%s' % (' over TLS' if tls else '', host, port)
+            try:
+                sock = bind(host, port)
+            except OSError as error:
+                raise ListenError('cannot listen for OpenFlow on %s:%s: %s' % (host, port, error.strerror or error)) \
+                    from None
+            loops.append(AcceptLoop(sock, name, factory, conf.ofp_max_connections, '--ofp-max-connections',
+                                    health=health))
+    except ListenError:
+        for loop in loops:
+            loop.close()
+        raise
+    tls = conf.ctl_privkey is not None and conf.ctl_cert is not None
+    LOG.info('OpenFlow%s on %s:%s (at most %d connections each)%s', ' over TLS' if tls else '', conf.ofp_listen_host,
+             ' and '.join(str(loop.port) for loop in loops), conf.ofp_max_connections,
+             ', switch certificates checked against %s' % conf.ca_certs if tls and conf.ca_certs else '')
+    _divert_ryu_listener(conf)
     ryu_controller.datapath_connection_factory = factory
+    return loops
+
+
+def _divert_ryu_listener(conf):
+    """Ryu's OpenFlowController listens on a Unix socket nothing can dial (see install)."""
+    directory = tempfile.mkdtemp(prefix='ryu-ofp-unused-')
+    path = os.path.join(directory, 'ofp.sock')
+    conf.set_override('ofp_listen_host', path)
+    conf.set_override('ofp_tcp_listen_port', ofproto_common.OFP_TCP_PORT)  # any port: one server loop, not two
+    conf.set_override('ctl_privkey', None)
+    conf.set_override('ctl_cert', None)
+
+    def remove(wait=0.0):
+        deadline = time.monotonic() + wait
+        while not os.path.exists(path) and time.monotonic() < deadline:
+            hub.sleep(0.05)
+        shutil.rmtree(directory, ignore_errors=True)  # the listening socket stays, with no path to reach it
+
+    hub.spawn(remove, 30.0)
+    atexit.register(remove)  # when the process ends before Ryu's listener started (a REST port taken)

@@ -46,11 +46,17 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         self.fast_handlers = {}  # message type -> handler(session, buf, offset, msg_len), see set_fast_handler
         self.session_factory = sessions.SessionFactory(self.fast_handlers, CONF.ofp_handshake_timeout,
                                                        sessions.tls_context(CONF))
-        sessions.install(self.session_factory, CONF)
+        try:  # bound here, before any app starts: a taken port stops the controller before it pretends to run
+            self.listeners = sessions.install(self.session_factory, CONF, self.health)
+        except sessions.ListenError as error:
+            LOG.error('%s; not starting', error)
+            raise SystemExit(2) from None
 
     def start(self):
         thread = super().start()
         self.spawn_loop(self._lease_loop)
+        for listener in self.listeners:
+            self.spawn_loop(listener.serve_forever)
         if CONF.ovsdb and CONF.ovsdb != 'none':
             self.spawn_loop(self._ovsdb_loop)
         for target in CONF.service_switches:
@@ -219,8 +225,12 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
     # --- OVSDB ---------------------------------------------------------------------------------------------
 
     def _ovsdb_loop(self):
+        """Health: OVSDB unreachable is a fault when --ovsdb names another target than the default local socket
+        (the operator asked for it), or once the default one has answered; the default on a host without Open
+        vSwitch is not."""
         failing = False
-        listen_ports = {CONF.ofp_tcp_listen_port} if CONF.ofp_tcp_listen_port else {6633, 6653}
+        expected = CONF.ovsdb != ovsdb.DEFAULT_ADDRESS
+        listen_ports = {listener.port for listener in self.listeners}
         while True:
             try:
                 facts = ovsdb.query(CONF.ovsdb)
@@ -230,10 +240,14 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
                                 CONF.ovsdb, error, CONF.default_fail_mode)
                 failing = True
                 self.tracker.ovsdb_unreachable('%s' % error)
+                if expected:
+                    self.health.fault('OVSDB', 'unreachable at %s: %s' % (CONF.ovsdb, error), time.time())
             else:
                 if failing:
                     LOG.info('OVSDB at %s reachable again', CONF.ovsdb)
                 failing = False
+                expected = True
+                self.health.clear('OVSDB')
                 now = time.time()
                 self.tracker.update_bridges(facts, now)
                 for dpid, reason in self.policy.ovsdb_demotions(self.tracker, facts, listen_ports, now):

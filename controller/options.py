@@ -71,6 +71,10 @@ OPTIONS = [
     cfg.FloatOpt('ofp-handshake-timeout', default=15.0, min=0,
                  help='seconds a new OpenFlow connection has to finish HELLO and FEATURES before it is '
                       'dropped (0: no limit; default 15)'),
+    # --- listeners (docs/reliability.md) ---
+    cfg.IntOpt('ofp-max-connections', default=4096, min=1,
+               help='OpenFlow connections served at once on each OpenFlow port; past it a new connection is '
+                    'closed at once (default 4096)'),
 ]
 
 # oslo.config spells the negation of a boolean flag --noNAME; --no-NAME is accepted too (see cli_aliases).

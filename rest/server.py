@@ -30,10 +30,9 @@ Limits of the connection loop: a request has `request_timeout` seconds from its 
 body together: a client sending one byte a second is cut off at the deadline with a 408); a keep-alive connection
 may wait `idle_timeout` seconds between requests; at most `max_connections` connections are served at once, and a
 connection past that gets a 503 and is closed (the server never stops accepting: eventlet.wsgi's pool stopped
-accepting when full); the accept loop outlives running out of file descriptors (EMFILE, ENFILE): one warning,
-then a retry every ACCEPT_BACKOFF seconds until it works again.
+accepting when full); the accept loop (rest/listener.py, shared with the OpenFlow listeners) outlives running out
+of file descriptors (EMFILE, ENFILE): one warning, then a retry every ACCEPT_BACKOFF seconds until it works again.
 """
-import errno
 import io
 import logging
 import os
@@ -48,6 +47,7 @@ import eventlet
 from eventlet.patcher import original
 
 from rest.http import HttpError, error_parts, exception_parts
+from rest.listener import AcceptLoop, bind
 
 LOG = logging.getLogger('rest.server')
 ACCESS_LOG = logging.getLogger('rest.access')
@@ -58,7 +58,6 @@ MAX_HEADERS = 100
 MAX_HEAD = 65536
 RECV_SIZE = 65536
 DISCARD_LIMIT = 1 << 20  # a refused request's body up to this size is read and dropped, to keep the connection
-ACCEPT_BACKOFF = 0.1     # seconds between accepts while the process is out of file descriptors
 LINGER = 1.0             # seconds a closing connection reads what the client still sends (see Connection.linger)
 
 # RFC 9110 token characters: what a method and a header name are made of.
@@ -308,10 +307,6 @@ class Closed(Exception):
     """The peer closed the connection."""
 
 
-# accept() errors that say the process or the system is out of something: wait, then accept again.
-_EXHAUSTED = frozenset([errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM])
-
-
 # The OS's write, not eventlet's green one (installed by ryu's monkey-patching), which would wait for the socket
 # to be writable: a reply goes out with what the kernel takes now, the rest through sendall.
 os_write = original('os').write
@@ -319,11 +314,10 @@ os_write = original('os').write
 
 class HttpServer:
     """Serves `guard` (a rest.guard.RestGuard: a WSGI app with `head_refusal`, `raw_route` and `max_body`) on an
-    eventlet listening socket, one green thread per connection, at most `max_connections` at once. Only eventlet's
-    public API (listen, spawn, sleep, Timeout): the server knows nothing of Ryu.
-
-    The listener is made without SO_REUSEPORT (eventlet.listen sets it by default): with it, a second controller
-    started on the same port would bind too and the kernel would share the clients between the two."""
+    eventlet listening socket (rest.listener.bind: without SO_REUSEPORT), one green thread per connection, at
+    most `max_connections` at once. The accept loop is rest.listener.AcceptLoop (`accepting`; its `health` is
+    set by the app that has a health board). Only eventlet's public API (listen, spawn, sleep, Timeout): the
+    server knows nothing of Ryu."""
 
     def __init__(self, guard, host, port, ssl_context=None, idle_timeout=60.0, request_timeout=10.0,
                  listener=None, max_connections=1024):
@@ -333,53 +327,24 @@ class HttpServer:
         self.idle_timeout = idle_timeout
         self.request_timeout = request_timeout
         self.max_connections = max_connections
-        self.active = 0        # connections being served
         self.turning_away = 0  # connections past the cap, being answered 503
-        self.at_cap = False    # logged once while at the cap
         self.scheme = 'https' if ssl_context is not None else 'http'
-        if listener is None:
-            family = socket.AF_INET6 if ':' in host else socket.AF_INET
-            listener = eventlet.listen((host, port), family, backlog=128, reuse_port=False)
-        self.listener = listener
-        self.port = listener.getsockname()[1]
+        self.listener = listener if listener is not None else bind(host, port)
+        self.port = self.listener.getsockname()[1]
+        self.accepting = AcceptLoop(self.listener, 'REST listener %s:%s' % (host, self.port), self.serve_connection,
+                                    max_connections, '--rest-max-connections', refusal='get 503',
+                                    turn_away=self.turn_away)
 
     def __call__(self):
         self.serve_forever()
 
     def serve_forever(self):
         LOG.info('(%d) wsgi starting up on %s://%s:%s', os.getpid(), self.scheme, self.host, self.port)
-        accept = self.listener.accept
-        exhausted = False
-        while True:
-            try:
-                sock, address = accept()
-            except OSError as error:
-                if error.errno in (errno.EBADF, errno.EINVAL):  # the listener was closed: nothing more to serve
-                    return
-                if error.errno in _EXHAUSTED:
-                    if not exhausted:
-                        LOG.warning('REST accept failed: %s; retrying every %g s, still listening', error,
-                                    ACCEPT_BACKOFF)
-                        exhausted = True
-                    eventlet.sleep(ACCEPT_BACKOFF)
-                # else a connection that went away before accept took it (ECONNABORTED...): the next one
-                continue
-            if exhausted:
-                LOG.warning('REST accepts connections again')
-                exhausted = False
-            if self.active < self.max_connections:
-                self.active += 1
-                eventlet.spawn(self.serve_connection, sock, address)
-            else:
-                self.turn_away(sock, address)
+        self.accepting.serve_forever()
 
     def turn_away(self, sock, address):
         """A connection past the cap: a 503 and close, in a green thread of its own; as many of these at once
         as there may be connections, and past that closed at once."""
-        if not self.at_cap:
-            self.at_cap = True
-            LOG.warning('REST at %d connections (--rest-max-connections): new ones get 503 until some close',
-                        self.max_connections)
         if self.turning_away >= self.max_connections:
             sock.close()
             return
@@ -412,10 +377,6 @@ class HttpServer:
                 pass
             if busy:
                 self.turning_away -= 1
-            else:
-                self.active -= 1
-                if self.at_cap and self.active < self.max_connections:
-                    self.at_cap = False
 
     def handshake(self, sock):
         """The TLS handshake, whole, within request_timeout (a client sending a byte at a time included). The TLS

@@ -59,7 +59,7 @@ class ControllerProcess:
     """One controller: `ryu-manager controller.apps` on its own OpenFlow and REST ports and its own database."""
 
     def __init__(self, workdir, ofp_port=None, rest_port=None, db_path=None, extra_args=(), ofp_host='0.0.0.0',
-                 apps=()):
+                 apps=(), nofile=None):
         self.workdir = str(workdir)
         self.ofp_port = ofp_port or free_port()
         self.rest_port = rest_port or free_port()
@@ -67,6 +67,7 @@ class ControllerProcess:
         self.ofp_host = ofp_host
         self.extra_args = list(extra_args)
         self.apps = list(apps)  # Ryu apps loaded beside ours (positional: before the options)
+        self.nofile = nofile    # (soft, hard) descriptor limit to start under (prlimit), or None
         self.log_path = os.path.join(self.workdir, 'controller-%d.log' % self.ofp_port)
         self.proc = None
 
@@ -75,9 +76,11 @@ class ControllerProcess:
         return 'http://127.0.0.1:%d' % self.rest_port
 
     def command(self):
-        return [RYU_MANAGER, 'controller.apps'] + self.apps + ['--ofp-listen-host', self.ofp_host,
-                '--ofp-tcp-listen-port', str(self.ofp_port), '--wsapi-host', '127.0.0.1',
-                '--wsapi-port', str(self.rest_port), '--staticflow-db', self.db_path] + self.extra_args
+        limit = ['prlimit', '--nofile=%d:%d' % self.nofile, '--'] if self.nofile else []
+        return limit + [RYU_MANAGER, 'controller.apps'] + self.apps + [
+            '--ofp-listen-host', self.ofp_host, '--ofp-tcp-listen-port', str(self.ofp_port),
+            '--wsapi-host', '127.0.0.1', '--wsapi-port', str(self.rest_port),
+            '--staticflow-db', self.db_path] + self.extra_args
 
     def start(self, timeout=20):
         log = open(self.log_path, 'ab')

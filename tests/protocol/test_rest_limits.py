@@ -168,20 +168,29 @@ class Exhausting:
 def test_the_accept_loop_outlives_emfile_with_one_warning_in_process(caplog):
     import eventlet
 
+    from controller.health import HealthBoard
+
     listener = Exhausting(eventlet.listen(('127.0.0.1', 0)), failures=5)
-    with caplog.at_level(logging.WARNING, logger='rest.server'):
+    board = HealthBoard()
+    with caplog.at_level(logging.WARNING, logger='rest.listener'):
         server, thread = in_process_server(listener=listener)
+        server.accepting.health = board
+        name = 'REST listener 127.0.0.1:%d' % server.port
         try:
             raw = green_raw(server.port)
+            eventlet.sleep(0.25)  # two backoffs into the episode: the listener is reported down
+            assert [r['component'] for r in board.reasons()] == [name]
+            assert board.reasons()[0]['reason'] == 'accept fails: Too many open files'
             raw.send(post('/x', b'123'))
             assert raw.response()[::2] == (200, b'{"got": 3}')  # after 5 x ACCEPT_BACKOFF
             raw.close()
+            assert board.healthy()
         finally:
             thread.kill()
             listener.close()
-    warnings = [r.getMessage() for r in caplog.records if r.name == 'rest.server']
-    assert len([w for w in warnings if w.startswith('REST accept failed: [Errno 24]')]) == 1, warnings
-    assert 'REST accepts connections again' in warnings
+    warnings = [r.getMessage() for r in caplog.records if r.name == 'rest.listener']
+    assert len([w for w in warnings if w.startswith(name + ' accept failed: [Errno 24]')]) == 1, warnings
+    assert name + ' accepts connections again' in warnings
 
 
 class Limited(ControllerProcess):
@@ -198,13 +207,15 @@ def test_running_out_of_file_descriptors_does_not_stop_the_rest_server(tmp_path)
     try:
         for _ in range(120):  # more than the controller has descriptors for
             held.append(socket.create_connection(('127.0.0.1', controller.rest_port), timeout=5))
-        wait_for(lambda: 'REST accept failed' in controller.log(), 10, what='EMFILE in the log')
+        wait_for(lambda: 'REST listener 127.0.0.1:%d accept failed' % controller.rest_port in controller.log(), 10,
+                 what='EMFILE in the log')
         for sock in held:
             sock.close()
         held.clear()
         wait_for(lambda: _served(controller.rest_port), 10, what='REST to serve again')
         log = controller.log()
-        assert log.count('REST accept failed') == 1 and 'REST accepts connections again' in log
+        assert log.count('accept failed') == 1 and 'REST listener 127.0.0.1:%d accepts connections again' % (
+            controller.rest_port) in log
     finally:
         for sock in held:
             sock.close()
