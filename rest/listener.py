@@ -24,6 +24,7 @@ LOG = logging.getLogger('rest.listener')
 
 ACCEPT_BACKOFF = 0.1      # seconds between accepts while the process is out of file descriptors
 CAP_LOG_INTERVAL = 60.0   # seconds between two warnings about connections refused past the cap
+LISTENING_CHECK = 5.0     # seconds without a connection after which the loop checks its socket still listens
 BACKLOG = 128
 
 # accept() errors that say the process or the system is out of something: wait, then accept again.
@@ -40,7 +41,7 @@ def bind(host, port):
     return eventlet.listen((host, port), family, backlog=BACKLOG, reuse_port=False)
 
 
-def _close(sock):
+def _close(sock, address=None):
     try:
         sock.close()
     except OSError:
@@ -69,6 +70,8 @@ class AcceptLoop:
         self.refused = 0            # connections turned away past the cap, since start
         self._cap_logged_at = None  # time.monotonic() of the last warning about the cap
         self._refused_logged = 0    # `refused` as that warning said it
+        self._failing_since = None  # time.monotonic() of the first failed accept of the episode (out of descriptors)
+        self._reported = False      # that episode is reported to health
 
     @property
     def port(self):
@@ -82,41 +85,69 @@ class AcceptLoop:
             raise
 
     def _accept_forever(self):
-        accept = self.listener.accept
-        failing_since = None  # time.monotonic() of the first failed accept of the episode
-        reported = False
+        listener = self.listener
+        accept = listener.accept
+        listener.settimeout(LISTENING_CHECK)
         while True:
             try:
                 sock, address = accept()
+            except socket.timeout:  # no connection came (accepted sockets do not inherit the timeout)
+                if self._failing_since is not None:
+                    self._recovered()  # accept waited instead of failing: there are descriptors again
+                elif not self._listening():
+                    self._closed()
+                    return
+                continue
             except OSError as error:
                 if error.errno in CLOSED:
-                    LOG.warning('%s closed: no longer accepting', self.name)
-                    self._fault('not listening: its socket was closed')
+                    self._closed()
                     return
-                if error.errno not in EXHAUSTED:
-                    continue  # a connection that went away before accept took it (ECONNABORTED...): the next one
-                now = time.monotonic()
-                if failing_since is None:
-                    failing_since = now
-                    LOG.warning('%s accept failed: %s; retrying every %g s, still listening', self.name, error,
-                                ACCEPT_BACKOFF)
-                elif not reported and now - failing_since >= ACCEPT_BACKOFF:
-                    reported = True
-                    self._fault('accept fails: %s' % (error.strerror or error))
-                eventlet.sleep(ACCEPT_BACKOFF)
+                if error.errno in EXHAUSTED:
+                    # Linux takes the new descriptor before it looks for a connection: an idle listener fails
+                    # too, and finds out it can accept again when accept waits (times out) instead.
+                    self._exhausted(error)
+                    eventlet.sleep(ACCEPT_BACKOFF)
+                # else a connection that went away before accept took it (ECONNABORTED...): the next one
                 continue
-            if failing_since is not None:
-                LOG.warning('%s accepts connections again', self.name)
-                failing_since = None
-                if reported:
-                    reported = False
-                    if self.health is not None:
-                        self.health.clear(self.name)
+            if self._failing_since is not None:
+                self._recovered()
             if self.active < self.max_connections:
                 self.active += 1
                 eventlet.spawn(self._serve, sock, address)
             else:
                 self._refuse(sock, address)
+
+    def _exhausted(self, error):
+        now = time.monotonic()
+        if self._failing_since is None:
+            self._failing_since = now
+            self.listener.settimeout(ACCEPT_BACKOFF)
+            LOG.warning('%s accept failed: %s; retrying every %g s, still listening', self.name, error,
+                        ACCEPT_BACKOFF)
+        elif not self._reported and now - self._failing_since >= ACCEPT_BACKOFF:
+            self._reported = True
+            self._fault('accept fails: %s' % (error.strerror or error))
+
+    def _recovered(self):
+        LOG.warning('%s accepts connections again', self.name)
+        self._failing_since = None
+        self.listener.settimeout(LISTENING_CHECK)
+        if self._reported:
+            self._reported = False
+            if self.health is not None:
+                self.health.clear(self.name)
+
+    def _closed(self):
+        LOG.warning('%s closed: no longer accepting', self.name)
+        self._fault('not listening: its socket was closed')
+
+    def _listening(self):
+        """Whether the socket still listens: a descriptor closed under the loop (a stale number closed twice
+        elsewhere) wakes no accept, and may even be another socket's by now."""
+        try:
+            return self.listener.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
+        except OSError:
+            return False
 
     def _serve(self, sock, address):
         try:
@@ -143,6 +174,8 @@ class AcceptLoop:
             self.health.fault(self.name, reason, time.time())
 
     def close(self):
+        """Stop listening. A running loop (which the close does not wake) ends within LISTENING_CHECK seconds and
+        reports the listener down."""
         _close(self.listener)
 
 

@@ -161,6 +161,9 @@ class Exhausting:
     def getsockname(self):
         return self.listener.getsockname()
 
+    def settimeout(self, timeout):
+        self.listener.settimeout(timeout)
+
     def close(self):
         self.listener.close()
 
