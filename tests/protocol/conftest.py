@@ -8,14 +8,15 @@ from tests.protocol.ofpeer import OFPeer
 
 @pytest.fixture
 def start_controller(tmp_path):
-    """start_controller(extra_args=(), db_path=None, apps=()) -> a started ControllerProcess; all stopped at teardown.
+    """start_controller(extra_args=(), db_path=None, apps=(), **ControllerProcess options) -> a started
+    ControllerProcess; all stopped at teardown.
 
     A controller log with a Traceback fails the test in teardown.
     """
     started = []
 
-    def start(extra_args=(), db_path=None, apps=()):
-        controller = ControllerProcess(tmp_path, db_path=db_path, extra_args=extra_args, apps=apps)
+    def start(extra_args=(), db_path=None, apps=(), **options):
+        controller = ControllerProcess(tmp_path, db_path=db_path, extra_args=extra_args, apps=apps, **options)
         started.append(controller)
         return controller.start()
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.lib.controller import RYU_MANAGER, ControllerProcess, free_port, wait_for
+from tests.lib.controller import RYU_MANAGER, free_port, wait_for
 from tests.protocol.ofpeer import OFPeer, PeerClosed
 
 pytestmark = pytest.mark.protocol
@@ -66,22 +66,10 @@ def components(health):
 
 
 @pytest.fixture
-def limited(tmp_path):
-    """start(extra_args) -> a controller started under a descriptor limit of DESCRIPTORS; stopped, and its log
-    checked, at teardown."""
-    started = []
-
-    def start(extra_args=()):
-        controller = ControllerProcess(tmp_path, nofile=(DESCRIPTORS, DESCRIPTORS),
-                                       extra_args=['--ovsdb', 'none'] + list(extra_args))
-        started.append(controller)
-        return controller.start()
-
-    yield start
-    for controller in started:
-        controller.stop()
-    for controller in started:
-        controller.assert_clean_log()
+def limited(start_controller):
+    """limited(extra_args) -> a controller started under a descriptor limit of DESCRIPTORS, without OVSDB."""
+    return lambda extra_args=(): start_controller(['--ovsdb', 'none'] + list(extra_args),
+                                                  nofile=(DESCRIPTORS, DESCRIPTORS))
 
 
 def assert_a_switch_connects(controller):
@@ -208,17 +196,12 @@ def test_a_taken_openflow_port_stops_the_controller_with_one_clear_line(tmp_path
     assert 'Traceback' not in output
 
 
-def test_the_soft_descriptor_limit_is_raised_to_the_hard_one(tmp_path):
-    controller = ControllerProcess(tmp_path, nofile=(256, 4096), extra_args=['--ovsdb', 'none'])
-    controller.start()
-    try:
-        with open('/proc/%d/limits' % controller.proc.pid) as limits:
-            line = next(line for line in limits if line.startswith('Max open files'))
-        assert line.split()[3:5] == ['4096', '4096'], line
-        assert 'file descriptor limit raised from 256 to 4096 (the hard limit)' in controller.log()
-    finally:
-        controller.stop()
-    controller.assert_clean_log()
+def test_the_soft_descriptor_limit_is_raised_to_the_hard_one(start_controller):
+    controller = start_controller(['--ovsdb', 'none'], nofile=(256, 4096))
+    with open('/proc/%d/limits' % controller.proc.pid) as limits:
+        line = next(line for line in limits if line.startswith('Max open files'))
+    assert line.split()[3:5] == ['4096', '4096'], line
+    assert 'file descriptor limit raised from 256 to 4096 (the hard limit)' in controller.log()
 
 
 class FakeOvsdb:
