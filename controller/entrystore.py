@@ -95,9 +95,7 @@ class EntryStore:
         else:
             if os.path.exists(self.path):
                 raise self.fault
-        db = sqlite3.connect(':memory:', isolation_level=None, check_same_thread=False)
-        db.execute(SCHEMA)
-        return db
+        return _empty()
 
     def _quick_check(self):
         try:
@@ -126,12 +124,18 @@ class EntryStore:
         read-only, and commits one small write (the header's user_version). -> None once it can (the fault is
         over); raises the StoreFault otherwise."""
         if not self.writable:
-            try:
-                db = self._open_writable()
-            except (sqlite3.Error, OSError) as error:
-                raise self._fault(error) from None
+            # The read-only connection goes first: SQLite shares a file's -shm among the connections of a
+            # process, and one opened read-only would keep the new connection read-only too.
             self.db.close()
-            self.db = db
+            try:
+                self.db = self._open_writable()
+            except (sqlite3.Error, OSError) as error:
+                fault = self._fault(error)
+                try:
+                    self.db = self._open_read_only()
+                except (sqlite3.Error, StoreFault):
+                    self.db = _empty()  # the entries are in memory already; only other instances' commits wait
+                raise fault from None
             self.writable = True
             self._data_version = self.db.execute('PRAGMA data_version').fetchone()[0]
         try:
@@ -225,6 +229,12 @@ class EntryStore:
 
     def close(self):
         self.db.close()
+
+
+def _empty():
+    db = sqlite3.connect(':memory:', isolation_level=None, check_same_thread=False)
+    db.execute(SCHEMA)
+    return db
 
 
 def _connect_read_only(path, mode):
