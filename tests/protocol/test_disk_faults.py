@@ -15,6 +15,7 @@ from ryu.ofproto import ofproto_v1_0 as ofp
 
 from tests.lib.controller import ControllerProcess, wait_for
 from tests.protocol.helpers import colon_dpid, delete, list_entries, push, push_ok
+from tests.unit.test_storefaults import corrupt_page_holding
 
 pytestmark = [pytest.mark.protocol,
               pytest.mark.skipif(os.geteuid() != 0, reason='mounts a tmpfs and a read-only bind mount: root only')]
@@ -183,15 +184,6 @@ def test_a_read_only_store_at_start_installs_its_entries_and_recovers_once_writa
     assert peer.role == NX_ROLE_MASTER
 
 
-def corrupt_page_holding(path, marker):
-    data = bytearray(open(path, 'rb').read())
-    page_size = int.from_bytes(data[16:18], 'big')
-    page = data.index(marker) // page_size
-    data[page * page_size:(page + 1) * page_size] = b'\xa5' * page_size
-    with open(path, 'wb') as handle:
-        handle.write(data)
-
-
 def test_a_damaged_database_stops_the_start_unless_recovered(start_controller, tmp_path):
     db_path = str(tmp_path / 'flows.sqlite3')
     first = start_controller(db_path=db_path)
@@ -217,6 +209,7 @@ def test_a_damaged_database_stops_the_start_unless_recovered(start_controller, t
     assert [path for path in copies if not path.endswith(('-wal', '-shm'))], copies
     assert '%d rows kept' % len(kept) in second.log()
     push_ok(second, entry(150))  # the fresh file takes writes
+    print('damaged page: %d of 300 rows kept' % len(kept))
 
 
 def test_rows_that_do_not_parse_are_skipped_and_the_rest_restored(start_controller):
