@@ -15,9 +15,8 @@ from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.rest_routes import mount, mount_raw
 from apps.switches import SwitchesApp
-from controller import of10
+from controller import entrystore, of10, storefaults
 from controller.dpid import format_dpid
-from controller import entrystore, storefaults
 from controller.entrystore import EntryStore
 from controller.pusher import StaticFlowPusher
 from controller.storefaults import RepeatLimiter, StoreDamaged, StoreFault

@@ -5,10 +5,11 @@ every entry is read back at start-up.
 
 Durability: WAL with synchronous=NORMAL by default. A commit is in the WAL file (the OS has it) before the REST
 reply, so a controller that crashes or is SIGKILLed loses nothing; only an OS crash or power cut can lose the
-last commits. synchronous=FULL (`--durability full`, `EntryStore(path, power_safe=True)`) adds an fsync to every commit: on the shared
-benchmark machine that fsync was 55% of the controller's CPU profile and halved the REST push rate
-(docs/performance.md). The request JSON is stored as received, so a later version of the
-parser can read old databases. Side effects only; the logic is in controller.staticflow.
+last commits. synchronous=FULL (`--durability full`, `EntryStore(path, power_safe=True)`) adds an fsync to every
+commit: on the shared benchmark machine that fsync was 55% of the controller's CPU profile and halved the REST push
+rate (docs/performance.md). The request JSON is stored as received, so a later version of the parser can read old
+databases. Faults of the disk (full, read-only, damaged) are controller.storefaults' kinds. Side effects only; the
+logic is in controller.staticflow.
 """
 import json
 import os

@@ -83,9 +83,10 @@ class MastershipLeases:
     def renew(self, wanted, released, now, lease):
         """Take or renew the leases of `wanted` dpids, give up those of `released`.
 
-        Returns {dpid: expiry} of the leases held after the call, for every dpid in `wanted`. Raises sqlite3.Error when the database is busy
-        or cannot be written (the caller decides: controller.roles); a connection that failed is opened again on
-        the next call, so that a file system remounted read-write is written again.
+        Returns {dpid: expiry} of the leases held after the call, for every dpid in `wanted`. Raises
+        sqlite3.Error when the database is busy or cannot be written (the caller decides: controller.roles); a
+        connection that failed is opened again on the next call, so that a file system remounted read-write is
+        written again.
         """
         if self.db is None:
             self._connect()

@@ -40,8 +40,8 @@ def push(app, dialect, body, respond):
     app.push(entry, dialect, reply). `respond(status line, headers, body bytes)` is called once: by `reply`
     with "Entry pushed" when the app has committed the entry (the app sends its flow-mods right after), or
     with the JSON error of a refusal (400 for the entry's content, 409 for a conflict, 507 for a full disk or
-    --max-entries, 503 for a store that cannot be written; a bug is a 500 and a logged traceback). A failure after the reply (sending the flow-mods) is logged: the entry is committed,
-    and the client was told so."""
+    --max-entries, 503 for a store that cannot be written; a bug is a 500 and a logged traceback). A failure
+    after the reply (sending the flow-mods) is logged: the entry is committed, and the client was told so."""
     replied = []
 
     def reply():
