@@ -19,7 +19,9 @@ What a Session does differently from Ryu 4.34's Datapath, and why:
 - the switch must finish HELLO and FEATURES within --ofp-handshake-timeout (Ryu has no limit), TLS handshake
   included: TLS is done here with one SSLContext for every switch (Ryu 4.34's listener serves one TLS switch, then
   calls the ssl.wrap_socket that Python 3.12 removed);
-- `last_received` is when the switch last sent anything (a standalone bridge fails open 3 x inactivity_probe
+- the keepalive counts any message from the switch, not only echo replies, and probes only an idle line
+  (controller.keepalive; Ryu's dropped switches too busy to answer echoes in time);
+- `last_received` is when the switch last sent a whole message (a standalone bridge fails open 3 x inactivity_probe
   after the last message it received), and `service_target` marks sessions the controller dialed.
 """
 import collections
@@ -39,6 +41,7 @@ from ryu.ofproto import get_ofp_modules
 
 from controller import of10
 from controller.dpid import format_dpid
+from controller.keepalive import ECHO, GONE, Keepalive
 from controller.ofguard import PeerCheck, ProtocolViolation
 
 LOG = logging.getLogger(__name__)
@@ -160,7 +163,7 @@ class Session(ryu_controller.Datapath):
                 break
             if not data:
                 break
-            self.last_received = time.time()
+            received_at = time.time()
             buf = buf + data if buf else data
             end = len(buf)
             offset = 0
@@ -183,6 +186,8 @@ class Session(ryu_controller.Datapath):
                         hub.sleep(0)
             finally:
                 writer.uncork()
+            if offset:  # whole messages only: a peer stalled mid-message is not alive (the keepalive reads this)
+                self.last_received = received_at
             buf = buf[offset:]
 
     def _dispatch(self, version, msg_type, msg_len, xid, body):
@@ -201,6 +206,27 @@ class Session(ryu_controller.Datapath):
         for handler in brick.get_handlers(ev):
             if state in handler.callers[ev.__class__].dispatchers:
                 handler(ev)
+
+    # --- keepalive ----------------------------------------------------------------------------------------
+
+    def _echo_request_loop(self):
+        """Ryu's serve() spawns this for the session's life. Any message from the switch counts as alive
+        (controller.keepalive); Ryu's own loop counted echo replies alone and dropped busy switches."""
+        if not self.max_unreplied_echo_requests:
+            return  # Ryu's meaning of 0: no keepalive
+        keepalive = Keepalive(self.echo_request_interval, self.max_unreplied_echo_requests)
+        while self.send_q is not None:
+            now = time.time()
+            action, check_again_at = keepalive.step(now, self.last_received)
+            if action == GONE:
+                quiet, probes = keepalive.silence(now, self.last_received)
+                LOG.warning('disconnecting %s: nothing received for %.1f s, %d echo requests unanswered',
+                            self.describe(), quiet, probes)
+                break
+            if action == ECHO:
+                self.put([of10.echo_request()])
+            hub.sleep(max(0.0, check_again_at - time.time()))
+        self.close()
 
     # --- sending -------------------------------------------------------------------------------------------
 
