@@ -122,7 +122,7 @@ class Session(ryu_controller.Datapath):
 
     def __init__(self, sock, address, fast_handlers, service_target=None):
         super().__init__(sock, address)
-        self.peer_check = PeerCheck()
+        self.peer_check = PeerCheck(note=self._note_quirk)
         self.writer = Writer(sock)
         self.fast_handlers = fast_handlers
         self.service_target = service_target
@@ -171,7 +171,8 @@ class Session(ryu_controller.Datapath):
             try:
                 while end - offset >= HEADER_SIZE:
                     version, msg_type, msg_len, xid = header_at(buf, offset)
-                    check.check(buf[offset:offset + HEADER_SIZE])  # as soon as the header is in: a bogus length ends it now
+                    # as soon as the header is in: a bogus length ends it now
+                    msg_len = check.check(buf[offset:offset + HEADER_SIZE])
                     if end - offset < msg_len:
                         break
                     check.received()
@@ -189,6 +190,10 @@ class Session(ryu_controller.Datapath):
             if offset:  # whole messages only: a peer stalled mid-message is not alive (the keepalive reads this)
                 self.last_received = received_at
             buf = buf[offset:]
+
+    def _note_quirk(self, quirk):
+        LOG.info('%s: %s (as cbench\'s fake switch sends it), read as OpenFlow 1.0 says; not Open vSwitch, so its '
+                 'GET_CONFIG does not decide whether the session is primary or service', self.describe(), quirk)
 
     def _dispatch(self, version, msg_type, msg_len, xid, body):
         """What Ryu's loop does with a message: an event to the apps, and Ryu's own handlers called at once."""

@@ -215,6 +215,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         msg = ev.msg
         dpid = msg.datapath.id
         name, error = self.pusher.switch_error(dpid, msg.xid, msg.type, msg.code, time.time())
+        if name is None and len(msg.data or b'') >= of10.HEADER_SIZE and of10.type_of(msg.data) == of10.OFPT_VENDOR:
+            return  # a refused Nicira role request: the switches app records it (a switch without roles)
         LOG.error('switch %s rejected %s (xid %s): %s %s', format_dpid(dpid),
                   'static flow entry %r' % name if name else 'a message', msg.xid, error['type_name'],
                   error['code_name'])

@@ -125,6 +125,8 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         conn = self.tracker.find(msg.datapath)
         if conn is None:
             return
+        if msg.datapath.peer_check.quirks:
+            return  # not Open vSwitch (the session logged what it is): the kind stays the direction's
         kind = connections.classify_miss_send_len(msg.miss_send_len)
         was = conn.kind
         replaced = self.tracker.reclassify(msg.datapath, kind, time.time(),
