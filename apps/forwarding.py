@@ -102,7 +102,7 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
     @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
     def packet_in_handler(self, ev):
         msg = ev.msg
-        if not self.switches.is_current(msg.datapath):
+        if self.switches.is_superseded(msg.datapath):
             return
         out = forwarding.handle_packet_in(self.state, msg.datapath.id, msg.in_port, msg.data, time.time(),
                                           msg.buffer_id)

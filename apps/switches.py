@@ -287,3 +287,10 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
     def is_current(self, session):
         conn = self.tracker.current(session.id)
         return conn is not None and conn.handle is session
+
+    def is_superseded(self, session):
+        """Another session is the switch's current one. Unlike `not is_current`, False for a session the tracker
+        has not registered yet: what a switch sends right after its handshake (cbench's ARP) may be handled
+        before this app has seen the session come up."""
+        conn = self.tracker.current(session.id)
+        return conn is not None and conn.handle is not session

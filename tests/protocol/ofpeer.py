@@ -342,7 +342,7 @@ class OFPeer:
     def __init__(self, port, dpid, host='127.0.0.1', ports=(1, 2, 3), answer_echo=True, answer_barrier=True,
                  answer_features=True, n_buffers=256, n_tables=1, name=None, flows=(), reject_flow_mod=None,
                  hello_versions=(ofp.OFP_VERSION,), hold_replies=(), miss_send_len=128, answer_roles=True,
-                 config_length_host_order=False):
+                 config_length_host_order=False, packet_in_after_features=None):
         """hold_replies: OFPT_* request types whose replies are built on arrival (a snapshot, as a switch would)
         but kept in `held` until release_held(): to open a window between a switch's answer and its delivery.
         hello_versions: the OpenFlow wire versions our HELLO offers; more than just 1.0 sends the highest in the
@@ -355,6 +355,8 @@ class OFPeer:
         False answers them with BAD_REQUEST, as a switch without the extension.
         config_length_host_order: answer GET_CONFIG with the length in host byte order (0x0c00 for 12), as
         cbench's fake switch does.
+        packet_in_after_features: (in_port, frame, buffer_id) sent right behind the FEATURES_REPLY, as cbench
+        sends its ARP.
         """
         self.host = host
         self.port = port
@@ -373,6 +375,7 @@ class OFPeer:
         self.switch_config = (ofp.OFPC_FRAG_NORMAL, miss_send_len)  # (flags, miss_send_len); SET_CONFIG
         self.answer_roles = answer_roles
         self.config_length_host_order = config_length_host_order
+        self.packet_in_after_features = packet_in_after_features
         self.role = 0                      # NX_ROLE_OTHER until a role request changes it
 
         self.sock = None
@@ -657,6 +660,8 @@ class OFPeer:
                     with self._cond:
                         self.features_replied_at = time.monotonic()
                     self.send(features, xid=msg.xid)
+                    if self.packet_in_after_features:
+                        self.send_packet_in(*self.packet_in_after_features)
                     with self._cond:
                         self.features_sent = True
                         self._cond.notify_all()
