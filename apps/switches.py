@@ -126,6 +126,8 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         conn = self.tracker.find(msg.datapath)
         if conn is None:
             return
+        if msg.datapath.peer_check.quirks:
+            return  # not Open vSwitch (the session logged what it is): the kind stays the direction's
         kind = connections.classify_miss_send_len(msg.miss_send_len)
         was = conn.kind
         replaced = self.tracker.reclassify(msg.datapath, kind, time.time(),
@@ -306,3 +308,10 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
     def is_current(self, session):
         conn = self.tracker.current(session.id)
         return conn is not None and conn.handle is session
+
+    def is_superseded(self, session):
+        """Another session is the switch's current one. Unlike `not is_current`, False for a session the tracker
+        has not registered yet: what a switch sends right after its handshake (cbench's ARP) may be handled
+        before this app has seen the session come up."""
+        conn = self.tracker.current(session.id)
+        return conn is not None and conn.handle is not session
