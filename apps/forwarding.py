@@ -90,9 +90,9 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
             return False
         if not self.switches.is_current(ryu_dp):
             return True  # an older session of a switch that has a newer one: ignored
-        in_port, start, end = of10.packet_in_fields(buf, offset, msg_len)
+        in_port, start, end, buffer_id = of10.packet_in_fields(buf, offset, msg_len)
         try:
-            out = forwarding.handle_packet_in(state, dpid, in_port, buf[start:end], time.time())
+            out = forwarding.handle_packet_in(state, dpid, in_port, buf[start:end], time.time(), buffer_id)
             if out:
                 self._send(out)
         except Exception:  # one packet's bug must not end the switch's session (the receive loop would)
@@ -102,9 +102,10 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
     @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)
     def packet_in_handler(self, ev):
         msg = ev.msg
-        if not self.switches.is_current(msg.datapath):
+        if self.switches.is_superseded(msg.datapath):
             return
-        out = forwarding.handle_packet_in(self.state, msg.datapath.id, msg.in_port, msg.data, time.time())
+        out = forwarding.handle_packet_in(self.state, msg.datapath.id, msg.in_port, msg.data, time.time(),
+                                          msg.buffer_id)
         if out:
             self._send(out)
 

@@ -24,7 +24,9 @@ What a Session does differently from Ryu 4.34's Datapath, and why:
 - the switch must finish HELLO and FEATURES within --ofp-handshake-timeout (Ryu has no limit), TLS handshake
   included: TLS is done here with one SSLContext for every switch (Ryu 4.34's listener serves one TLS switch, then
   calls the ssl.wrap_socket that Python 3.12 removed);
-- `last_received` is when the switch last sent anything (a standalone bridge fails open 3 x inactivity_probe
+- the keepalive counts any message from the switch, not only echo replies, and probes only an idle line
+  (controller.keepalive; Ryu's dropped switches too busy to answer echoes in time);
+- `last_received` is when the switch last sent a whole message (a standalone bridge fails open 3 x inactivity_probe
   after the last message it received), and `service_target` marks sessions the controller dialed.
 """
 import atexit
@@ -48,6 +50,7 @@ from ryu.ofproto import get_ofp_modules, ofproto_common
 
 from controller import of10
 from controller.dpid import format_dpid
+from controller.keepalive import ECHO, GONE, Keepalive
 from controller.ofguard import PeerCheck, ProtocolViolation
 from rest.listener import AcceptLoop, bind
 
@@ -129,7 +132,7 @@ class Session(ryu_controller.Datapath):
 
     def __init__(self, sock, address, fast_handlers, service_target=None):
         super().__init__(sock, address)
-        self.peer_check = PeerCheck()
+        self.peer_check = PeerCheck(note=self._note_quirk)
         self.writer = Writer(sock)
         self.fast_handlers = fast_handlers
         self.service_target = service_target
@@ -170,7 +173,7 @@ class Session(ryu_controller.Datapath):
                 break
             if not data:
                 break
-            self.last_received = time.time()
+            received_at = time.time()
             buf = buf + data if buf else data
             end = len(buf)
             offset = 0
@@ -178,7 +181,8 @@ class Session(ryu_controller.Datapath):
             try:
                 while end - offset >= HEADER_SIZE:
                     version, msg_type, msg_len, xid = header_at(buf, offset)
-                    check.check(buf[offset:offset + HEADER_SIZE])  # as soon as the header is in: a bogus length ends it now
+                    # as soon as the header is in: a bogus length ends it now
+                    msg_len = check.check(buf[offset:offset + HEADER_SIZE])
                     if end - offset < msg_len:
                         break
                     check.received()
@@ -193,7 +197,13 @@ class Session(ryu_controller.Datapath):
                         hub.sleep(0)
             finally:
                 writer.uncork()
+            if offset:  # whole messages only: a peer stalled mid-message is not alive (the keepalive reads this)
+                self.last_received = received_at
             buf = buf[offset:]
+
+    def _note_quirk(self, quirk):
+        LOG.info('%s: %s (as cbench\'s fake switch sends it), read as OpenFlow 1.0 says; not Open vSwitch, so its '
+                 'GET_CONFIG does not decide whether the session is primary or service', self.describe(), quirk)
 
     def _dispatch(self, version, msg_type, msg_len, xid, body):
         """What Ryu's loop does with a message: an event to the apps, and Ryu's own handlers called at once."""
@@ -211,6 +221,27 @@ class Session(ryu_controller.Datapath):
         for handler in brick.get_handlers(ev):
             if state in handler.callers[ev.__class__].dispatchers:
                 handler(ev)
+
+    # --- keepalive ----------------------------------------------------------------------------------------
+
+    def _echo_request_loop(self):
+        """Ryu's serve() spawns this for the session's life. Any message from the switch counts as alive
+        (controller.keepalive); Ryu's own loop counted echo replies alone and dropped busy switches."""
+        if not self.max_unreplied_echo_requests:
+            return  # Ryu's meaning of 0: no keepalive
+        keepalive = Keepalive(self.echo_request_interval, self.max_unreplied_echo_requests)
+        while self.send_q is not None:
+            now = time.time()
+            action, check_again_at = keepalive.step(now, self.last_received)
+            if action == GONE:
+                quiet, probes = keepalive.silence(now, self.last_received)
+                LOG.warning('disconnecting %s: nothing received for %.1f s, %d echo requests unanswered',
+                            self.describe(), quiet, probes)
+                break
+            if action == ECHO:
+                self.put([of10.echo_request()])
+            hub.sleep(max(0.0, check_again_at - time.time()))
+        self.close()
 
     # --- sending -------------------------------------------------------------------------------------------
 

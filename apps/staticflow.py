@@ -15,15 +15,18 @@ from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.rest_routes import mount, mount_raw
 from apps.switches import SwitchesApp
-from controller import of10
+from controller import entrystore, of10, storefaults
 from controller.dpid import format_dpid
 from controller.entrystore import EntryStore
 from controller.pusher import StaticFlowPusher
+from controller.storefaults import RepeatLimiter, StoreDamaged, StoreFault
 from rest import floodlight
 from rest import staticflow as staticflow_rest
 
 LOG = logging.getLogger(__name__)
 STORE_WATCH_INTERVAL = 1.0  # seconds between checks for commits by another instance sharing the store
+STORE = 'store'  # the entry store's component on the health board
+STORE_FAULT_LOG_INTERVAL = 10.0  # seconds: one log line per kind of store fault (full, read-only) per interval
 
 
 class _Commit:
@@ -43,13 +46,19 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         super().__init__(*args, **kwargs)
         config.register()
         self.switches = kwargs['switches']
-        self.pusher = StaticFlowPusher(barrier_delay=cfg.CONF.push_barrier_delay)
+        self.health = self.switches.health
+        self.pusher = StaticFlowPusher(barrier_delay=cfg.CONF.push_barrier_delay, max_entries=cfg.CONF.max_entries)
         self.table = self.pusher.table
-        self.store = EntryStore(cfg.CONF.staticflow_db)
+        self.store = open_store(cfg.CONF.staticflow_db, cfg.CONF.durability == 'full', cfg.CONF.staticflow_db_recover)
+        self._fault_log = RepeatLimiter(STORE_FAULT_LOG_INTERVAL)
         self._commits = {}  # PushBatch -> _Commit, made by the first push that joins it
-        for name, error in self.pusher.restore(self.store.iter_load(), time.time(), floodlight.parse_stored_entry):
+        for name, error in self.pusher.restore(self.store.iter_load(self._unreadable_row), time.time(),
+                                               parse_stored):
             LOG.error('stored entry %r no longer parses (%s); left in %s', name, error, self.store.path)
-        LOG.info('%d static flow entries restored from %s', len(self.table.entries), self.store.path)
+        LOG.info('%d static flow entries restored from %s (durability %s)', len(self.table.entries),
+                 self.store.path, cfg.CONF.durability)
+        if self.store.fault is not None:
+            self._store_failed(self.store.fault)
         wsgi = kwargs['wsgi']
         mount(wsgi, staticflow_rest.ROUTES, self)
         mount_raw(wsgi, staticflow_rest.raw_routes(self))
@@ -73,8 +82,11 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         while True:
             hub.sleep(STORE_WATCH_INTERVAL)
             try:
+                if self.health.faulty(STORE):
+                    self._recheck_store()
                 if self.store.changed_elsewhere():
-                    msgs, changed, failed = self.pusher.sync(self.store.load(), time.time(), floodlight.parse_stored_entry)
+                    msgs, changed, failed = self.pusher.sync(self.store.load(self._unreadable_row), time.time(),
+                                                             parse_stored)
                     for name, error in failed:
                         LOG.error('entry %r committed by another instance does not parse here (%s)', name, error)
                     self._send(msgs)
@@ -82,6 +94,43 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
                              len(self.table.entries), changed)
             except Exception:  # the watcher must outlive a bad row or a locked database
                 LOG.exception('reading entries other instances committed to %s failed', self.store.path)
+
+    def _unreadable_row(self, name, error):
+        LOG.error('stored entry %r skipped: %s (in %s)', name, error, self.store.path)
+
+    # --- faults of the disk: health while they last, one log line per kind per interval -------------------
+
+    def _store_failed(self, fault):
+        now = time.time()
+        self.health.fault(STORE, fault.reason, now)
+        repeats = self._fault_log.note(fault.kind, now)
+        if repeats is not None:
+            LOG.error('%s%s', fault.reason, ' (and %d more times in the last %g s)' % (
+                repeats, STORE_FAULT_LOG_INTERVAL) if repeats else '')
+
+    def _store_written(self):
+        if self.health.clear(STORE):
+            for kind in (storefaults.FULL, storefaults.READ_ONLY, storefaults.UNAVAILABLE):
+                self._fault_log.over(kind)
+            LOG.warning('entry store %s is written again', self.store.path)
+
+    def _recheck_store(self):
+        try:
+            self.store.recheck()
+        except StoreFault as fault:
+            self.health.fault(STORE, fault.reason, time.time())  # still failing: the log has it already
+        else:
+            self._store_written()
+
+    def _write(self, method, *args):
+        """A store write of a REST delete or clear: a fault of the disk is reported, then raised (503 or 507)."""
+        try:
+            method(*args)
+        except StoreFault as fault:
+            self._store_failed(fault)
+            raise
+        if self.health.faulty(STORE):
+            self._store_written()
 
     def _send(self, msgs_by_dpid):
         msgs_by_dpid = self.pusher.outgoing(msgs_by_dpid)
@@ -116,6 +165,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
             msgs_by_dpid = self.pusher.committed(batch, time.time())
         except BaseException as failure:  # also the leader's green thread killed in its yield: nothing committed
             self.pusher.close(batch)
+            if isinstance(failure, StoreFault):
+                self._store_failed(failure)
             error = failure if isinstance(failure, Exception) else RuntimeError(
                 'the push that was to commit this one was stopped first (%s)' % type(failure).__name__)
             raise
@@ -124,6 +175,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
             if commit is not None:
                 commit.error = error
                 commit.done.set()
+        if self.health.faulty(STORE):
+            self._store_written()
         reply()
         for dpid in self.pusher.pushed(msgs_by_dpid):
             hub.spawn_after(self.pusher.barriers.delay, self._send_push_barrier, dpid)
@@ -133,11 +186,11 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self._send(self.pusher.barriers.fire(dpid))
 
     def delete(self, name):
-        self.store.delete(name)
+        self._write(self.store.delete, name)
         self._send(self.pusher.delete(name))
 
     def clear(self, dpid):
-        self.store.clear(dpid)
+        self._write(self.store.clear, dpid)
         self._send(self.pusher.clear(dpid))
 
     def list(self, dpid):
@@ -157,8 +210,10 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
     def _flow_stats_timeout(self, dpid, read):
         done = self.pusher.read_timed_out(dpid, read, time.time())
         if done is not None:
-            LOG.warning('switch %s did not answer the flow table read within %g s: sending every entry',
-                        format_dpid(dpid), cfg.CONF.reconcile_timeout)
+            # A switch with no entries to get (cbench's fake switch never answers flow stats) is no news.
+            LOG.log(logging.WARNING if done.flow_mods else logging.DEBUG,
+                    'switch %s did not answer the flow table read within %g s: sending every entry',
+                    format_dpid(dpid), cfg.CONF.reconcile_timeout)
             self._reconciled(done)
 
     @set_ev_cls(EventSwitchGone)
@@ -181,9 +236,11 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self.switches.tracker.record(done.dpid, 'static_entries', time.time(), flows_read=done.flows_read,
                                      in_place=done.in_place, flow_mods=done.flow_mods, written=written,
                                      detail=done.story)
-        LOG.info('switch %s reconciled: %d flows read, %d entries in place, %d flow-mods %s',
-                 format_dpid(done.dpid), done.flows_read, done.in_place, done.flow_mods,
-                 'sent' if written else 'left to the master instance')
+        # One INFO line per connect is the switches app's; this one only when there was something to reconcile.
+        LOG.log(logging.INFO if done.flows_read or done.flow_mods else logging.DEBUG,
+                'switch %s reconciled: %d flows read, %d entries in place, %d flow-mods %s',
+                format_dpid(done.dpid), done.flows_read, done.in_place, done.flow_mods,
+                'sent' if written else 'left to the master instance')
 
     @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)
     def barrier_reply_handler(self, ev):
@@ -215,6 +272,34 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         msg = ev.msg
         dpid = msg.datapath.id
         name, error = self.pusher.switch_error(dpid, msg.xid, msg.type, msg.code, time.time())
+        if name is None and len(msg.data or b'') >= of10.HEADER_SIZE and of10.type_of(msg.data) == of10.OFPT_VENDOR:
+            return  # a refused Nicira role request: the switches app records it (a switch without roles)
         LOG.error('switch %s rejected %s (xid %s): %s %s', format_dpid(dpid),
                   'static flow entry %r' % name if name else 'a message', msg.xid, error['type_name'],
                   error['code_name'])
+
+
+def open_store(path, power_safe, recover):
+    """The entry store at start-up. A damaged file stops the start (exit status 2) with one error line naming it
+    and what to do, unless `recover` (--staticflow-db-recover): then its readable rows go into a fresh file and
+    the damaged one is kept beside it."""
+    try:
+        return EntryStore(path, power_safe=power_safe)
+    except StoreDamaged as damaged:
+        if not recover:
+            LOG.error('%s', damaged)
+            raise SystemExit(2) from None
+        LOG.warning('static flow database %s is damaged (%s): recovering its readable rows (--staticflow-db-recover)',
+                    path, damaged.detail)
+    kept, copy = entrystore.recover(path, time.time())
+    LOG.warning('static flow database %s recovered: %d rows kept in a fresh file; the damaged file is kept as %s',
+                path, kept, copy)
+    return EntryStore(path, power_safe=power_safe)
+
+
+def parse_stored(dialect_name, request):
+    """floodlight.parse_stored_entry of a row read back, which names a dialect this version knows (ValueError
+    otherwise: the row is logged and skipped, the others are restored)."""
+    if dialect_name not in floodlight.DIALECTS:
+        raise ValueError('unknown dialect %r' % (dialect_name,))
+    return floodlight.parse_stored_entry(dialect_name, request)

@@ -18,12 +18,13 @@ from apps import config
 from apps import session as sessions
 from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
-from controller import connections, health, mastership, of10, ovsdb, roles
+from controller import connections, entrystore, health, mastership, of10, ovsdb, roles, storefaults
 from controller.connections import ConnectionTracker
 from controller.dpid import format_dpid
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
+LEASE_STORE = 'mastership-store'  # the lease file's component on the health board
 
 
 class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
@@ -131,6 +132,8 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         conn = self.tracker.find(msg.datapath)
         if conn is None:
             return
+        if msg.datapath.peer_check.quirks:
+            return  # not Open vSwitch (the session logged what it is): the kind stays the direction's
         kind = connections.classify_miss_send_len(msg.miss_send_len)
         was = conn.kind
         replaced = self.tracker.reclassify(msg.datapath, kind, time.time(),
@@ -209,15 +212,35 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         wanted, released = self.policy.wanted_leases(self.tracker.dpids())
         try:
             held = self.leases.renew(wanted, released, now, CONF.mastership_lease)
-        except sqlite3.OperationalError as error:
-            LOG.debug('mastership store busy (%s); keeping leases until they expire', error)
-            held = self.policy.store_unavailable(wanted, now)
+            self.policy.saw_instances(self.leases.other_instances(now))
+        except sqlite3.Error as error:
+            held = self._lease_store_failed(error, wanted, now)
+        else:
+            if self.health.clear(LEASE_STORE):
+                LOG.info('mastership lease store %s is written again', self.leases.path)
         _gained, lost, takeovers = self.policy.leases_renewed(self.tracker, held, now, connecting)
         for dpid in lost:
             LOG.info('switch %s: this instance is no longer its master', format_dpid(dpid))
         for dpid in takeovers:
             LOG.info('switch %s: this instance is now its master', format_dpid(dpid))
             self.send_event_to_observers(EventSwitchReady(dpid))
+
+    def _lease_store_failed(self, error, wanted, now):
+        """The leases this instance holds when its lease store could not be written (controller.roles decides);
+        a fault of the disk is on the health board while it lasts, logged once."""
+        kind = storefaults.classify(error, *entrystore.filesystem_facts(self.leases.path))
+        if kind == storefaults.BUSY:
+            LOG.debug('mastership store busy (%s); keeping leases until they expire', error)
+            return self.policy.store_busy(wanted, now)
+        held, alone = self.policy.store_failed(wanted, now, CONF.mastership_lease)
+        reason = 'mastership lease store %s cannot be written: %s (%s); %s' % (
+            self.leases.path, storefaults.WHAT.get(kind, 'an unexpected error'), error,
+            'this is the only instance sharing it, so it stays master of its switches' if alone else
+            'other instances share it (%s): this one stands down as its leases expire' % ', '.join(
+                sorted(self.policy.other_instances)))
+        if self.health.fault(LEASE_STORE, reason, now):
+            LOG.error('%s', reason)
+        return held
 
     def lease_holders(self):
         return self.leases.holders(time.time())
@@ -299,3 +322,10 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
     def is_current(self, session):
         conn = self.tracker.current(session.id)
         return conn is not None and conn.handle is session
+
+    def is_superseded(self, session):
+        """Another session is the switch's current one. Unlike `not is_current`, False for a session the tracker
+        has not registered yet: what a switch sends right after its handshake (cbench's ARP) may be handled
+        before this app has seen the session come up."""
+        conn = self.tracker.current(session.id)
+        return conn is not None and conn.handle is not session

@@ -8,19 +8,20 @@ sender or IPv4 source address), logs nothing, and builds its messages from packe
 
 * LLDP: a link (sender switch:port -> this switch:in_port); an LLDP goes back out of in_port when the other
   direction is not known yet, so both directions appear within one round trip.
-* anything else on a quarantined port, or a fail-open bridge's fake RARP: ignored.
+* a fail-open bridge's fake RARP: ignored.
 * the source is learned (MAC, VLAN, ARP sender / IPv4 source, attachment point) when in_port does not face
-  another switch;
+  another switch; a port still in quarantine teaches its hosts but nothing from it is forwarded;
 * with forwarding on: a broadcast, multicast or unknown destination is flooded over the broadcast tree (edge
   ports and tree ports, never back out of in_port; dropped if it came in on a switch-facing port outside the
   tree); a known destination gets one flow per switch of the shortest path, installed from the last switch
-  back to the first, then the packet itself goes out of the first switch's output port.
+  back to the first, then the packet itself goes out of the first switch's output port (or, when the switch
+  buffered it, the first switch's flow-mod names the buffer and releases it: one message, no frame sent back).
 """
 from controller import of10
 from controller.devices import ENTITY_CLEANUP_INTERVAL, VLAN_NONE, DeviceTable
 from controller.failmode import is_fail_open_packet_in
 from controller.lldp import ETH_TYPE_BDDP, ETH_TYPE_LLDP, lldp_frame, parse_lldp
-from controller.of10 import OFPP_LOCAL, OFPP_NONE
+from controller.of10 import NO_BUFFER, OFPP_LOCAL, OFPP_NONE
 from controller.topology import Topology
 
 # Floodlight 1.x Forwarding (routing/ForwardingBase.java): FLOWMOD_DEFAULT_PRIORITY = 1, idle timeout 5 s.
@@ -57,8 +58,9 @@ class ForwardingState:
 
 # --- the packet-in hot path -------------------------------------------------------------------------------
 
-def handle_packet_in(state, dpid, in_port, data, now):
-    """One PACKET_IN (data is the whole frame; OVS buffers nothing) -> [(dpid, msg)]."""
+def handle_packet_in(state, dpid, in_port, data, now, buffer_id=NO_BUFFER):
+    """One PACKET_IN -> [(dpid, msg)]. data is the whole frame (OVS buffers nothing), or its head when the
+    switch kept the packet in buffer_id (cbench and many hardware switches): then the answer names the buffer."""
     if len(data) < 14:
         return _NOTHING
     eth_type = data[12] << 8 | data[13]
@@ -75,10 +77,12 @@ def handle_packet_in(state, dpid, in_port, data, now):
     if eth_type == ETH_TYPE_BDDP:
         return _NOTHING
     topology = state.topology
-    if topology.quarantined and topology.is_quarantined(dpid, in_port, now):
-        return _NOTHING
     if in_port == OFPP_LOCAL and is_fail_open_packet_in(in_port, data):
         return _NOTHING
+    # A port in quarantine may face a switch whose link is not known yet: what arrives there is never flooded.
+    # Its source is still learned (forgotten again if the port turns out to face a switch), so that the first
+    # answer to it is unicast: cbench's one ARP per switch at connect arrives in the quarantine.
+    quarantined = topology.quarantined and topology.is_quarantined(dpid, in_port, now)
     link_ports = topology.link_ports.get(dpid)
     src = data[6:12]
     devices = state.devices.by_mac
@@ -99,20 +103,20 @@ def handle_packet_in(state, dpid, in_port, data, now):
             address = None
         if address and len(address) == 4 and address != b'\0\0\0\0' and address not in device.ipv4:
             device.add_ipv4(address)
-    if not state.forwarding:
+    if quarantined or not state.forwarding:
         return moved_out or _NOTHING
     if moved_out:
-        return moved_out + list(_forward(state, topology, dpid, in_port, vlan, src, data, now))
-    return _forward(state, topology, dpid, in_port, vlan, src, data, now)
+        return moved_out + list(_forward(state, topology, dpid, in_port, vlan, src, data, now, buffer_id))
+    return _forward(state, topology, dpid, in_port, vlan, src, data, now, buffer_id)
 
 
-def _forward(state, topology, dpid, in_port, vlan, src, data, now):
+def _forward(state, topology, dpid, in_port, vlan, src, data, now, buffer_id):
     if data[0] & 1:
-        return _flood(topology, dpid, in_port, data, now)
+        return _flood(topology, dpid, in_port, data, now, buffer_id)
     devices = state.devices.by_mac
     device = devices.get(data[0:6])
     if device is None:
-        return _flood(topology, dpid, in_port, data, now)
+        return _flood(topology, dpid, in_port, data, now, buffer_id)
     dst_dpid, dst_port = device.dpid, device.port
     if dst_dpid == dpid:
         if dst_port == in_port:
@@ -121,11 +125,11 @@ def _forward(state, topology, dpid, in_port, vlan, src, data, now):
     else:
         path = topology.route(dpid, dst_dpid)
         if path is None:
-            return _flood(topology, dpid, in_port, data, now)
-    return _install_path(state, path, in_port, vlan, src, data[0:6], dst_port, data)
+            return _flood(topology, dpid, in_port, data, now, buffer_id)
+    return _install_path(state, path, in_port, vlan, src, data[0:6], dst_port, data, buffer_id)
 
 
-def _install_path(state, path, in_port, vlan, src, dst, dst_port, data):
+def _install_path(state, path, in_port, vlan, src, dst, dst_port, data, buffer_id=NO_BUFFER):
     adjacency = state.topology.adjacency
     installed = state.installed
     idle, priority = state.idle_timeout, state.priority
@@ -142,6 +146,9 @@ def _install_path(state, path, in_port, vlan, src, dst, dst_port, data):
         switch, hop_in, hop_out = hops[i]
         if i:
             out.append((switch, of10.forwarding_flow_add(hop_in, vlan, src, dst, hop_out, idle, priority)))
+        elif buffer_id != NO_BUFFER:  # the first switch holds the packet: its flow-mod releases it
+            out.append((switch, of10.forwarding_flow_add(hop_in, vlan, src, dst, hop_out, idle, priority,
+                                                         buffer_id=buffer_id)))
         else:  # the first switch's flow-mod and the packet itself leave in one write, flow-mod first
             out.append((switch, of10.forwarding_flow_add_and_packet_out(hop_in, vlan, src, dst, hop_out, idle,
                                                                         priority, data)))
@@ -162,11 +169,11 @@ def _forget_flows_of(state, mac):
     return out
 
 
-def _flood(topology, dpid, in_port, data, now):
+def _flood(topology, dpid, in_port, data, now, buffer_id=NO_BUFFER):
     ports = topology.flood_ports(dpid, in_port, now)
     if not ports:
         return _NOTHING
-    return ((dpid, of10.packet_out(in_port, of10.output_actions(ports), data)),)
+    return ((dpid, of10.packet_out(in_port, of10.output_actions(ports), data, buffer_id)),)
 
 
 # --- link discovery ---------------------------------------------------------------------------------------

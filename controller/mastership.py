@@ -62,18 +62,43 @@ class MastershipLeases:
         self.path = path
         self.owner = owner
         self.is_dead = is_dead
+        self.db = None
+        try:
+            self._connect()
+        except sqlite3.Error:
+            pass  # a read-only or full disk at start: renew() raises, and tries again every round
+
+    def _connect(self):
         # A short busy timeout: a renewal that meets the other instance's write lock is simply retried on the
         # next round instead of stalling the event loop.
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0.2)
-        self.db.execute('PRAGMA journal_mode=WAL')
-        self.db.execute(SCHEMA)
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=0.2)
+        try:
+            db.execute('PRAGMA journal_mode=WAL')
+            db.execute(SCHEMA)
+        except BaseException:
+            db.close()
+            raise
+        self.db = db
 
     def renew(self, wanted, released, now, lease):
         """Take or renew the leases of `wanted` dpids, give up those of `released`.
 
-        Returns {dpid: expiry} of the leases held after the call, for every dpid in `wanted`; raises
-        sqlite3.OperationalError when the database is busy (the caller keeps its previous view).
+        Returns {dpid: expiry} of the leases held after the call, for every dpid in `wanted`. Raises
+        sqlite3.Error when the database is busy or cannot be written (the caller decides: controller.roles); a
+        connection that failed is opened again on the next call, so that a file system remounted read-write is
+        written again.
         """
+        if self.db is None:
+            self._connect()
+        try:
+            return self._renew(wanted, released, now, lease)
+        except sqlite3.Error as error:
+            if getattr(error, 'sqlite_errorcode', 5) & 0xff not in (5, 6):  # not busy or locked: start afresh
+                self.db.close()
+                self.db = None
+            raise
+
+    def _renew(self, wanted, released, now, lease):
         held = {}
         self.db.execute('BEGIN IMMEDIATE')
         try:
@@ -88,17 +113,33 @@ class MastershipLeases:
                     held[dpid] = now + lease
             self.db.execute('COMMIT')
         except BaseException:
-            self.db.execute('ROLLBACK')
+            if self.db.in_transaction:  # SQLite has rolled back itself after SQLITE_FULL
+                self.db.execute('ROLLBACK')
             raise
         return held
 
+    def other_instances(self, now):
+        """The other instances holding a lease at `now`, less those known dead (controller.roles: alone or
+        not). Raises sqlite3.Error as renew() does."""
+        if self.db is None:
+            self._connect()
+        rows = self.db.execute('SELECT DISTINCT owner FROM mastership WHERE owner != ? AND expires > ?',
+                               (self.owner, now))
+        return {owner for (owner,) in rows if not self.is_dead(owner)}
+
     def holders(self, now):
-        """{dpid: owner} of every unexpired lease (what REST shows)."""
-        rows = self.db.execute('SELECT dpid, owner FROM mastership WHERE expires > ?', (now,))
+        """{dpid: owner} of every unexpired lease (what REST shows); {} while the file cannot be opened."""
+        try:
+            if self.db is None:
+                self._connect()
+            rows = self.db.execute('SELECT dpid, owner FROM mastership WHERE expires > ?', (now,)).fetchall()
+        except sqlite3.Error:
+            return {}
         return {dpid % (1 << 64): owner for dpid, owner in rows}
 
     def close(self):
-        self.db.close()
+        if self.db is not None:
+            self.db.close()
 
 
 def _signed64(value):

@@ -33,6 +33,18 @@ OPTIONS = [
     cfg.StrOpt('staticflow-db', default='var/staticflows.sqlite3',
                help='SQLite file that keeps static flow entries across restarts (relative to the working '
                     'directory; default var/staticflows.sqlite3)'),
+    # --- the store (docs/reliability.md) ---
+    cfg.StrOpt('durability', default='normal', choices=('normal', 'full'),
+               help='normal: an acknowledged entry survives a crash or SIGKILL of the controller (SQLite '
+                    'synchronous=NORMAL); full: also an OS crash or power cut, with an fsync per commit '
+                    '(synchronous=FULL; about half the push rate, docs/performance.md)'),
+    cfg.BoolOpt('staticflow-db-recover', default=False,
+                help='start from a damaged --staticflow-db: keep the rows that can still be read in a fresh '
+                     'file, and the damaged one as <file>.damaged-<time> (without it a damaged file stops the '
+                     'start)'),
+    cfg.IntOpt('max-entries', default=1000000, min=0,
+               help='most static flow entries stored; a push of a new entry past it gets HTTP 507 (replacing '
+                    'one by name is allowed; 0: no cap; default 1,000,000)'),
     cfg.BoolOpt('forwarding', default=True,
                 help='reactive shortest-path forwarding like Floodlight\'s Forwarding module (--no-forwarding '
                      'leaves only static entries; hosts and links are still learned)'),

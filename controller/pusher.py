@@ -27,6 +27,10 @@ from controller.staticflow import EntryConflictError, StaticFlowTable
 
 
 
+class EntryLimitError(Exception):
+    """A new entry past --max-entries (HTTP 507): nothing is stored."""
+
+
 class PushBatch:
     """Pushes that passed the conflict check and wait for one shared commit, in arrival order, with the flows
     they will own: the next push's conflict check (StaticFlowTable.conflicting_entry) sees the table as it
@@ -34,10 +38,12 @@ class PushBatch:
 
     def __init__(self):
         self.items = []    # (entry, dialect) in arrival order
+        self.new = 0       # how many of their names are not in the table yet (--max-entries counts them)
         self._key_of = {}  # name -> the flow key it will own (None when inactive)
         self._owner = {}   # flow key -> the pending name that will own it
 
-    def add(self, entry, dialect, key):
+    def add(self, entry, dialect, key, new=False):
+        self.new += new
         old = self._key_of.get(entry.name)
         if old is not None and self._owner.get(old) == entry.name:
             del self._owner[old]
@@ -132,7 +138,8 @@ class StaticFlowPusher:
     """Every static flow decision: the table, the entries' statuses, the open group commit, the shared
     barriers and the flow table reads in progress."""
 
-    def __init__(self, barrier_delay=0.0):
+    def __init__(self, barrier_delay=0.0, max_entries=0):
+        self.max_entries = max_entries  # --max-entries: a push of a new entry past it is refused (0: no cap)
         self.table = StaticFlowTable()
         self.status = EntryStatus(records=self.table.records)  # statuses live in the table's records
         self.barriers = SharedBarriers(barrier_delay)
@@ -184,17 +191,23 @@ class StaticFlowPusher:
 
     def join(self, entry, dialect):
         """A push -> (its PushBatch, True when it is the batch's leader). Raises EntryConflictError (409) when
-        the entry would share its flow with another entry, in the table or pending; nothing joins then."""
+        the entry would share its flow with another entry, in the table or pending, and EntryLimitError (507)
+        when it is a new entry and --max-entries are stored or pending; nothing joins then."""
         batch = self.batch
         other = self.table.conflicting_entry(entry, batch)
         if other is not None:
             raise EntryConflictError('entry %s already has this match and priority on switch %s; OpenFlow 1.0 '
                                      'keeps one flow for both, so change the priority or delete %s first'
                                      % (other, format_dpid(entry.dpid), other))
+        new = entry.name not in self.table and not (batch is not None and batch.has(entry.name))
+        if new and self.max_entries and len(self.table.entries) + (batch.new if batch else 0) >= self.max_entries:
+            raise EntryLimitError('%d static flow entries are stored, the most --max-entries allows: entry %s is '
+                                  'not stored; delete entries first (replacing one by its name is allowed)'
+                                  % (self.max_entries, entry.name))
         leader = batch is None
         if leader:
             batch = self.batch = PushBatch()
-        batch.add(entry, dialect, self.table.flow_key_of(entry))
+        batch.add(entry, dialect, self.table.flow_key_of(entry), new)
         return batch, leader
 
     def close(self, batch):

@@ -22,6 +22,7 @@ class RolePolicy:
         self.changed = (now, description)
         self.held = {}          # dpid -> lease expiry: the switches this instance may write to
         self.demoted = set()    # dpids where a switch told us we are not master (EPERM, OVSDB role)
+        self.other_instances = set()  # other instances ever seen holding a lease: this one is not alone
 
     def may_write(self, dpid):
         """Only the master instance of a switch changes it (or every instance, configured `equal`)."""
@@ -89,9 +90,28 @@ class RolePolicy:
             wanted = {dpid for dpid in dpids if dpid not in self.demoted}
         return wanted, set(self.held) - wanted
 
-    def store_unavailable(self, wanted, now):
-        """The lease store could not be written: keep the leases still running that are still wanted."""
+    def saw_instances(self, owners):
+        """The lease store shows these other instances holding leases now. Remembered for good: an instance
+        that once shared the store may come back, and must not find two masters."""
+        self.other_instances.update(owners)
+
+    def store_busy(self, wanted, now):
+        """Another instance holds the lease store's write lock: keep the leases still running that are still
+        wanted (the next round retries)."""
         return {dpid: expiry for dpid, expiry in self.held.items() if expiry > now and dpid in wanted}
+
+    def store_failed(self, wanted, now, lease):
+        """The lease store cannot be written (full or read-only disk, I/O error). -> ({dpid: expiry} held now,
+        alone).
+
+        Alone (no other instance was ever seen holding a lease), nobody can take a switch over, and a disk
+        fault must not become a network outage: every wanted lease is kept, as if renewed. Otherwise the
+        multi-instance rule (docs/architecture.md) holds: a lease that cannot be renewed runs out, so that two
+        instances never both write; the leases still running are kept until they expire."""
+        alone = not self.other_instances
+        if alone:
+            return {dpid: now + lease for dpid in wanted}, True
+        return self.store_busy(wanted, now), False
 
     def leases_renewed(self, tracker, held, now, connecting=None):
         """Take the store's answer {dpid: expiry}. -> (gained, lost, takeovers): takeovers are switches this

@@ -11,7 +11,10 @@ and sends the flow-mods right after, with no other green thread running in betwe
 import functools
 import logging
 
+from controller import storefaults
 from controller.dpid import format_dpid
+from controller.pusher import EntryLimitError
+from controller.storefaults import StoreFault
 from rest import floodlight
 from rest.http import Encoded, HttpError, Reply, Route, exception_parts, json_bytes, switch_param
 
@@ -36,9 +39,9 @@ def push(app, dialect, body, respond):
     """The one static flow push: body bytes -> floodlight.decode_body -> floodlight.parse_entry ->
     app.push(entry, dialect, reply). `respond(status line, headers, body bytes)` is called once: by `reply`
     with "Entry pushed" when the app has committed the entry (the app sends its flow-mods right after), or
-    with the JSON error of a refusal (400 for the entry's content, 409 for a conflict; a bug is a 500 and a
-    logged traceback). A failure after the reply (sending the flow-mods) is logged: the entry is committed,
-    and the client was told so."""
+    with the JSON error of a refusal (400 for the entry's content, 409 for a conflict, 507 for a full disk or
+    --max-entries, 503 for a store that cannot be written; a bug is a 500 and a logged traceback). A failure
+    after the reply (sending the flow-mods) is logged: the entry is committed, and the client was told so."""
     replied = []
 
     def reply():
@@ -50,7 +53,29 @@ def push(app, dialect, body, respond):
         if replied:
             LOG.exception('static flow push (%s): committed and answered, then failed', dialect.name)
             return
-        respond(*exception_parts(error, 'POST push (%s)' % dialect.name))
+        respond(*exception_parts(store_refusal(error), 'POST push (%s)' % dialect.name))
+
+
+# A fault of the disk -> the HTTP status of the refusal (rest.http.HttpError): 507 Insufficient Storage when the
+# disk is full, 503 Service Unavailable while it cannot be written (read-only, I/O errors).
+STORE_FAULT_STATUS = {storefaults.FULL: 507, storefaults.READ_ONLY: 503, storefaults.UNAVAILABLE: 503}
+
+
+def store_refusal(error):
+    """An app's exception -> the HttpError it is for the client when the store refused the change (a fault of
+    the disk, --max-entries); any other exception as it is."""
+    if isinstance(error, StoreFault):
+        return HttpError(STORE_FAULT_STATUS[error.kind], error.reason)
+    if isinstance(error, EntryLimitError):
+        return HttpError(507, str(error))
+    return error
+
+
+def _store_call(method, *args):
+    try:
+        return method(*args)
+    except (StoreFault, EntryLimitError) as error:
+        raise store_refusal(error) from None
 
 
 def raw_routes(app):
@@ -67,7 +92,7 @@ def _encoded_push(app, dialect, body):
 
 def _delete(app, request):
     name = floodlight.parse_entry_name(floodlight.decode_body(request.body))
-    app.delete(name)
+    _store_call(app.delete, name)
     return floodlight.entry_deleted_body(name)
 
 
@@ -101,7 +126,7 @@ def family_routes(family, dialect):
 
     def clear_entries(app, request, switch):
         dpid = switch_param(switch)
-        app.clear(dpid)
+        _store_call(app.clear, dpid)
         if dialect is floodlight.DIALECT_V0:
             return Reply(204, None)
         return floodlight.clear_body(None if dpid is None else switch)

@@ -30,6 +30,10 @@ def barrier():
     return _parser.OFPBarrierRequest(None)
 
 
+def echo_request():
+    return _parser.OFPEchoRequest(None)
+
+
 def get_config_request():
     """Its reply's miss_send_len tells a primary session (128) from a service one (0)."""
     return _parser.OFPGetConfigRequest(None)
@@ -313,24 +317,28 @@ _OUTPUT_SIZE = ACTION_OUTPUT.size
 _UNSET = 0
 
 
-def _forwarding_flow_mod(length, in_port, vlan, src, dst, command, idle_timeout, priority, flags, cookie):
+def _forwarding_flow_mod(length, in_port, vlan, src, dst, command, idle_timeout, priority, flags, cookie,
+                         buffer_id=NO_BUFFER):
     """The values of a forwarding flow-mod's header, match and fields, for one of the structs above."""
     return (OFP_VERSION, OFPT_FLOW_MOD, length, 0,
             FORWARDING_WILDCARDS, in_port, src, dst, vlan, _UNSET, _UNSET, _UNSET, _UNSET, _UNSET, _UNSET, _UNSET,
-            _UNSET, cookie, command, idle_timeout, 0, priority, NO_BUFFER, OFPP_NONE, flags)
+            _UNSET, cookie, command, idle_timeout, 0, priority, buffer_id, OFPP_NONE, flags)
 
 
-def forwarding_flow_add(in_port, vlan, src, dst, out_port, idle_timeout, priority, cookie=FORWARDING_COOKIE):
+def forwarding_flow_add(in_port, vlan, src, dst, out_port, idle_timeout, priority, cookie=FORWARDING_COOKIE,
+                        buffer_id=NO_BUFFER):
     """The reactive forwarding flow: in_port, dl_vlan, dl_src, dl_dst (6-byte strings) -> output:out_port.
 
     Asks for FLOW_REMOVED so the forwarding state knows which flows still exist (to delete them on a topology
     change). An output to the packet's own in_port is written as OFPP_IN_PORT, as OpenFlow 1.0 requires.
+    With the buffer_id of a packet the switch buffered, the switch applies the new flow to that packet too: one
+    message answers the packet-in, as Floodlight's does.
     """
     if out_port == in_port:
         out_port = OFPP_IN_PORT
     return RawMessage(_FORWARDING_FLOW_MOD.pack(
         *_forwarding_flow_mod(_FORWARDING_FLOW_MOD_SIZE, in_port, vlan, src, dst, OFPFC_ADD, idle_timeout,
-                              priority, OFPFF_SEND_FLOW_REM, cookie),
+                              priority, OFPFF_SEND_FLOW_REM, cookie, buffer_id),
         OFPAT_OUTPUT, _OUTPUT_SIZE, out_port, 0))
 
 
@@ -359,10 +367,13 @@ def output_actions(ports):
     return b''.join(ACTION_OUTPUT.pack(OFPAT_OUTPUT, _OUTPUT_SIZE, port, 0) for port in ports)
 
 
-def packet_out(in_port, actions, data):
-    """PACKET_OUT carrying the packet (OVS buffers nothing). `actions`: bytes from output_actions()."""
+def packet_out(in_port, actions, data, buffer_id=NO_BUFFER):
+    """PACKET_OUT carrying the packet (OVS buffers nothing), or naming the buffer a switch that buffers keeps it
+    in (then without the data). `actions`: bytes from output_actions()."""
+    if buffer_id != NO_BUFFER:
+        data = b''
     return RawMessage(PACKET_OUT.pack(OFP_VERSION, OFPT_PACKET_OUT, PACKET_OUT.size + len(actions) + len(data), 0,
-                                      NO_BUFFER, in_port, len(actions)) + actions + data)
+                                      buffer_id, in_port, len(actions)) + actions + data)
 
 
 def packet_out_port(in_port, out_port, data):

@@ -189,21 +189,21 @@ def type_of(buf, offset=0):
 
 
 _TYPE_OFFSET = struct.calcsize('!B')
-_PACKET_IN_TOTAL_LEN_IN_PORT = struct.Struct('!HH')
-_TOTAL_LEN_OFFSET = HEADER_SIZE + struct.calcsize('!I')
+_PACKET_IN_HEAD = struct.Struct('!IHH')  # buffer_id, total_len, in_port
 
 
 def packet_in_fields(buf, offset, msg_len):
-    """The PACKET_IN at buf[offset:offset + msg_len] -> (in_port, start, end): the frame is buf[start:end].
+    """The PACKET_IN at buf[offset:offset + msg_len] -> (in_port, start, end, buffer_id): the frame (or its
+    first miss_send_len bytes, when the switch buffered the packet) is buf[start:end].
 
     total_len shorter than what the message carries means padding after the frame, which Ryu's parser drops too.
     """
-    total_len, in_port = _PACKET_IN_TOTAL_LEN_IN_PORT.unpack_from(buf, offset + _TOTAL_LEN_OFFSET)
+    buffer_id, total_len, in_port = _PACKET_IN_HEAD.unpack_from(buf, offset + HEADER_SIZE)
     start = offset + PACKET_IN_SIZE
     end = offset + msg_len
     if total_len < end - start:
         end = start + total_len
-    return in_port, start, end
+    return in_port, start, end, buffer_id
 
 
 def flow_identity(packed):

@@ -341,7 +341,8 @@ class OFPeer:
 
     def __init__(self, port, dpid, host='127.0.0.1', ports=(1, 2, 3), answer_echo=True, answer_barrier=True,
                  answer_features=True, n_buffers=256, n_tables=1, name=None, flows=(), reject_flow_mod=None,
-                 hello_versions=(ofp.OFP_VERSION,), hold_replies=(), miss_send_len=128, answer_roles=True):
+                 hello_versions=(ofp.OFP_VERSION,), hold_replies=(), miss_send_len=128, answer_roles=True,
+                 config_length_host_order=False, packet_in_after_features=None):
         """hold_replies: OFPT_* request types whose replies are built on arrival (a snapshot, as a switch would)
         but kept in `held` until release_held(): to open a window between a switch's answer and its delivery.
         hello_versions: the OpenFlow wire versions our HELLO offers; more than just 1.0 sends the highest in the
@@ -352,6 +353,10 @@ class OFPeer:
         miss_send_len: 128 plays a primary connection (the switch dialed the controller), 0 a service one.
         answer_roles: answer Nicira role requests as OVS does (and refuse a SLAVE's flow-mods with EPERM);
         False answers them with BAD_REQUEST, as a switch without the extension.
+        config_length_host_order: answer GET_CONFIG with the length in host byte order (0x0c00 for 12), as
+        cbench's fake switch does.
+        packet_in_after_features: (in_port, frame, buffer_id) sent right behind the FEATURES_REPLY, as cbench
+        sends its ARP.
         """
         self.host = host
         self.port = port
@@ -369,6 +374,8 @@ class OFPeer:
         self.name = name or 'peer-%016x' % dpid
         self.switch_config = (ofp.OFPC_FRAG_NORMAL, miss_send_len)  # (flags, miss_send_len); SET_CONFIG
         self.answer_roles = answer_roles
+        self.config_length_host_order = config_length_host_order
+        self.packet_in_after_features = packet_in_after_features
         self.role = 0                      # NX_ROLE_OTHER until a role request changes it
 
         self.sock = None
@@ -493,8 +500,8 @@ class OFPeer:
     def send_port_status(self, reason, port):
         return self.send(PortStatus(DATAPATH, reason, port))
 
-    def send_packet_in(self, in_port, data, reason=ofp.OFPR_NO_MATCH):
-        return self.send(PacketIn(DATAPATH, in_port, data, reason))
+    def send_packet_in(self, in_port, data, reason=ofp.OFPR_NO_MATCH, buffer_id=NO_BUFFER):
+        return self.send(PacketIn(DATAPATH, in_port, data, reason, buffer_id))
 
     def send_flow_removed(self, flow_mod, reason=ofp.OFPRR_IDLE_TIMEOUT, **counters):
         """Tell the controller a flow it installed expired (match/cookie/priority taken from its flow-mod)."""
@@ -653,6 +660,8 @@ class OFPeer:
                     with self._cond:
                         self.features_replied_at = time.monotonic()
                     self.send(features, xid=msg.xid)
+                    if self.packet_in_after_features:
+                        self.send_packet_in(*self.packet_in_after_features)
                     with self._cond:
                         self.features_sent = True
                         self._cond.notify_all()
@@ -664,7 +673,10 @@ class OFPeer:
                     self._cond.notify_all()
                     return
             for reply in replies:
-                self.send(reply, xid=msg.xid)
+                if isinstance(reply, bytes):
+                    self.send_raw(reply)  # already encoded, quirks included
+                else:
+                    self.send(reply, xid=msg.xid)
         except OSError:
             pass  # the connection is going away; the read loop notices
 
@@ -676,7 +688,12 @@ class OFPeer:
         if t == ofp.OFPT_BARRIER_REQUEST:
             return [parser.OFPBarrierReply(DATAPATH)] if self.answer_barrier else []
         if t == ofp.OFPT_GET_CONFIG_REQUEST:
-            return [GetConfigReply(DATAPATH, *self.switch_config)]
+            reply = GetConfigReply(DATAPATH, *self.switch_config)
+            if self.config_length_host_order:
+                data = bytearray(encode(reply, msg.xid))
+                data[2:4] = struct.pack('<H', len(data))
+                return [bytes(data)]
+            return [reply]
         if t == ofp.OFPT_STATS_REQUEST:
             return self._stats_replies(msg)
         if t == ofp.OFPT_QUEUE_GET_CONFIG_REQUEST:

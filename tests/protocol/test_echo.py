@@ -5,13 +5,15 @@ import pytest
 from ryu.ofproto import ofproto_v1_0 as ofp
 
 from tests.protocol.helpers import listed, wait_listed, wait_unlisted
+from tests.protocol.test_coexistence import frame
 
 pytestmark = pytest.mark.protocol
 
 INTERVAL = 1            # --echo-request-interval for the drop test
 MAX_UNREPLIED = 2       # --maximum-unreplied-echo-requests for the drop test
-# ryu probes at t=0, 1, 2 (three unanswered) and hangs up at t=3; allow generous slack on a busy machine.
-DROP_DEADLINE = INTERVAL * (MAX_UNREPLIED + 1) + 3.0
+# A silent switch is probed at t=1, 2, 3 (three unanswered) and dropped at t=4 (controller.keepalive); allow
+# generous slack on a busy machine.
+DROP_DEADLINE = INTERVAL * (MAX_UNREPLIED + 2) + 3.0
 
 
 def test_echo_reply_carries_our_xid_and_data(controller, connect_peer):
@@ -64,3 +66,24 @@ def test_switch_that_stops_answering_echo_is_dropped(start_controller, connect_p
     assert len(alive.received(ofp.OFPT_ECHO_REQUEST)) >= MAX_UNREPLIED + 1, alive.dump()
     assert alive.echo(b'still there').data == b'still there'
     assert len(listed(controller, alive.dpid)) == 1
+
+
+def test_a_busy_switch_that_answers_no_echo_stays_and_a_dropped_one_gets_one_warning(start_controller, connect_peer):
+    """Any message proves a switch alive (as OVS's own inactivity probe counts them): a switch that sends
+    packet-ins but leaves every echo unanswered, as a saturated one may, is kept well past the point where a
+    silent one is dropped; the silent one's drop is one WARNING line saying why."""
+    controller = start_controller(['--echo-request-interval', str(INTERVAL),
+                                   '--maximum-unreplied-echo-requests', str(MAX_UNREPLIED), '--no-forwarding'])
+    busy = connect_peer(controller, 0x31, answer_echo=False)
+    silent = connect_peer(controller, 0x32, answer_echo=False)
+    wait_listed(controller, busy)
+    wait_listed(controller, silent)
+    deadline = time.monotonic() + DROP_DEADLINE + 2.0
+    while time.monotonic() < deadline:
+        busy.send_packet_in(1, frame(bytes.fromhex('000000000301'), bytes.fromhex('000000000302')))
+        time.sleep(0.2)
+    assert silent.closed_by_controller, silent.dump()
+    assert busy.connected, 'a switch sending packet-ins was dropped for not answering echo:\n' + busy.dump()
+    assert len(listed(controller, busy.dpid)) == 1
+    drops = [line for line in controller.log().splitlines() if 'echo requests unanswered' in line]
+    assert len(drops) == 1 and '00:00:00:00:00:00:00:32' in drops[0], drops

@@ -116,6 +116,20 @@ def test_single_switch_learns_floods_then_installs_flow_and_packet_out():
     assert out[1][1][:4] == ('packet_out', 2, [1], reply)
 
 
+def test_a_buffered_packet_in_is_answered_with_one_message_naming_the_buffer():
+    """cbench and many hardware switches keep the packet and send its head: the flood is a packet-out naming the
+    buffer (no frame sent back), a known destination one flow-mod that releases the buffered packet."""
+    state = forwarding.ForwardingState()
+    now = connect(state, ({1: 3}, []))
+    head = frame(BCAST, mac(1))
+    [(dpid, flood)] = forwarding.handle_packet_in(state, 1, 1, head, now, buffer_id=77)
+    assert decode(flood) == ('packet_out', 1, [2, 3], b'', 77)
+    out = forwarding.handle_packet_in(state, 1, 2, frame(mac(1), mac(2)), now, buffer_id=78)
+    [(dpid, fm)] = flat(out)
+    assert len(out) == 1 and dpid == 1 and fm.buffer_id == 78 and [a.port for a in fm.actions] == [1]
+    assert (fm.match.in_port, fm.match.dl_src, fm.match.dl_dst) == (2, mac(2), mac(1))
+
+
 def test_linear_path_installs_every_switch_last_first():
     state = forwarding.ForwardingState()
     now = connect(state, LINEAR3)
@@ -178,8 +192,11 @@ def test_link_down_deletes_forwarding_flows_and_reroutes():
 def test_quarantine_fail_open_and_forwarding_off():
     state = forwarding.ForwardingState()
     forwarding.switch_connected(state, 1, ports(3), 100.0)
+    # nothing from a quarantined port is forwarded, but its source is learned: the answer to it is unicast
     assert forwarding.handle_packet_in(state, 1, 1, frame(BCAST, mac(1)), 100.5) == ()
-    assert mac(1) not in state.devices.by_mac
+    assert state.devices.by_mac[mac(1)].port == 1
+    out = flat(forwarding.handle_packet_in(state, 1, 2, frame(mac(1), mac(2)), 103.0))
+    assert [fm.actions[0].port for _, fm in out[:1]] == [1] and out[1][1][:3] == ('packet_out', 2, [1])
     fake = frame(BCAST, b'\x00\x23\x20\x00\x00\x01', 0x8035)
     assert forwarding.handle_packet_in(state, 1, 0xfffe, fake, 200.0) == ()
     off = forwarding.ForwardingState(forwarding=False)

@@ -32,6 +32,22 @@ def test_a_normal_session_passes():
             header(ofp.OFPT_PACKET_IN, 18 + 60), header(ofp.OFPT_VENDOR, 24))
 
 
+def test_cbench_host_order_config_length_is_read_as_12_and_noted_once():
+    noted = []
+    check = PeerCheck(note=noted.append)
+    check.check(header(ofp.OFPT_HELLO, 8))
+    check.received()
+    for _ in range(2):
+        assert check.check(header(ofp.OFPT_GET_CONFIG_REPLY, 0x0c00)) == 12
+        check.received()
+    assert noted == ['GET_CONFIG_REPLY length in host byte order'] and check.quirks == set(noted)
+    assert check.check(header(ofp.OFPT_PACKET_IN, 78)) == 78
+    check.received()
+    for length in (0x0d00, 13):  # any other wrong length still ends the session
+        with pytest.raises(ProtocolViolation):
+            check.check(header(ofp.OFPT_GET_CONFIG_REPLY, length))
+
+
 def test_a_hello_of_a_newer_version_is_left_to_negotiation():
     checked(header(ofp.OFPT_HELLO, 16, version=4))
 

@@ -206,15 +206,16 @@ def test_header_and_xid_at_an_offset():
 
 
 @pytest.mark.parametrize('padding', [b'', b'\0\0'])
-def test_packet_in_fields(padding):
+@pytest.mark.parametrize('buffer_id', [0xffffffff, 0x1234])
+def test_packet_in_fields(padding, buffer_id):
     frame = bytes(range(60))
-    body = struct.pack('!IHHBx', 0xffffffff, len(frame), 3, ofp.OFPR_NO_MATCH) + frame + padding
+    body = struct.pack('!IHHBx', buffer_id, len(frame), 3, ofp.OFPR_NO_MATCH) + frame + padding
     msg = struct.pack('!BBHI', 1, ofp.OFPT_PACKET_IN, 8 + len(body), 0) + body
     data = b'x' * 5 + msg
-    in_port, start, end = of10.packet_in_fields(data, 5, len(msg))
-    assert (in_port, data[start:end]) == (3, frame)
+    in_port, start, end, buffer = of10.packet_in_fields(data, 5, len(msg))
+    assert (in_port, data[start:end], buffer) == (3, frame, buffer_id)
     parsed = oracle.parse(msg)
-    assert (parsed.in_port, parsed.data) == (in_port, frame)
+    assert (parsed.in_port, parsed.data, parsed.buffer_id) == (in_port, frame, buffer)
 
 
 def test_flow_identity_is_match_cookie_and_priority():

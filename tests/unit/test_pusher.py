@@ -5,7 +5,8 @@ from ryu.ofproto import ofproto_v1_0 as ofp
 
 from controller import of10
 from controller.entrystatus import INSTALLED, SENT, WAITING
-from controller.pusher import (FlowTableRead, PushBatch, SharedBarriers, StaticFlowPusher, reconcile_story)
+from controller.pusher import (EntryLimitError, FlowTableRead, PushBatch, SharedBarriers, StaticFlowPusher,
+                               reconcile_story)
 from controller.staticflow import EntryConflictError
 from rest import floodlight as fl
 from tests.lib import of10_oracle as oracle
@@ -241,3 +242,32 @@ def test_delete_clear_and_status(pusher):
     assert kinds(pusher.delete('a')) == {SW1: ['DELETE_STRICT', 'BARRIER']}
     assert kinds(pusher.clear(SW1)) == {SW1: ['DELETE_STRICT', 'BARRIER']}
     assert pusher.table.names() == [] and pusher.status.get('b') is None
+
+
+def test_max_entries_refuses_a_new_entry_past_the_cap_but_replaces_by_name():
+    pusher = StaticFlowPusher(max_entries=3)
+    batch, _ = pusher.join(entry('a', in_port='1'), V1)
+    pusher.committed(batch, 1.0)
+    batch, leader = pusher.join(entry('b', in_port='2'), V1)       # two pending in one batch count too
+    pusher.join(entry('c', in_port='3'), V1)
+    with pytest.raises(EntryLimitError, match='--max-entries'):
+        pusher.join(entry('d', in_port='4'), V1)
+    pusher.join(entry('c', in_port='5'), V1)                        # pending name replaced: allowed
+    pusher.committed(batch, 2.0)
+    assert pusher.table.names() == ['a', 'b', 'c'] and pusher.batch is None
+    with pytest.raises(EntryLimitError):
+        pusher.join(entry('d', in_port='4'), V1)
+    batch, _ = pusher.join(entry('a', in_port='9'), V1)             # stored name replaced: allowed
+    pusher.committed(batch, 3.0)
+    pusher.delete('b')
+    batch, _ = pusher.join(entry('d', in_port='4'), V1)             # room again
+    pusher.committed(batch, 4.0)
+    assert sorted(pusher.table.names()) == ['a', 'c', 'd']
+    assert StaticFlowPusher(max_entries=0).max_entries == 0         # 0: no cap
+
+
+def test_restore_past_the_cap_keeps_every_stored_entry():
+    pusher = StaticFlowPusher(max_entries=1)
+    assert pusher.restore([(V1.name, request('a', in_port='1')), (V1.name, request('b', in_port='2'))], 1.0,
+                          parse) == []
+    assert pusher.table.names() == ['a', 'b']

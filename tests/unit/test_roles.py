@@ -56,7 +56,33 @@ def test_lease_gains_are_takeovers_only_for_switches_already_connected():
 def test_a_busy_store_keeps_only_running_wanted_leases():
     policy = RolePolicy('me', 'master', 0.0)
     policy.held = {1: 5.0, 2: 1.0, 3: 9.0}
-    assert policy.store_unavailable({1, 2}, 2.0) == {1: 5.0}
+    assert policy.store_busy({1, 2}, 2.0) == {1: 5.0}
+
+
+def test_alone_a_store_that_cannot_be_written_demotes_nobody():
+    """A full or read-only disk under the only instance: every wanted switch stays held (a newly connected one
+    too), however long the fault lasts; the switch keeps being asked for MASTER."""
+    tracker = tracker_with((1, 'a', PRIMARY), (2, 'b', PRIMARY))
+    policy = RolePolicy('me', 'master', 0.0)
+    policy.leases_renewed(tracker, {1: 3.0}, 0.0)
+    for now in (10.0, 100.0, 1000.0):
+        held, alone = policy.store_failed({1, 2}, now, 3.0)
+        assert alone and held == {1: now + 3.0, 2: now + 3.0}
+        policy.leases_renewed(tracker, held, now)
+        assert policy.may_write(1) and policy.may_write(2)
+    assert sorted((c.handle, r) for c, r in policy.role_requests(tracker, 1000.0)) == [('a', MASTER), ('b', MASTER)]
+
+
+def test_with_another_instance_seen_a_store_fault_lets_the_leases_run_out():
+    policy = RolePolicy('me', 'master', 0.0)
+    policy.saw_instances(set())
+    assert policy.store_failed({1}, 1.0, 3.0) == ({1: 4.0}, True)
+    policy.saw_instances({'host:2:other'})
+    policy.held = {1: 4.0}
+    assert policy.store_failed({1}, 2.0, 3.0) == ({1: 4.0}, False)  # still running: kept until it expires
+    assert policy.store_failed({1}, 4.5, 3.0) == ({}, False)        # then this instance stands down
+    policy.saw_instances(set())                                      # gone from the store: still not alone
+    assert policy.store_failed({1}, 5.0, 3.0) == ({}, False)
 
 
 def test_ovsdb_role_slave_demotes_only_after_the_lag_and_only_for_our_port():
