@@ -422,9 +422,11 @@ def install(factory, conf, health=None):
     as it exists, so nothing can ever dial it. Ryu's dialing of --ofp-switch-address-list and our service
     switches (apps/switches.py) call the factory as before.
     """
+    addresses = listen_addresses(conf)
+    tls = addresses[0][2]
     loops = []
     try:
-        for host, port, tls in listen_addresses(conf):
+        for host, port, _tls in addresses:
             name = 'OpenFlow%s listener %s:%s' % (' over TLS' if tls else '', host, port)
             try:
                 sock = bind(host, port)
@@ -437,7 +439,6 @@ def install(factory, conf, health=None):
         for loop in loops:
             loop.close()
         raise
-    tls = conf.ctl_privkey is not None and conf.ctl_cert is not None
     LOG.info('OpenFlow%s on %s:%s (at most %d connections each)%s', ' over TLS' if tls else '', conf.ofp_listen_host,
              ' and '.join(str(loop.port) for loop in loops), conf.ofp_max_connections,
              ', switch certificates checked against %s' % conf.ca_certs if tls and conf.ca_certs else '')
