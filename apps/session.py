@@ -281,6 +281,7 @@ class SessionFactory:
 
     `tls` (an ssl.SSLContext or None) wraps accepted sockets here, inside the handshake deadline.
     """
+    admit = None  # SwitchesApp's admit(address, service_target) -> False to close a connection before any byte
 
     def __init__(self, fast_handlers, handshake_timeout, tls=None):
         self.fast_handlers = fast_handlers
@@ -288,6 +289,9 @@ class SessionFactory:
         self.tls = tls
 
     def __call__(self, sock, address, service_target=None):
+        if self.admit is not None and not self.admit(address, service_target):
+            sock.close()
+            return
         handshake = _Handshake(sock, address)
         watchdog = hub.spawn(self._deadline, handshake) if self.handshake_timeout else None
         try:

@@ -30,6 +30,11 @@ def barrier():
     return _parser.OFPBarrierRequest(None)
 
 
+def echo_request():
+    """Whether a session is alive: a switch answers at once (the takeover probe, controller/connections.py)."""
+    return _parser.OFPEchoRequest(None)
+
+
 def get_config_request():
     """Its reply's miss_send_len tells a primary session (128) from a service one (0)."""
     return _parser.OFPGetConfigRequest(None)
