@@ -54,7 +54,8 @@ MSG_PARSERS = {version: parser.msg_parser for version, (_ofproto, parser) in get
 
 
 def _shutdown(sock, how=socket.SHUT_RDWR):
-    """Shut the connection down (both ways unless told), so whatever waits on it (the receive loop, a TLS handshake) ends.
+    """Shut the connection down (both ways unless told), so whatever waits on it (the receive loop, a TLS
+    handshake) ends.
     Through a duplicate of the descriptor: a TLS socket's own shutdown() also drops its SSL object, and the green
     thread still inside recv or do_handshake would then fail with an AttributeError instead of seeing the end."""
     try:

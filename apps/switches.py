@@ -125,11 +125,16 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         now = time.time()
         remote = _remote(address)
         count = self.tracker.refuse(connections.REFUSED_ADDRESS, now, remote)
-        held = self.refusal_lines.allow(('address', address[0]), now)
-        if held is not None:
-            LOG.warning('refused an OpenFlow connection from %s: not in --ofp-allow (%d refused so far%s)', remote,
-                        count, ', %d more from this address not logged' % held if held else '')
+        self._refusal_line(('address', address[0]), now, 'refused an OpenFlow connection from %s: not in '
+                           '--ofp-allow (%d refused so far)', remote, count)
         return False
+
+    def _refusal_line(self, key, now, message, *args):
+        """The warning line of a refusal: at most one per key (an address, a DPID) per 10 s, as a peer that
+        hammers would otherwise fill the log; the next one says how many were left out."""
+        held = self.refusal_lines.allow(key, now)
+        if held is not None:
+            LOG.warning(message + ('; %d more like it not logged' % held if held else ''), *args)
 
     def _switch_up(self, session):
         now = time.time()
@@ -154,10 +159,8 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         if reason is None:
             return True
         count = self.tracker.refuse(connections.REFUSED_CERTIFICATE, now, remote, session.id, detail=reason)
-        held = self.refusal_lines.allow(('certificate', session.id), now)
-        if held is not None:
-            LOG.warning('switch %s: refused the session from %s: %s (%d refused so far%s)', format_dpid(session.id),
-                        remote, reason, count, ', %d more for this DPID not logged' % held if held else '')
+        self._refusal_line(('certificate', session.id), now, 'switch %s: refused the session from %s: %s (%d '
+                           'refused so far)', format_dpid(session.id), remote, reason, count)
         session.close()
         return False
 
@@ -182,14 +185,11 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
             conn = self.tracker.find(session)
             self._admitted(session, conn.kind, conn.remote, now, claim.incumbent)
         elif claim.action == connections.REFUSE:
-            count = self.tracker.refused[connections.REFUSED_TAKEOVER]
-            held = self.refusal_lines.allow(('takeover', session.id), now)
-            if held is not None:
-                LOG.warning('switch %s: refused a second session from %s claiming its DPID: the session from %s '
-                            'holds it and answered an echo within %g s (%d takeovers refused so far%s)',
-                            format_dpid(session.id), _remote(session.address), claim.incumbent.remote,
-                            CONF.takeover_probe_timeout, count,
-                            ', %d more for this DPID not logged' % held if held else '')
+            self._refusal_line(('takeover', session.id), now, 'switch %s: refused a second session from %s '
+                               'claiming its DPID: the session from %s holds it and answered an echo within %g s '
+                               '(%d takeovers refused so far)', format_dpid(session.id), _remote(session.address),
+                               claim.incumbent.remote, CONF.takeover_probe_timeout,
+                               self.tracker.refused[connections.REFUSED_TAKEOVER])
             session.close()
 
     def _admitted(self, session, kind, remote, now, replaced):

@@ -8,6 +8,7 @@ import re
 import socket
 import ssl
 import subprocess
+import threading
 import time
 
 import pytest
@@ -55,7 +56,8 @@ def test_a_second_switch_claiming_a_live_dpid_is_refused(controller, connect_pee
     second = connect_peer(controller, DPID, wait=None)
     second.wait_handshake()
     assert second.wait_closed(5.0) and second.closed_by_controller, second.dump()
-    print('the second switch was refused %.3f s after its FEATURES_REPLY' % (second.closed_at - second.features_replied_at))
+    print('the second switch was refused %.3f s after its FEATURES_REPLY'
+          % (second.closed_at - second.features_replied_at))
     # nothing but the handshake reached the refused one: no barrier, no flow table read, no static entry
     assert beyond_handshake(second) == [], second.dump()
 
@@ -170,6 +172,32 @@ def switch_pki(tmp_path):
     return {'dir': directory, 'ca': os.path.join(directory, 'ca.crt'), 'ctl_key': ctl_key, 'ctl_cert': ctl_cert}
 
 
+class SharedTLS:
+    """A TLS socket the emulated switch's reader thread and its senders can share: OpenSSL lets one thread at a
+    time use an SSL object, so each recv and sendall holds a lock, and recv gives it up every 50 ms."""
+
+    def __init__(self, tls):
+        self.tls = tls
+        self.lock = threading.Lock()
+
+    def recv(self, size):
+        while True:
+            with self.lock:
+                self.tls.settimeout(0.05)
+                try:
+                    return self.tls.recv(size)
+                except socket.timeout:
+                    pass
+
+    def sendall(self, data):
+        with self.lock:
+            self.tls.settimeout(None)
+            self.tls.sendall(data)
+
+    def __getattr__(self, name):
+        return getattr(self.tls, name)
+
+
 def tls_peer(controller, dpid, pki, name):
     """An emulated switch speaking OpenFlow over TLS with certificate `name` (a or b)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -177,7 +205,7 @@ def tls_peer(controller, dpid, pki, name):
     context.load_cert_chain(os.path.join(pki['dir'], name + '.crt'), os.path.join(pki['dir'], name + '.key'))
     peer = OFPeer(controller.ofp_port, dpid, name='tls-%s-%x' % (name, dpid))
     raw = socket.create_connection(('127.0.0.1', controller.ofp_port), timeout=5)
-    return peer._start(context.wrap_socket(raw))
+    return peer._start(SharedTLS(context.wrap_socket(raw)))
 
 
 def test_a_switch_certificate_speaks_only_for_the_dpid_bound_to_it(start_controller, switch_pki):

@@ -44,8 +44,8 @@ def test_an_incumbent_that_answers_keeps_the_switch_and_the_newcomer_is_refused_
     assert tracker.current(DPID).handle is first and not tracker.holds(second)
     view = tracker.refusals_view()
     assert view['refused'] == {'takeover': 1, 'address': 0, 'certificate': 0}
-    assert view['recent'] == [{'time': 101.5, 'reason': 'takeover', 'remote': '10.0.0.2:2', 'dpid': '00:00:00:00:00:00:72:01',
-                               'kind': PRIMARY, 'held_by': '10.0.0.1:1'}]
+    assert view['recent'] == [{'time': 101.5, 'reason': 'takeover', 'remote': '10.0.0.2:2',
+                               'dpid': '00:00:00:00:00:00:72:01', 'kind': PRIMARY, 'held_by': '10.0.0.1:1'}]
     events = [e['event'] for e in tracker.timeline(DPID)]
     assert events == ['connected', 'takeover_probe', 'refused']
     # the refused session's end changes nothing
