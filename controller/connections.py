@@ -24,6 +24,9 @@ PRIMARY = 'primary'
 SERVICE = 'service'
 OTHER = 'other'
 MASTER = 'master'
+SLAVE = 'slave'
+CONNECTED = 'connected'
+DISCONNECTED = 'disconnected'
 # What a claim of a DPID comes to (Claim.action).
 ADMIT = 'admit'      # the session is live now; Claim.incumbent, when set, is the session it replaced: close it
 PROBE = 'probe'      # held: echo Claim.incumbent, then call settle()
@@ -34,9 +37,6 @@ REFUSED_TAKEOVER = 'takeover'        # claimed the DPID of a live session that a
 REFUSED_ADDRESS = 'address'          # connected from outside --ofp-allow
 REFUSED_CERTIFICATE = 'certificate'  # its TLS certificate is not bound to the DPID it claimed (--ofp-switch-certs)
 REFUSAL_REASONS = (REFUSED_TAKEOVER, REFUSED_ADDRESS, REFUSED_CERTIFICATE)
-SLAVE = 'slave'
-CONNECTED = 'connected'
-DISCONNECTED = 'disconnected'
 
 
 @dataclass(eq=False)
