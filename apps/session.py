@@ -66,13 +66,14 @@ YIELD_EVERY = 2048  # messages handled in one burst before other green threads g
 MSG_PARSERS = {version: parser.msg_parser for version, (_ofproto, parser) in get_ofp_modules().items()}
 
 
-def _shutdown(sock):
-    """Shut the connection down both ways, so whatever waits on it (the receive loop, a TLS handshake) ends.
+def _shutdown(sock, how=socket.SHUT_RDWR):
+    """Shut the connection down (both ways unless told), so whatever waits on it (the receive loop, a TLS
+    handshake) ends.
     Through a duplicate of the descriptor: a TLS socket's own shutdown() also drops its SSL object, and the green
     thread still inside recv or do_handshake would then fail with an AttributeError instead of seeing the end."""
     try:
         with socket.fromfd(sock.fileno(), socket.AF_INET, socket.SOCK_STREAM) as duplicate:
-            duplicate.shutdown(socket.SHUT_RDWR)
+            duplicate.shutdown(how)
     except OSError:
         pass
 
@@ -312,6 +313,11 @@ class Session(ryu_controller.Datapath):
         if not self.is_active:
             queue.clear()
 
+    def _close_write(self):
+        """Ryu's shuts the socket object down: a TLS socket's own shutdown() would drop its SSL object under
+        the receive loop (see _shutdown)."""
+        _shutdown(self.socket, socket.SHUT_WR)
+
     def close(self):
         super().close()
         _shutdown(self.socket)
@@ -322,6 +328,7 @@ class SessionFactory:
 
     `tls` (an ssl.SSLContext or None) wraps accepted sockets here, inside the handshake deadline.
     """
+    admit = None  # SwitchesApp's admit(address, service_target) -> False to close a connection before any byte
 
     def __init__(self, fast_handlers, handshake_timeout, tls=None):
         self.fast_handlers = fast_handlers
@@ -329,6 +336,9 @@ class SessionFactory:
         self.tls = tls
 
     def __call__(self, sock, address, service_target=None):
+        if self.admit is not None and not self.admit(address, service_target):
+            sock.close()
+            return
         handshake = _Handshake(sock, address)
         watchdog = hub.spawn(self._deadline, handshake) if self.handshake_timeout else None
         try:

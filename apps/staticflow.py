@@ -261,6 +261,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
     @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)
     def flow_removed_handler(self, ev):
         msg = ev.msg
+        if not self.switches.is_current(msg.datapath):
+            return  # only the session that holds the switch may delete a stored entry (no takeover: apps/switches)
         dpid = msg.datapath.id
         name = self.pusher.flow_removed(dpid, msg.reason, msg.cookie, msg.priority, of10.match_key(msg.match))
         if name is not None:

@@ -5,6 +5,7 @@ import logging
 import os
 import socket
 import sqlite3
+import ssl
 import time
 import uuid
 
@@ -18,13 +19,14 @@ from apps import config
 from apps import session as sessions
 from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
-from controller import connections, entrystore, health, mastership, of10, ovsdb, roles, storefaults
+from controller import connections, entrystore, health, identity, mastership, of10, ovsdb, roles, storefaults
 from controller.connections import ConnectionTracker
 from controller.dpid import format_dpid
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
 LEASE_STORE = 'mastership-store'  # the lease file's component on the health board
+PROBE_POLL = 0.01  # seconds between looks at a probed session while a newcomer claiming its DPID waits
 
 
 class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
@@ -47,11 +49,35 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         self.fast_handlers = {}  # message type -> handler(session, buf, offset, msg_len), see set_fast_handler
         self.session_factory = sessions.SessionFactory(self.fast_handlers, CONF.ofp_handshake_timeout,
                                                        sessions.tls_context(CONF))
+        self.refusal_lines = identity.LineLimiter()
+        self.ofp_allow, self.switch_certs = self._identity_settings()
+        self.session_factory.admit = self._address_admitted
         try:  # bound here, before any app starts: a taken port stops the controller before it pretends to run
             self.listeners = sessions.install(self.session_factory, CONF, self.health)
         except sessions.ListenError as error:
             LOG.error('%s; not starting', error)
             raise SystemExit(2) from None
+
+    def _identity_settings(self):
+        """--ofp-allow's ranges and --ofp-switch-certs' bindings (None: not set); a setting that cannot work stops
+        the controller with one line."""
+        try:
+            networks = identity.parse_networks(CONF.ofp_allow)
+            bindings = None
+            if CONF.ofp_switch_certs:
+                if self.session_factory.tls is None or not CONF.ca_certs:
+                    raise identity.IdentityConfigError(
+                        '--ofp-switch-certs binds certificates of switches: it needs OpenFlow over TLS with their '
+                        'certificates checked (--ctl-privkey, --ctl-cert and --ca-certs)')
+                bindings = identity.load_switch_certs(CONF.ofp_switch_certs)
+        except identity.IdentityConfigError as error:
+            LOG.error('%s; not starting', error)
+            raise SystemExit(2) from None
+        if networks:
+            LOG.info('OpenFlow connections accepted from %s only', ', '.join(str(n) for n in networks))
+        if bindings is not None:
+            LOG.info('switch certificates bound to %d DPIDs (%s)', len(bindings), CONF.ofp_switch_certs)
+        return networks, bindings
 
     def start(self):
         thread = super().start()
@@ -98,14 +124,87 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         elif session.id is not None:
             self._switch_down(session)
 
+    def _address_admitted(self, address, service_target):
+        """The session factory's first question about an accepted connection (before TLS, before HELLO): is its
+        address in --ofp-allow? Sessions the controller dialed are not asked."""
+        if service_target is not None or identity.address_allowed(self.ofp_allow, address[0]):
+            return True
+        now = time.time()
+        remote = _remote(address)
+        count = self.tracker.refuse(connections.REFUSED_ADDRESS, now, remote)
+        self._refusal_line(('address', address[0]), now, 'refused an OpenFlow connection from %s: not in '
+                           '--ofp-allow (%d refused so far)', remote, count)
+        return False
+
+    def _refusal_line(self, key, now, message, *args):
+        """The warning line of a refusal: at most one per key (an address, a DPID) per 10 s, as a peer that
+        hammers would otherwise fill the log; the next one says how many were left out."""
+        held = self.refusal_lines.allow(key, now)
+        if held is not None:
+            LOG.warning(message + ('; %d more like it not logged' % held if held else ''), *args)
+
     def _switch_up(self, session):
         now = time.time()
         kind = connections.SERVICE if session.service_target else connections.PRIMARY
-        remote = session.service_target or ('%s:%s' % tuple(session.address[:2]) if session.address else '')
-        replaced = self.tracker.connect(session.id, session, kind, remote, now)
+        remote = session.service_target or (_remote(session.address) if session.address else '')
+        if self.switch_certs is not None and not session.service_target and not self._certificate_bound(
+                session, remote, now):
+            return
+        claim = self.tracker.claim(session.id, session, kind, remote, now)
+        if claim.action == connections.PROBE:
+            hub.spawn(self._probe_then_settle, session, claim.incumbent)
+        else:
+            self._admitted(session, kind, remote, now, claim.incumbent)
+
+    def _certificate_bound(self, session, remote, now):
+        """Over TLS with --ofp-switch-certs: is the peer's certificate bound to the DPID it claimed? Else the
+        session is closed with one line, and counted."""
+        sock = session.socket
+        der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
+        subject = sock.getpeercert().get('subject') if der is not None else None
+        reason = identity.certificate_refusal(self.switch_certs, session.id, der, subject)
+        if reason is None:
+            return True
+        count = self.tracker.refuse(connections.REFUSED_CERTIFICATE, now, remote, session.id, detail=reason)
+        self._refusal_line(('certificate', session.id), now, 'switch %s: refused the session from %s: %s (%d '
+                           'refused so far)', format_dpid(session.id), remote, reason, count)
+        session.close()
+        return False
+
+    def _probe_then_settle(self, session, incumbent):
+        """A session claims the DPID of a live one (`incumbent`): echo the live one and settle the claim when it
+        answers (anything it sends after the echo counts), ends, or lets --takeover-probe-timeout pass."""
+        while True:
+            probe = incumbent.handle
+            sent_at = time.time()
+            probe.put([of10.echo_request()])
+            deadline = sent_at + CONF.takeover_probe_timeout
+            while (time.time() < deadline and probe.last_received <= sent_at and probe.state != DEAD_DISPATCHER
+                   and session.state != DEAD_DISPATCHER):
+                hub.sleep(PROBE_POLL)
+            now = time.time()
+            claim = self.tracker.settle(session, probe.last_received > sent_at and probe.state != DEAD_DISPATCHER,
+                                        now)
+            if claim.action != connections.PROBE:
+                break
+            incumbent = claim.incumbent
+        if claim.action == connections.ADMIT:
+            conn = self.tracker.find(session)
+            self._admitted(session, conn.kind, conn.remote, now, claim.incumbent)
+        elif claim.action == connections.REFUSE:
+            self._refusal_line(('takeover', session.id), now, 'switch %s: refused a second session from %s '
+                               'claiming its DPID: the session from %s holds it and answered an echo within %g s '
+                               '(%d takeovers refused so far)', format_dpid(session.id), _remote(session.address),
+                               claim.incumbent.remote, CONF.takeover_probe_timeout,
+                               self.tracker.refused[connections.REFUSED_TAKEOVER])
+            session.close()
+
+    def _admitted(self, session, kind, remote, now, replaced):
+        """The session holds its DPID now (a claim was admitted): the older one it replaced is closed."""
         if replaced is not None:
-            LOG.warning('switch %s: a newer %s session from %s replaces the one from %s (same DPID); closing the '
-                        'older', format_dpid(session.id), kind, remote, replaced.remote)
+            LOG.warning('switch %s: the %s session from %s did not answer an echo within %g s: the one from %s '
+                        'replaces it', format_dpid(session.id), kind, replaced.remote, CONF.takeover_probe_timeout,
+                        remote)
             replaced.handle.close()
         LOG.info('switch %s connected from %s (%s)', format_dpid(session.id), remote, kind)
         self.policy.session_connected(self.tracker.find(session))
@@ -180,6 +279,8 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
                                     reason='switch rejected the Nicira role request: no role support')
             return
         dpid = msg.datapath.id
+        if not self.is_current(msg.datapath):
+            return  # a session that does not hold the switch (held for a probe, or refused) demotes nothing
         if of10.is_slave_rejection(msg.type, msg.code) and self.policy.is_surprise_rejection(dpid):
             self._demote(dpid, 'the switch answered EPERM: another controller is its master', now)
 
@@ -324,8 +425,12 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         return conn is not None and conn.handle is session
 
     def is_superseded(self, session):
-        """Another session is the switch's current one. Unlike `not is_current`, False for a session the tracker
-        has not registered yet: what a switch sends right after its handshake (cbench's ARP) may be handled
-        before this app has seen the session come up."""
+        """Another session is the switch's current one (or holds it while this one is held). Unlike `not
+        is_current`, False for a session the tracker has not registered yet: what a switch sends right after its
+        handshake (cbench's ARP) may be handled before this app has seen the session come up."""
         conn = self.tracker.current(session.id)
         return conn is not None and conn.handle is not session
+
+
+def _remote(address):
+    return '%s:%s' % tuple(address[:2])

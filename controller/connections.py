@@ -5,8 +5,12 @@ Pure: the glue passes `now` (epoch seconds) and opaque session handles (compared
 - kind: `primary` when the switch dialed us (its `tcp:`/`ssl:` controller target), `service` when we dialed its
   `ptcp:` listener; confirmed later by GET_CONFIG's miss_send_len (128 on primary, 0 on service), which also
   catches a Controller `type` override. A switch may have one live session of each kind at once.
-- Within a kind the newer session replaces the older (a switch that reconnects before its old session is seen
-  to drop, or a second switch claiming the same DPID): the caller closes the session `connect` returns.
+- Within a kind nobody takes over a switch (docs/reliability.md, "Who may speak for a switch"): a session that
+  finishes its handshake with the DPID of a live session of the same kind is held (`claim` -> PROBE) while the
+  glue sends the live one an echo; `settle` then replaces the live session when it did not answer within the
+  deadline (a switch that rebooted before its old session was seen to drop) and refuses the newcomer when it
+  did (a second switch, or an impostor, claiming the DPID). A held session is not live: it is not current,
+  gets no entries and its messages change nothing. Refusals are counted by reason (`refusals_view`).
 - Fail mode and inactivity probe come from OVSDB (BridgeFacts) or, when OVSDB is unreachable, from a
   configured default, so a disconnected primary can show when its bridge fails open.
 """
@@ -23,6 +27,16 @@ MASTER = 'master'
 SLAVE = 'slave'
 CONNECTED = 'connected'
 DISCONNECTED = 'disconnected'
+# What a claim of a DPID comes to (Claim.action).
+ADMIT = 'admit'      # the session is live now; Claim.incumbent, when set, is the session it replaced: close it
+PROBE = 'probe'      # held: echo Claim.incumbent, then call settle()
+REFUSE = 'refuse'    # Claim.incumbent holds the DPID and answered: close the newcomer
+GONE = 'gone'        # the newcomer ended while held: nothing to do
+# Why a connection was refused (the counters of refusals_view).
+REFUSED_TAKEOVER = 'takeover'        # claimed the DPID of a live session that answered the probe
+REFUSED_ADDRESS = 'address'          # connected from outside --ofp-allow
+REFUSED_CERTIFICATE = 'certificate'  # its TLS certificate is not bound to the DPID it claimed (--ofp-switch-certs)
+REFUSAL_REASONS = (REFUSED_TAKEOVER, REFUSED_ADDRESS, REFUSED_CERTIFICATE)
 
 
 @dataclass(eq=False)
@@ -43,6 +57,22 @@ class Connection:
 
 
 @dataclass
+class Claim:
+    action: str                   # ADMIT | PROBE | REFUSE | GONE
+    incumbent: Connection = None  # see the actions
+
+
+@dataclass(eq=False)
+class _Held:
+    """A session waiting for the probe of the live session of its DPID and kind."""
+    dpid: int
+    kind: str
+    remote: str
+    since: float
+    incumbent: object             # the handle of the live session being probed
+
+
+@dataclass
 class BridgeFacts:
     """What OVSDB says about the bridge of one DPID."""
     name: str
@@ -57,9 +87,12 @@ def classify_miss_send_len(miss_send_len):
 
 
 class ConnectionTracker:
-    def __init__(self, default_fail_mode=failmode.STANDALONE, history_len=200):
+    def __init__(self, default_fail_mode=failmode.STANDALONE, history_len=200, recent_refusals=50):
         self.default_fail_mode = default_fail_mode
         self.live = {}    # (dpid, kind) -> Connection
+        self.held = {}    # handle -> _Held: sessions claiming a live DPID, until the probe of its session settles
+        self.refused = collections.Counter()  # reason -> connections refused since start
+        self.refusals = collections.deque(maxlen=recent_refusals)  # the last ones, for REST
         self.ended = {}   # (dpid, kind) -> the last Connection of that kind that ended, until a new one starts
         self.bridges = {}  # dpid -> BridgeFacts
         self.ovsdb_error = None
@@ -67,8 +100,62 @@ class ConnectionTracker:
 
     # --- sessions ----------------------------------------------------------------------------------------
 
-    def connect(self, dpid, handle, kind, remote, now):
-        """A handshake finished. Returns the live session of the same DPID and kind it replaces, or None."""
+    def claim(self, dpid, handle, kind, remote, now):
+        """A handshake finished: the session claims `dpid`. -> Claim: ADMIT (live now) when no other live session
+        of this kind holds the DPID, else PROBE (held; the glue echoes Claim.incumbent and calls settle)."""
+        old = self.live.get((dpid, kind))
+        if old is None or old.handle is handle:
+            self.connect(dpid, handle, kind, remote, now)
+            return Claim(ADMIT)
+        self.held[handle] = _Held(dpid, kind, remote, now, old.handle)
+        self.record(dpid, 'takeover_probe', now, kind=kind, remote=remote, held_by=old.remote,
+                    detail='a session claims the DPID of a live one: echoing the live one before deciding')
+        return Claim(PROBE, old)
+
+    def settle(self, handle, incumbent_answered, now):
+        """The probe of a held session's incumbent is over: whether the incumbent sent anything after the probe
+        went out, within the deadline. -> Claim: REFUSE (it did; counted), ADMIT (it did not, or it ended
+        meanwhile; Claim.incumbent is the session replaced), PROBE (another session took the DPID meanwhile:
+        probe that one), GONE (the held session ended)."""
+        held = self.held.pop(handle, None)
+        if held is None:
+            return Claim(GONE)
+        old = self.live.get((held.dpid, held.kind))
+        if old is not None and old.handle is not held.incumbent:
+            held.incumbent = old.handle
+            self.held[handle] = held
+            return Claim(PROBE, old)
+        if old is not None and incumbent_answered:
+            self.refuse(REFUSED_TAKEOVER, now, held.remote, held.dpid, kind=held.kind, held_by=old.remote)
+            return Claim(REFUSE, old)
+        replaced = self.connect(held.dpid, handle, held.kind, held.remote, now,
+                                why='the older session did not answer an echo within the probe deadline')
+        return Claim(ADMIT, replaced)
+
+    def holds(self, handle):
+        """Whether `handle` is held, waiting for a probe (not live, not current)."""
+        return handle in self.held
+
+    def refuse(self, reason, now, remote, dpid=None, **detail):
+        """Count a refused connection (a REFUSAL_REASONS reason) and keep it among the recent ones, and in the
+        DPID's timeline when it named one. -> how many of this reason so far."""
+        self.refused[reason] += 1
+        item = {'time': round(now, 3), 'reason': reason, 'remote': remote}
+        if dpid is not None:
+            item['dpid'] = format_dpid(dpid)
+            self.record(dpid, 'refused', now, reason=reason, remote=remote, **detail)
+        item.update(detail)
+        self.refusals.append(item)
+        return self.refused[reason]
+
+    def refusals_view(self):
+        """Counts by reason since start, and the most recent refusals (oldest first)."""
+        return {'refused': {reason: self.refused[reason] for reason in REFUSAL_REASONS},
+                'recent': list(self.refusals)}
+
+    def connect(self, dpid, handle, kind, remote, now, why=None):
+        """Make a session live (claim decides whether it may). Returns the live session of the same DPID and kind
+        it replaces, or None."""
         key = (dpid, kind)
         old = self.live.get(key)
         previous = self.ended.pop(key, None)
@@ -82,12 +169,13 @@ class ConnectionTracker:
         self.record(dpid, 'connected', now, **detail)
         if old is not None and old.handle is not handle:
             self.record(dpid, 'replaced', now, kind=kind, remote=old.remote, by=remote,
-                        detail='a newer %s session for this DPID replaced the older one' % kind)
+                        detail=why or 'a newer %s session for this DPID replaced the older one' % kind)
             return old
         return None
 
     def disconnect(self, handle, now, last_received=None):
-        """A session ended. Returns its Connection when it was live, None for a replaced or unknown session."""
+        """A session ended. Returns its Connection when it was live, None for a held, replaced or unknown one."""
+        self.held.pop(handle, None)
         conn = self.find(handle)
         if conn is None:
             return None

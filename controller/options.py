@@ -83,6 +83,19 @@ OPTIONS = [
     cfg.FloatOpt('ofp-handshake-timeout', default=15.0, min=0,
                  help='seconds a new OpenFlow connection has to finish HELLO and FEATURES before it is '
                       'dropped (0: no limit; default 15)'),
+    # --- who may connect (docs/reliability.md) ---
+    cfg.FloatOpt('takeover-probe-timeout', default=0.5, min=0.01,
+                 help='seconds the live session of a switch has to answer an echo when another connection claims '
+                      'its DPID: it keeps the switch when it answers (the newcomer is refused), is replaced when '
+                      'not (a rebooted switch gets back in) (default 0.5)'),
+    cfg.ListOpt('ofp-allow', default=[],
+                help='address ranges allowed to open OpenFlow connections, CIDR[,CIDR...] (IPv4 and IPv6, e.g. '
+                     '10.0.0.0/8,fd00::/8); others are closed at once with a rate-limited warning and counted. '
+                     'Empty: every address (default)'),
+    cfg.StrOpt('ofp-switch-certs', default=None,
+               help='OpenFlow over TLS: file binding each DPID to its switch certificate, lines "DPID '
+                    'sha256:<fingerprint>" or "DPID CN=<common name>"; a switch claiming a DPID its certificate is '
+                    'not bound to (or a DPID with no line) is disconnected. Needs --ca-certs'),
     # --- listeners (docs/reliability.md) ---
     cfg.IntOpt('ofp-max-connections', default=4096, min=1,
                help='OpenFlow connections served at once on each OpenFlow port; past it a new connection is '

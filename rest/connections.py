@@ -2,6 +2,8 @@
 
 GET  /wm/core/controller/connections/json                 one object per OpenFlow session (live or last ended)
 GET  /wm/core/controller/connections/<dpid>/history/json  that switch's timeline
+GET  /wm/core/controller/connections/refused/json         connections refused since start, by reason (takeover,
+                                                          address, certificate), and the most recent ones
 GET  /wm/core/role/json                                   this instance's configured role, per-switch roles
 POST /wm/core/role/json {"role":"MASTER|SLAVE|EQUAL"}     as Floodlight 0.90 (JSON Content-Type required)
 GET  /wm/core/switch/<dpid|all>/role/json                 {"<dpid>":"MASTER"} (Floodlight 1.2's shape)
@@ -21,6 +23,10 @@ DPID_OR_ALL = {'dpid': r'[^/]+'}
 
 def connections(app, request):
     return app.tracker.view(time.time())
+
+
+def refused(app, request):
+    return app.tracker.refusals_view()
 
 
 def history(app, request, dpid):
@@ -71,6 +77,7 @@ def switch_role(app, request, dpid):
 
 ROUTES = [
     Route(('GET',), '/wm/core/controller/connections/json', connections),
+    Route(('GET',), '/wm/core/controller/connections/refused/json', refused),
     Route(('GET',), '/wm/core/controller/connections/{dpid}/history/json', history, DPID_OR_ALL),
     Route(('GET',), '/wm/core/role/json', get_role),
     Route(('POST', 'PUT'), '/wm/core/role/json', set_role),

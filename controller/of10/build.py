@@ -31,6 +31,7 @@ def barrier():
 
 
 def echo_request():
+    """Whether a session is alive: a switch answers at once (the keepalive, the takeover probe)."""
     return _parser.OFPEchoRequest(None)
 
 

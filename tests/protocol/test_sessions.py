@@ -88,10 +88,12 @@ def test_reconnect_reconciles_against_the_switch_flow_table(controller, connect_
     assert sorted(fm.priority for fm in second.flow_table().values()) == [200, 260, 300]
 
 
-def test_second_session_for_a_dpid_replaces_the_first(controller, connect_peer):
+def test_second_session_for_a_dpid_replaces_a_first_that_no_longer_answers(controller, connect_peer):
+    """A switch that reconnects before its old session is seen to drop (its old session answers no echo any
+    more); one whose old session still answers keeps it (tests/protocol/test_takeover.py)."""
     dpid = 0x0000a296ffdd5645
     push_ok(controller, entry(dpid, 'dup-flow', 1000, '52:54:00:00:06:01', 1))
-    older = connect_peer(controller, dpid)
+    older = connect_peer(controller, dpid, answer_echo=False)
     assert [fm.priority for fm in older.flow_mods()] == [1000]
     wait_listed(controller, older)
 
