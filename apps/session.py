@@ -32,6 +32,7 @@ What a Session does differently from Ryu 4.34's Datapath, and why:
 import atexit
 import collections
 import contextlib
+import glob
 import logging
 import os
 import shutil
@@ -56,6 +57,7 @@ from rest.listener import AcceptLoop, bind
 
 LOG = logging.getLogger(__name__)
 RECV_SIZE = 256 * 1024
+RYU_LISTENER_PREFIX = 'ryu-ofp-unused-'  # the private directories of Ryu's diverted listeners (see install)
 # The OS's write, not the one ryu's monkey-patching installs: eventlet's green os.write waits for the descriptor
 # to be writable (and fails on a closed socket's -1), where the writer wants what the kernel takes now.
 os_write = original('os').write
@@ -429,7 +431,8 @@ def install(factory, conf, health=None):
     its listen options are overridden instead, once read here, so that it listens on a Unix socket in a private
     directory of its own (Ryu's StreamServer takes a host whose directory exists for a Unix socket path), on one
     port so that one listener is made, without TLS (the factory does TLS). The socket's path is removed as soon
-    as it exists, so nothing can ever dial it. Ryu's dialing of --ofp-switch-address-list and our service
+    as it exists, so nothing can ever dial it (a controller stopped before that leaves its directory to the next
+    start, which removes it). Ryu's dialing of --ofp-switch-address-list and our service
     switches (apps/switches.py) call the factory as before.
     """
     addresses = listen_addresses(conf)
@@ -458,8 +461,10 @@ def install(factory, conf, health=None):
 
 
 def _divert_ryu_listener(conf):
-    """Ryu's OpenFlowController listens on a Unix socket nothing can dial (see install)."""
-    directory = tempfile.mkdtemp(prefix='ryu-ofp-unused-')
+    """Ryu's OpenFlowController listens on a Unix socket nothing can dial (see install), in a private directory
+    named after the process: one left behind by a controller stopped before it removed it is removed here."""
+    _remove_stale_directories()
+    directory = tempfile.mkdtemp(prefix='%s%d-' % (RYU_LISTENER_PREFIX, os.getpid()))
     path = os.path.join(directory, 'ofp.sock')
     conf.set_override('ofp_listen_host', path)
     conf.set_override('ofp_tcp_listen_port', ofproto_common.OFP_TCP_PORT)  # any port: one server loop, not two
@@ -474,3 +479,20 @@ def _divert_ryu_listener(conf):
 
     hub.spawn(remove, 30.0)
     atexit.register(remove)  # when the process ends before Ryu's listener started (a REST port taken)
+
+
+def _remove_stale_directories():
+    for directory in glob.glob(os.path.join(tempfile.gettempdir(), RYU_LISTENER_PREFIX + '*-*')):
+        pid = os.path.basename(directory)[len(RYU_LISTENER_PREFIX):].partition('-')[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True

@@ -298,3 +298,19 @@ def test_a_listener_whose_descriptor_is_taken_under_it_is_reported_down_in_proce
         os.dup2(other.fileno(), loop.listener.fileno())
         assert_reported_down(board, thread)
     loop.close()
+
+
+def test_ryu_diverted_listener_leaves_no_directory_behind(start_controller):
+    """Ryu's own listener is moved to a Unix socket in a private directory (apps/session.py install), removed
+    once the socket is bound; one left by a controller stopped before that is removed by the next start."""
+    import glob
+    import os
+    import tempfile
+
+    def left(pid):
+        return glob.glob(os.path.join(tempfile.gettempdir(), 'ryu-ofp-unused-%d-*' % pid))
+    first = start_controller(['--ovsdb', 'none'])
+    first.stop()  # at once: maybe before its directory was removed
+    second = start_controller(['--ovsdb', 'none'])
+    wait_for(lambda: not left(first.proc.pid) and not left(second.proc.pid), 5,
+             what='the directories of both controllers to be gone')
