@@ -71,6 +71,16 @@ OPTIONS = [
     cfg.FloatOpt('ofp-handshake-timeout', default=15.0, min=0,
                  help='seconds a new OpenFlow connection has to finish HELLO and FEATURES before it is '
                       'dropped (0: no limit; default 15)'),
+    # --- topology and hosts (docs/reliability.md) ---
+    cfg.StrOpt('lldp-secret-file', default=None,
+               help='file holding the key our LLDP frames are signed with (HMAC-SHA256); LLDP without a valid '
+                    'signature makes no link. Made (random, mode 0600) at first start; default lldp-secret next '
+                    'to --staticflow-db. Instances sharing a store must share this file'),
+    cfg.IntOpt('max-hosts', default=100000, min=1,
+               help='hosts kept in all (about 600 bytes each); past it the least recently seen is forgotten'),
+    cfg.IntOpt('max-hosts-per-port', default=1000, min=1,
+               help='hosts kept per switch port; past it the port\'s least recently seen is forgotten (a MAC flood '
+                    'on one port cannot fill the table), with one warning per port per minute'),
 ]
 
 # oslo.config spells the negation of a boolean flag --noNAME; --no-NAME is accepted too (see cli_aliases).
