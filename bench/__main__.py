@@ -14,15 +14,15 @@ import tempfile
 import time
 import traceback
 
-from bench import controllers, memory, packetin, reconnect, rest
+from bench import controllers, listing, memory, packetin, reconnect, rest
 from bench.results import Results, machine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCHMARKS = ('packetin', 'rtt', 'rest', 'reconnect', 'memory')
+BENCHMARKS = ('packetin', 'rtt', 'rest', 'reconnect', 'memory', 'listing')
 QUICK = dict(switches=2, macs=50, macs_big=200, window=16, rtt_samples=200, rest_entries=100, reconnect_entries=200,
-             mem_switches=4, mem_entries=20, reconnects=4)
+             mem_switches=4, mem_entries=20, reconnects=4, listing_entries=2000)
 DEFAULTS = dict(switches=16, macs=1000, macs_big=100000, window=64, rtt_samples=10000, rest_entries=5000,
-                reconnect_entries=10000, mem_switches=100, mem_entries=1000, reconnects=100)
+                reconnect_entries=10000, mem_switches=100, mem_entries=1000, reconnects=100, listing_entries=200000)
 
 
 class Context:
@@ -271,8 +271,26 @@ def run_memory(ctx, args, results):
                 miss=None if ours['growth_mb'] <= 5 else '+%.1f MB' % (ours['growth_mb'] - 5))
 
 
+def run_listing(ctx, args, results):
+    clients = 4
+    ours = listing.run(ctx, args.listing_entries, clients)
+    print('    ours %s' % _short(ours), flush=True)
+    peer = listing.run_peer(ctx, args.listing_entries, clients)
+    print('    ofctl_rest %s' % _short(peer), flush=True)
+    params = {'entries': args.listing_entries, 'clients': clients, 'ours_detail': ours, 'peer_detail': peer,
+              'peer_method': 'ofctl_rest keeps no entries: 4 clients GET /stats/flow/<dpid> of an emulated switch '
+                             'holding as many flows'}
+    results.add('echo RTT max while %d clients list %s entries' % (clients, '{:,}'.format(args.listing_entries)),
+                'ms', ours['max_ms'], peer['max_ms'], 'lower', params, peer_name='ofctl_rest', target='< 100 ms',
+                met=ours['max_ms'] < 100, miss=None if ours['max_ms'] < 100 else '+%.0f ms' % (ours['max_ms'] - 100))
+
+
+def _short(detail):
+    return {key: value for key, value in detail.items() if key != 'listings'}
+
+
 RUNNERS = {'packetin': run_packetin, 'rtt': run_rtt, 'rest': run_rest, 'reconnect': run_reconnect,
-           'memory': run_memory}
+           'memory': run_memory, 'listing': run_listing}
 
 if __name__ == '__main__':
     sys.exit(main())

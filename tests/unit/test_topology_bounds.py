@@ -180,3 +180,26 @@ def test_flows_of_an_evicted_host_are_deleted_and_a_returning_one_counts_as_move
         forwarding.handle_packet_in(state, A, 1, b'\xff' * 6 + mac(600 + n) + b'\x08\x00' + bytes(46), NOW + 4)
     out = forwarding.handle_packet_in(state, A, 2, b'\xff' * 6 + h1 + b'\x08\x00' + bytes(46), NOW + 5)
     assert state.flow_count() == 0 and out and out[0][1].msg_type == of10.OFPT_FLOW_MOD
+
+
+# --- large replies in pieces ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('batch', [1, 2, 3, 200])
+def test_streamed_replies_are_the_json_of_the_whole(batch):
+    from rest.http import json_bytes, streamed_list, streamed_object
+    groups = [(1, list(range(5))), (2, []), (3, list(range(7)))]
+
+    def as_lists(chunk):  # drops the multiples of 3, as a listing drops entries deleted meanwhile
+        return {'g%d' % g: ['é%d' % i for i in items if i % 3] for g, items in chunk.items()}
+
+    def as_objects(chunk):
+        return {'g%d' % g: {'n%d' % i: {'i': i} for i in items if i != 0} for g, items in chunk.items()}
+
+    for build in (as_lists, as_objects):
+        pieces = list(streamed_object(iter(groups), build, batch).pieces)
+        assert b''.join(pieces) == json_bytes(build(dict(groups)))[0]
+        assert len(pieces) > 3
+    assert b''.join(streamed_object(iter([]), as_lists).pieces) == b'{}'
+    items = list(range(11))
+    assert b''.join(streamed_list(items, lambda i: {'i': i}, batch).pieces) == json_bytes([{'i': i} for i in items])[0]
+    assert b''.join(streamed_list([], str).pieces) == b'[]'
