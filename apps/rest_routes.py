@@ -10,8 +10,8 @@ mount_fallback(wsgi), connected after every app's routes, answers every other pa
 from ryu.app.wsgi import ControllerBase
 
 from rest import core
-from rest.http import (Encoded, Reply, Request, Streamed, json_response, no_content, parts_response, rest_errors,
-                       streamed_response)
+from rest.http import (Encoded, Reply, Request, Streamed, is_large, json_response, no_content, parts_response,
+                       rest_errors, streamed_json, streamed_response)
 
 ROUTE_KEY = 'floodlight_route'  # the mapper hands the matched row's _Mounted to the controller under this name
 FALLBACK_ACTION = 'not_found'
@@ -86,6 +86,8 @@ class FloodlightRestRoutes(ControllerBase):
             if result.body is None:
                 return no_content(result.status)
             return json_response(result.body, status=result.status, headers=result.headers)
+        if is_large(result):  # e.g. every flow of every switch: encoded and sent in pieces too
+            return streamed_response(streamed_json(result))
         return json_response(result)
 
     not_found = dispatch

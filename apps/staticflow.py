@@ -140,9 +140,6 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self.store.clear(dpid)
         self._send(self.pusher.clear(dpid))
 
-    def list(self, dpid):
-        return self.table.entries_by_dpid(dpid)
-
     def entry_status(self, dpid):
         return self.pusher.entry_status(dpid)
 

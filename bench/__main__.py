@@ -50,6 +50,19 @@ def forwarding_args(code_root):
     return []
 
 
+def host_bound_args(code_root, hosts):
+    """Flags that let our host table hold `hosts` hosts (docs/reliability.md: it is bounded, per port and in all),
+    or [] when this checkout has no such bounds."""
+    try:
+        with open(os.path.join(code_root, 'controller', 'options.py')) as handle:
+            text = handle.read()
+    except OSError:
+        return []
+    if "'max-hosts-per-port'" not in text:
+        return []
+    return ['--max-hosts', str(hosts), '--max-hosts-per-port', str(hosts)]
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog='python -m bench', description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true', help='tiny sizes: checks that every benchmark works')
@@ -136,16 +149,22 @@ def _try(label, fn, *a, **kw):
 
 
 def run_packetin(ctx, args, results):
-    ours_args = _ours_packetin_args(ctx, args)
+    default_args = _ours_packetin_args(ctx, args)
     fastest = 0.0
     rates = {}
+    flood_peer = None
     for macs in (args.macs, args.macs_big):
+        # Every packet-in comes from a new source MAC: the table is to hold them all, as the row says, rather
+        # than evict (a MAC flood, measured apart below).
+        ours_args = None if default_args is None else (
+            default_args + host_bound_args(ctx.code_root, args.switches * (macs + 1)))
         params = {'switches': args.switches, 'macs_per_switch': macs, 'window_per_switch': args.window,
                   'buffered': False, 'ours_args': ours_args}
         null = packetin.throughput('null', ctx, args.switches, macs, args.window)
         print('    null responder, %d MACs/switch: %.0f/s' % (macs, null['rate']), flush=True)
         peer = packetin.throughput('simple_switch', ctx, args.switches, macs, args.window)
         print('    simple_switch, %d MACs/switch: %.0f/s' % (macs, peer['rate']), flush=True)
+        flood_peer = peer
         ours = None
         if ours_args is None:
             print('    ours: no apps/forwarding.py in %s yet; nothing of ours answers packet-ins' % ctx.code_root)
@@ -177,6 +196,21 @@ def run_packetin(ctx, args, results):
                     peer_name='fastest controller', target='>= 1.5x the fastest controller (not the bottleneck)',
                     met=null['rate'] >= 1.5 * fastest,
                     miss=None if null['rate'] >= 1.5 * fastest else 'only %.2fx' % (null['rate'] / fastest))
+
+    bounded = default_args is not None and host_bound_args(ctx.code_root, 1)
+    if bounded:
+        macs = args.macs_big
+        flood = _try('ours (default host bounds)', packetin.throughput, 'ours', ctx, args.switches, macs, args.window,
+                     extra_args=default_args)
+        if flood:
+            print('    ours with the default host bounds (a MAC flood), %d MACs/switch: %.0f/s' % (macs, flood['rate']),
+                  flush=True)
+        results.add('packet-ins answered/s, %d switches x %s MACs, default host bounds (a MAC flood)'
+                    % (args.switches, '{:,}'.format(macs)), 'packet-ins/s', flood['rate'] if flood else None,
+                    flood_peer['rate'], 'higher',
+                    {'switches': args.switches, 'macs_per_switch': macs, 'ours_args': default_args,
+                     'ours_detail': flood, 'peer_detail': flood_peer}, peer_name='simple_switch',
+                    target='- (past --max-hosts-per-port each new host evicts one, whose flow is deleted)')
 
 
 def run_rtt(ctx, args, results):

@@ -103,7 +103,7 @@ def handle_packet_in(state, dpid, in_port, data, now):
             device, moved = state.devices.learn(src, vlan, dpid, in_port, now)
             if moved:
                 moved_out = _forget_flows_of(state, src)
-        else:  # DeviceTable.seen, inlined: the most recently seen host of the table and of its port
+        else:  # now the most recently seen host of the table and of its port (DeviceTable's eviction order)
             device.last_seen = now
             devices.move_to_end(src)
             device.neighbours.move_to_end(src)
@@ -200,7 +200,7 @@ def _lldp_in(state, dpid, in_port, data, l3, now):
     else:
         announced, reason = check_lldp(data, l3, state.lldp_secret, now, state.link_timeout, LLDP_CLOCK_SKEW)
     if announced is not None and announced == (dpid, in_port):
-        # our own frame back where it left (a host reflecting it): taken, it would make a host port a link port
+        # our own frame back in the port it left (a host reflecting it): taken, it would make a host port a link port
         announced, reason = None, LOOPED
     if announced is None:
         if reason is not None:

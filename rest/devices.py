@@ -74,8 +74,8 @@ def parse_filters(params):
 
 
 def devices(app, request):
-    """The ForwardingApp's hosts (apps/forwarding.py mounts ROUTES with it), oldest seen first; made and sent a
-    few hundred at a time (rest.http.Streamed: the table may hold 100,000)."""
+    """The ForwardingApp's hosts (apps/forwarding.py mounts ROUTES with it), oldest seen first; made and sent 100
+    at a time (rest.http.Streamed: the table may hold 100,000)."""
     found = app.state.devices.query(**parse_filters(request.params))
     found.sort(key=lambda d: d.last_seen)
     return streamed_list(found, device_json)

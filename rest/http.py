@@ -259,6 +259,50 @@ def streamed_list(items, item_json, batch=PIECE_ITEMS):
     return Streamed(pieces())
 
 
+def is_large(value, depth=3):
+    """Whether a JSON body holds a list or object of more than PIECE_ITEMS members (looked for `depth` levels
+    down): its encoding is then worth doing in pieces (streamed_json)."""
+    if isinstance(value, dict):
+        members = value.values()
+    elif isinstance(value, list):
+        members = value
+    else:
+        return False
+    if len(members) > PIECE_ITEMS:
+        return True
+    return depth > 1 and any(is_large(member, depth - 1) for member in members)
+
+
+def streamed_json(value):
+    """A Streamed of an object already made (a handler's plain JSON body, such as every flow of every switch):
+    its large lists and objects are encoded PIECE_ITEMS members at a time. The pieces joined are json_bytes(value)."""
+    return Streamed(_json_pieces(value, 3))
+
+
+def _json_pieces(value, depth):
+    if depth == 0 or not isinstance(value, (dict, list)) or not is_large(value, depth):
+        yield _piece(value)
+        return
+    is_dict = isinstance(value, dict)
+    members = list(value.items()) if is_dict else value
+    yield b'{' if is_dict else b'['
+    for start in range(0, len(members), PIECE_ITEMS):
+        batch = members[start:start + PIECE_ITEMS]
+        if start:
+            yield b','
+        if not any(is_large(member[1] if is_dict else member, depth - 1) for member in batch):
+            yield _piece(dict(batch) if is_dict else batch)[1:-1]
+            continue
+        for index, member in enumerate(batch):
+            if index:
+                yield b','
+            if is_dict:
+                yield _piece([member[0]])[1:-1] + b':'
+                member = member[1]
+            yield from _json_pieces(member, depth - 1)
+    yield b'}' if is_dict else b']'
+
+
 class Encoded(typing.NamedTuple):
     """A reply already encoded, exactly as the raw push path writes it: status line, headers, body bytes."""
     status: str

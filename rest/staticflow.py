@@ -95,20 +95,17 @@ def family_routes(family, dialect):
         return _encoded_push(app, dialect, request.body)
 
     def list_entries(app, request, switch):
-        """Every active entry of one switch or all, made and sent a few hundred at a time (rest.http.Streamed:
+        """Every active entry of one switch or all, made and sent 100 at a time (rest.http.Streamed:
         a listing of 200,000 entries holds up no switch session). Each batch is read from the table when it is
         made: an entry deleted meanwhile is left out, one pushed meanwhile may or may not be in."""
         table = app.table
-        dpid = switch_param(switch)
-        dpids = [dpid] if dpid is not None else sorted(table.listed_dpids)
 
         def build(names_by_dpid):
-            entries = {d: [e for e in map(table.get, names) if e is not None and e.active]
-                       for d, names in names_by_dpid.items()}
+            entries = {d: table.active_entries(names) for d, names in names_by_dpid.items()}
             if dialect is floodlight.DIALECT_V0:
                 return floodlight.v0_list(entries)
             return floodlight.v1_list(entries, dialect)
-        return streamed_object(((d, table.names(d)) for d in dpids), build)
+        return streamed_object(table.listed_names(switch_param(switch)), build)
 
     def clear_entries(app, request, switch):
         dpid = switch_param(switch)

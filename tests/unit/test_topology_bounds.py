@@ -125,7 +125,7 @@ def test_per_port_bound_evicts_the_least_recently_seen_of_that_port():
     for n in range(3):
         table.learn(mac(n), 0, A, 1, NOW + n)
     table.learn(mac(50), 0, A, 2, NOW)         # another port is not touched
-    table.seen(table.by_mac[mac(0)], NOW + 10)  # 0 seen again: 1 is now the least recently seen on A:1
+    table.learn(mac(0), 0, A, 1, NOW + 10)  # 0 seen again: 1 is now the least recently seen on A:1
     table.learn(mac(3), 0, A, 1, NOW + 11)
     assert set(table.by_mac) == {mac(0), mac(2), mac(3), mac(50)}
     assert table.evicted == {mac(1)}
@@ -203,3 +203,15 @@ def test_streamed_replies_are_the_json_of_the_whole(batch):
     items = list(range(11))
     assert b''.join(streamed_list(items, lambda i: {'i': i}, batch).pieces) == json_bytes([{'i': i} for i in items])[0]
     assert b''.join(streamed_list([], str).pieces) == b'[]'
+
+
+def test_a_large_plain_body_is_encoded_in_pieces_to_the_same_json():
+    from rest.http import PIECE_ITEMS, is_large, json_bytes, streamed_json
+    flows = [{'cookie': str(i), 'match': {'eth_src': '02:00:00:00:00:%02x' % (i % 256)}, 'name': 'é'} for i in
+             range(PIECE_ITEMS * 3 + 7)]
+    for body in ({'00:01': {'flows': flows}, '00:02': {'flows': []}, '00:03': {'ERROR': 'x'}}, {'flows': flows},
+                 flows, {str(i): i for i in range(PIECE_ITEMS + 1)}, [flows, flows[:3]]):
+        assert is_large(body)
+        pieces = list(streamed_json(body).pieces)
+        assert len(pieces) > 3 and b''.join(pieces) == json_bytes(body)[0]
+    assert not is_large({'a': [1, 2], 'b': {'c': 3}}) and not is_large('[1]')
