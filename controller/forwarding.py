@@ -337,7 +337,8 @@ def warnings(state, now):
         claimed_dpid, claimed_port, dpid, port, reason = state.lldp_last_rejected
         claimed = 'unreadable' if claimed_dpid is None else '%s port %d' % (format_dpid(claimed_dpid), claimed_port)
         lines.append('ignored %d LLDP frame(s) that prove no link (latest: %s, claiming %s, arrived on %s port %d): '
-                     'a host may be forging links, or LLDP signed with another secret reached this network' % (
+                     'a host may be forging links, or LLDP of another controller (another --lldp-secret-file, '
+                     'ryu.topology) reached this network' % (
                          state.lldp_unwarned, reason, claimed, format_dpid(dpid), port))
         state.lldp_unwarned = 0
         state.next_lldp_warning = now + LLDP_WARNING_INTERVAL

@@ -225,11 +225,13 @@ def streamed_object(groups, build, batch=PIECE_ITEMS):
         yield b'{'
         separator = b''
         for group, items in groups:
-            yield separator
-            separator = b','
             if not items:
-                yield _piece(build({group: items}))[1:-1]
+                yield separator + _piece(build({group: items}))[1:-1]
+                separator = b','
                 continue
+            if separator:
+                yield separator
+            separator = b','
             opened = written = False
             for start in range(0, len(items), batch):
                 ((key, container),) = build({group: items[start:start + batch]}).items()

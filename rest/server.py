@@ -3,7 +3,8 @@
 Why not eventlet.wsgi (which ryu.app.wsgi uses, and this replaced): it was a third of every static flow push
 (docs/performance.md): http.server's request line handling, the email package parsing headers, a formatted date
 and an access log line per request, a file object per direction. Here a request is one `bytes.find` for the end of
-the head, one split, a dict of headers; a reply is one write. The static flow pushes
+the head, one split, a dict of headers; a reply is one write (a large body made in pieces, rest.http.Streamed,
+is sent piece by piece, other green threads running in between). The static flow pushes
 (POST /wm/{staticflowentrypusher,staticflowpusher,staticentrypusher}/json[/store]) skip WSGI altogether: the
 guard's head checks (path, token), then the guard's raw route (rest.staticflow.push), body bytes in; it answers
 through `respond`, which writes the reply at once, without yielding, when the socket takes it (the static flow
