@@ -2,8 +2,10 @@
 
 One app owns the ForwardingState (topology, devices, installed forwarding flows) because the packet-in path
 reads all three. It mounts the REST routes that read them: topology, devices and the controller summary.
+With link discovery on, it signs and checks LLDP with the secret of --lldp-secret-file (made at first start).
 """
 import logging
+import os
 import time
 
 from ryu import cfg
@@ -19,12 +21,24 @@ from apps.background import BackgroundLoops
 from apps.rest_routes import mount
 from apps.switches import SwitchesApp
 from controller import forwarding, of10
+from controller.lldp import load_secret
 from rest import devices as devices_rest
 from rest import stats as stats_rest
 from rest import topology as topology_rest
 
 LOG = logging.getLogger(__name__)
 TICK_SECONDS = 0.5
+
+
+def lldp_secret(conf):
+    """The LLDP secret: --lldp-secret-file, by default lldp-secret next to --staticflow-db (so instances sharing the
+    store share it); made at first start. A file that cannot be read or made stops the controller."""
+    path = conf.lldp_secret_file or os.path.join(os.path.dirname(conf.staticflow_db), 'lldp-secret')
+    try:
+        return load_secret(path)
+    except ValueError as error:
+        LOG.error('%s; not starting', error)
+        raise SystemExit(2) from None
 
 
 class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
@@ -39,7 +53,9 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
         self.state = forwarding.ForwardingState(
             forwarding=conf.forwarding, link_discovery=conf.link_discovery,
             idle_timeout=conf.forwarding_idle_timeout, priority=conf.forwarding_priority,
-            lldp_interval=conf.lldp_interval, link_timeout=conf.link_timeout, quarantine=conf.port_quarantine)
+            lldp_interval=conf.lldp_interval, link_timeout=conf.link_timeout, quarantine=conf.port_quarantine,
+            lldp_secret=lldp_secret(conf) if conf.link_discovery else None, max_hosts=conf.max_hosts,
+            max_hosts_per_port=conf.max_hosts_per_port)
         self._features_ports = {}  # dpid -> {port_no: mac} of the latest FEATURES_REPLY in the handshake
         wsgi = kwargs['wsgi']
         mount(wsgi, topology_rest.ROUTES, self)
@@ -71,9 +87,12 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
     def _ticker(self):
         while True:
             try:
-                out = forwarding.tick(self.state, time.time())
+                now = time.time()
+                out = forwarding.tick(self.state, now)
                 if out:
                     self._send(out)
+                for line in forwarding.warnings(self.state, now):
+                    LOG.warning('%s', line)
             except Exception:  # the timer must survive a bug in one round
                 LOG.exception('forwarding timer failed')
             hub.sleep(TICK_SECONDS)

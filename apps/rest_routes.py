@@ -10,7 +10,8 @@ mount_fallback(wsgi), connected after every app's routes, answers every other pa
 from ryu.app.wsgi import ControllerBase
 
 from rest import core
-from rest.http import Encoded, Reply, Request, json_response, no_content, parts_response, rest_errors
+from rest.http import (Encoded, Reply, Request, Streamed, is_large, json_response, no_content, parts_response,
+                       rest_errors, streamed_json, streamed_response)
 
 ROUTE_KEY = 'floodlight_route'  # the mapper hands the matched row's _Mounted to the controller under this name
 FALLBACK_ACTION = 'not_found'
@@ -79,10 +80,14 @@ class FloodlightRestRoutes(ControllerBase):
         result = mounted(request, params)
         if isinstance(result, Encoded):
             return parts_response(result)
+        if isinstance(result, Streamed):  # the server writes it piece by piece (rest.server.Connection.call_wsgi)
+            return streamed_response(result)
         if isinstance(result, Reply):
             if result.body is None:
                 return no_content(result.status)
             return json_response(result.body, status=result.status, headers=result.headers)
+        if is_large(result):  # e.g. every flow of every switch: encoded and sent in pieces too
+            return streamed_response(streamed_json(result))
         return json_response(result)
 
     not_found = dispatch

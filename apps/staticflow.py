@@ -193,9 +193,6 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self._write(self.store.clear, dpid)
         self._send(self.pusher.clear(dpid))
 
-    def list(self, dpid):
-        return self.table.entries_by_dpid(dpid)
-
     def entry_status(self, dpid):
         return self.pusher.entry_status(dpid)
 

@@ -14,16 +14,17 @@ import tempfile
 import time
 import traceback
 
-from bench import cbench, controllers, memory, packetin, reconnect, rest
+from bench import cbench, controllers, listing, memory, packetin, reconnect, rest
 from bench.results import Results, machine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCHMARKS = ('packetin', 'rtt', 'rest', 'reconnect', 'memory', 'cbench')
+BENCHMARKS = ('packetin', 'rtt', 'rest', 'reconnect', 'memory', 'listing', 'cbench')
 QUICK = dict(switches=2, macs=50, macs_big=200, window=16, rtt_samples=200, rest_entries=100, reconnect_entries=200,
-             mem_switches=4, mem_entries=20, reconnects=4, cbench_switches=2, cbench_macs=50, cbench_seconds=4)
+             mem_switches=4, mem_entries=20, reconnects=4, listing_entries=2000, cbench_switches=2, cbench_macs=50,
+             cbench_seconds=4)
 DEFAULTS = dict(switches=16, macs=1000, macs_big=100000, window=64, rtt_samples=10000, rest_entries=5000,
-                reconnect_entries=10000, mem_switches=100, mem_entries=1000, reconnects=100, cbench_switches=16,
-                cbench_macs=100000, cbench_seconds=60)
+                reconnect_entries=10000, mem_switches=100, mem_entries=1000, reconnects=100, listing_entries=200000,
+                cbench_switches=16, cbench_macs=100000, cbench_seconds=60)
 
 
 class Context:
@@ -49,6 +50,19 @@ def forwarding_args(code_root):
     if match and match.group(2) == 'False':
         return ['--' + match.group(1)]
     return []
+
+
+def host_bound_args(code_root, hosts):
+    """Flags that let our host table hold `hosts` hosts (docs/reliability.md: it is bounded, per port and in all),
+    or [] when this checkout has no such bounds."""
+    try:
+        with open(os.path.join(code_root, 'controller', 'options.py')) as handle:
+            text = handle.read()
+    except OSError:
+        return []
+    if "'max-hosts-per-port'" not in text:
+        return []
+    return ['--max-hosts', str(hosts), '--max-hosts-per-port', str(hosts)]
 
 
 def parse_args(argv):
@@ -137,16 +151,22 @@ def _try(label, fn, *a, **kw):
 
 
 def run_packetin(ctx, args, results):
-    ours_args = _ours_packetin_args(ctx, args)
+    default_args = _ours_packetin_args(ctx, args)
     fastest = 0.0
     rates = {}
+    flood_peer = None
     for macs in (args.macs, args.macs_big):
+        # Every packet-in comes from a new source MAC: the table is to hold them all, as the row says, rather
+        # than evict (a MAC flood, measured apart below).
+        ours_args = None if default_args is None else (
+            default_args + host_bound_args(ctx.code_root, args.switches * (macs + 1)))
         params = {'switches': args.switches, 'macs_per_switch': macs, 'window_per_switch': args.window,
                   'buffered': False, 'ours_args': ours_args}
         null = packetin.throughput('null', ctx, args.switches, macs, args.window)
         print('    null responder, %d MACs/switch: %.0f/s' % (macs, null['rate']), flush=True)
         peer = packetin.throughput('simple_switch', ctx, args.switches, macs, args.window)
         print('    simple_switch, %d MACs/switch: %.0f/s' % (macs, peer['rate']), flush=True)
+        flood_peer = peer
         ours = None
         if ours_args is None:
             print('    ours: no apps/forwarding.py in %s yet; nothing of ours answers packet-ins' % ctx.code_root)
@@ -178,6 +198,21 @@ def run_packetin(ctx, args, results):
                     peer_name='fastest controller', target='>= 1.5x the fastest controller (not the bottleneck)',
                     met=null['rate'] >= 1.5 * fastest,
                     miss=None if null['rate'] >= 1.5 * fastest else 'only %.2fx' % (null['rate'] / fastest))
+
+    bounded = default_args is not None and host_bound_args(ctx.code_root, 1)
+    if bounded:
+        macs = args.macs_big
+        flood = _try('ours (default host bounds)', packetin.throughput, 'ours', ctx, args.switches, macs, args.window,
+                     extra_args=default_args)
+        if flood:
+            print('    ours with the default host bounds (a MAC flood), %d MACs/switch: %.0f/s' % (macs, flood['rate']),
+                  flush=True)
+        results.add('packet-ins answered/s, %d switches x %s MACs, default host bounds (a MAC flood)'
+                    % (args.switches, '{:,}'.format(macs)), 'packet-ins/s', flood['rate'] if flood else None,
+                    flood_peer['rate'], 'higher',
+                    {'switches': args.switches, 'macs_per_switch': macs, 'ours_args': default_args,
+                     'ours_detail': flood, 'peer_detail': flood_peer}, peer_name='simple_switch',
+                    target='- (past --max-hosts-per-port each new host evicts one, whose flow is deleted)')
 
 
 def run_rtt(ctx, args, results):
@@ -310,8 +345,27 @@ def run_cbench(ctx, args, results):
         lambda value: value <= 200)
 
 
+
+def run_listing(ctx, args, results):
+    clients = 4
+    ours = listing.run(ctx, args.listing_entries, clients)
+    print('    ours %s' % _short(ours), flush=True)
+    peer = listing.run_peer(ctx, args.listing_entries, clients)
+    print('    ofctl_rest %s' % _short(peer), flush=True)
+    params = {'entries': args.listing_entries, 'clients': clients, 'ours_detail': ours, 'peer_detail': peer,
+              'peer_method': 'ofctl_rest keeps no entries: 4 clients GET /stats/flow/<dpid> of an emulated switch '
+                             'holding as many flows'}
+    results.add('echo RTT max while %d clients list %s entries' % (clients, '{:,}'.format(args.listing_entries)),
+                'ms', ours['max_ms'], peer['max_ms'], 'lower', params, peer_name='ofctl_rest', target='< 100 ms',
+                met=ours['max_ms'] < 100, miss=None if ours['max_ms'] < 100 else '+%.0f ms' % (ours['max_ms'] - 100))
+
+
+def _short(detail):
+    return {key: value for key, value in detail.items() if key != 'listings'}
+
+
 RUNNERS = {'packetin': run_packetin, 'rtt': run_rtt, 'rest': run_rest, 'reconnect': run_reconnect,
-           'memory': run_memory, 'cbench': run_cbench}
+           'memory': run_memory, 'listing': run_listing, 'cbench': run_cbench}
 
 if __name__ == '__main__':
     sys.exit(main())

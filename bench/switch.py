@@ -249,6 +249,29 @@ def answered_seq(msg_type, msg, dpid):
     return buffer_id if buffer_id != w.NO_BUFFER else None
 
 
+def read_messages(sock, buf, wait, handle):
+    """Read what the controller sent on a blocking socket (waiting up to `wait` s for the first bytes) into `buf`
+    (a bytearray); handle(msg_type, msg, out) each whole message, then send what the calls put in `out`."""
+    sock.settimeout(wait)
+    try:
+        data = sock.recv(262144)
+    except socket.timeout:
+        return
+    if not data:
+        raise ConnectionError('controller closed the connection')
+    buf.extend(data)
+    out, offset, end = [], 0, len(buf)
+    while end - offset >= 8:
+        length = max(8, (buf[offset + 2] << 8) | buf[offset + 3])
+        if end - offset < length:
+            break
+        handle(buf[offset + 1], buf[offset:offset + length], out)
+        offset += length
+    del buf[:offset]
+    if out:
+        sock.sendall(b''.join(out))
+
+
 def measure_rtt(port, dpid, samples, buffered=False, host='127.0.0.1', timeout=30.0):
     """Round-trip times (s) of `samples` packet-ins sent one at a time, on a plain blocking socket.
 
@@ -261,32 +284,16 @@ def measure_rtt(port, dpid, samples, buffered=False, host='127.0.0.1', timeout=3
     buf = bytearray()
     state = {'answered': None}
 
+    def handle(msg_type, msg, out):
+        if msg_type == w.PACKET_OUT or msg_type == w.FLOW_MOD:
+            seq = answered_seq(msg_type, msg, emu.dpid)
+            if seq is not None and state['answered'] is None:
+                state['answered'] = seq
+        else:
+            Switch.handle(emu, msg_type, msg, out)
+
     def pump(wait):
-        """Read what is there (waiting up to `wait` s for the first bytes); answer switch duties."""
-        sock.settimeout(wait)
-        try:
-            data = sock.recv(262144)
-        except socket.timeout:
-            return
-        if not data:
-            raise ConnectionError('controller closed the connection')
-        buf.extend(data)
-        out, offset, end = [], 0, len(buf)
-        while end - offset >= 8:
-            length = max(8, (buf[offset + 2] << 8) | buf[offset + 3])
-            if end - offset < length:
-                break
-            msg_type, msg = buf[offset + 1], buf[offset:offset + length]
-            if msg_type == w.PACKET_OUT or msg_type == w.FLOW_MOD:
-                seq = answered_seq(msg_type, msg, emu.dpid)
-                if seq is not None and state['answered'] is None:
-                    state['answered'] = seq
-            else:
-                Switch.handle(emu, msg_type, msg, out)
-            offset += length
-        del buf[:offset]
-        if out:
-            sock.sendall(b''.join(out))
+        read_messages(sock, buf, wait, handle)
 
     try:
         sock.sendall(w.hello(1))

@@ -6,8 +6,9 @@ Each function takes the ForwardingState and returns what to send, a list of (dpi
 The packet-in path (`handle_packet_in`) reads only the header bytes it needs (Ethernet, one VLAN tag, the ARP
 sender or IPv4 source address), logs nothing, and builds its messages from packed templates (controller.of10):
 
-* LLDP: a link (sender switch:port -> this switch:in_port); an LLDP goes back out of in_port when the other
-  direction is not known yet, so both directions appear within one round trip.
+* LLDP: a link (sender switch:port -> this switch:in_port) when the frame's authenticator is valid (see
+  controller/lldp.py; frames without one are counted in `lldp_rejected`, never taken); an LLDP goes back out of
+  in_port when the other direction is not known yet, so both directions appear within one round trip.
 * a fail-open bridge's fake RARP: ignored.
 * the source is learned (MAC, VLAN, ARP sender / IPv4 source, attachment point) when in_port does not face
   another switch; a port still in quarantine teaches its hosts but nothing from it is forwarded;
@@ -18,9 +19,12 @@ sender or IPv4 source address), logs nothing, and builds its messages from packe
   buffered it, the first switch's flow-mod names the buffer and releases it: one message, no frame sent back).
 """
 from controller import of10
-from controller.devices import ENTITY_CLEANUP_INTERVAL, VLAN_NONE, DeviceTable
+from controller.devices import (DEFAULT_MAX_HOSTS, DEFAULT_MAX_HOSTS_PER_PORT, ENTITY_CLEANUP_INTERVAL, VLAN_NONE,
+                                DeviceTable)
+from controller.dpid import format_dpid
 from controller.failmode import is_fail_open_packet_in
-from controller.lldp import ETH_TYPE_BDDP, ETH_TYPE_LLDP, lldp_frame, parse_lldp
+from controller.lldp import (ETH_TYPE_BDDP, ETH_TYPE_LLDP, LOOPED, REJECT_REASONS, check_lldp, lldp_frame,
+                             parse_lldp)
 from controller.of10 import NO_BUFFER, OFPP_LOCAL, OFPP_NONE
 from controller.topology import Topology
 
@@ -31,6 +35,8 @@ DEFAULT_IDLE_TIMEOUT = 5
 DEFAULT_LLDP_INTERVAL = 15.0
 DEFAULT_LINK_TIMEOUT = 35.0
 DEFAULT_QUARANTINE = 2.0
+LLDP_CLOCK_SKEW = 5.0       # seconds an LLDP's time may be ahead of ours (instances sharing the secret)
+LLDP_WARNING_INTERVAL = 60.0
 
 _NOTHING = ()
 
@@ -38,7 +44,8 @@ _NOTHING = ()
 class ForwardingState:
     def __init__(self, forwarding=True, link_discovery=True, idle_timeout=DEFAULT_IDLE_TIMEOUT,
                  priority=DEFAULT_PRIORITY, lldp_interval=DEFAULT_LLDP_INTERVAL, link_timeout=DEFAULT_LINK_TIMEOUT,
-                 quarantine=DEFAULT_QUARANTINE):
+                 quarantine=DEFAULT_QUARANTINE, lldp_secret=None, max_hosts=DEFAULT_MAX_HOSTS,
+                 max_hosts_per_port=DEFAULT_MAX_HOSTS_PER_PORT):
         self.forwarding = forwarding
         self.link_discovery = link_discovery
         self.idle_timeout = idle_timeout
@@ -46,7 +53,14 @@ class ForwardingState:
         self.lldp_interval = lldp_interval
         self.link_timeout = link_timeout
         self.topology = Topology(quarantine if link_discovery else 0)
-        self.devices = DeviceTable()
+        self.devices = DeviceTable(max_hosts, max_hosts_per_port)
+        # LLDP is signed and checked with this key; None (unit tests of other things) takes unsigned frames.
+        self.lldp_secret = lldp_secret
+        self.lldp_accepted = 0
+        self.lldp_rejected = dict.fromkeys(REJECT_REASONS, 0)
+        self.lldp_unwarned = 0       # rejected since the last warning line
+        self.lldp_last_rejected = None  # (claimed dpid, port, arrived dpid, port, reason) of the latest
+        self.next_lldp_warning = 0.0
         self.installed = {}      # dpid -> {(in_port, vlan, src, dst): out_port}: forwarding flows believed present
         self.next_lldp = 0.0     # when the next LLDP round is due
         self.next_device_cleanup = None  # when devices not seen for an hour are next forgotten
@@ -93,8 +107,10 @@ def handle_packet_in(state, dpid, in_port, data, now, buffer_id=NO_BUFFER):
             device, moved = state.devices.learn(src, vlan, dpid, in_port, now)
             if moved:
                 moved_out = _forget_flows_of(state, src)
-        else:
+        else:  # now the most recently seen host of the table and of its port (DeviceTable's eviction order)
             device.last_seen = now
+            devices.move_to_end(src)
+            device.neighbours.move_to_end(src)
         if eth_type == 0x0806:
             address = data[l3 + 14:l3 + 18]
         elif eth_type == 0x0800:
@@ -161,9 +177,14 @@ def _install_path(state, path, in_port, vlan, src, dst, dst_port, data, buffer_i
 
 def _forget_flows_of(state, mac):
     """A host moved: delete the forwarding flows to or from it (they lead to its old attachment point)."""
+    return _forget_flows(state, lambda key: key[2] == mac or key[3] == mac)
+
+
+def _forget_flows(state, predicate):
+    """Delete the forwarding flows whose key (in_port, vlan, src, dst) satisfies predicate."""
     out = []
     for dpid, flows in state.installed.items():
-        for key in [k for k in flows if k[2] == mac or k[3] == mac]:
+        for key in [k for k in flows if predicate(k)]:
             del flows[key]
             out.append((dpid, of10.forwarding_flow_delete(key[0], key[1], key[2], key[3], state.priority)))
     return out
@@ -181,9 +202,18 @@ def _flood(topology, dpid, in_port, data, now, buffer_id=NO_BUFFER):
 def _lldp_in(state, dpid, in_port, data, l3, now):
     if not state.link_discovery:
         return _NOTHING
-    announced = parse_lldp(data, l3)
+    if state.lldp_secret is None:
+        announced, reason = parse_lldp(data, l3), None
+    else:
+        announced, reason = check_lldp(data, l3, state.lldp_secret, now, state.link_timeout, LLDP_CLOCK_SKEW)
+    if announced is not None and announced == (dpid, in_port):
+        # our own frame back in the port it left (a host reflecting it): taken, it would make a host port a link port
+        announced, reason = None, LOOPED
     if announced is None:
+        if reason is not None:
+            _lldp_rejected(state, reason, parse_lldp(data, l3), dpid, in_port)
         return _NOTHING
+    state.lldp_accepted += 1
     src_dpid, src_port = announced
     topology = state.topology
     changed, reverse_known = topology.link_seen(src_dpid, src_port, dpid, in_port, now)
@@ -191,15 +221,28 @@ def _lldp_in(state, dpid, in_port, data, l3, now):
     if changed:
         out.extend(_topology_changed(state))
     if not reverse_known:
-        out.extend(_lldp_out(topology, dpid, in_port))
+        out.extend(_lldp_out(state, dpid, in_port, now))
     return out
 
 
-def _lldp_out(topology, dpid, port_no):
-    mac = topology.ports.get(dpid, {}).get(port_no)
+def _lldp_rejected(state, reason, claimed, dpid, in_port):
+    state.lldp_rejected[reason] += 1
+    state.lldp_unwarned += 1
+    state.lldp_last_rejected = (claimed or (None, None)) + (dpid, in_port, reason)
+
+
+def _lldp_out(state, dpid, port_no, now):
+    mac = state.topology.ports.get(dpid, {}).get(port_no)
     if mac is None:
         return []
-    return [(dpid, of10.packet_out_port(OFPP_NONE, port_no, lldp_frame(dpid, port_no, mac)))]
+    frame = lldp_frame(dpid, port_no, mac, state.lldp_secret, now)
+    return [(dpid, of10.packet_out_port(OFPP_NONE, port_no, frame))]
+
+
+def lldp_counts(state):
+    """What LLDP did: frames taken for links, and frames ignored by reason (see controller/lldp.py)."""
+    return {'signed': state.lldp_secret is not None, 'accepted': state.lldp_accepted,
+            'rejected': dict(state.lldp_rejected), 'rejected-total': sum(state.lldp_rejected.values())}
 
 
 def _topology_changed(state):
@@ -221,7 +264,7 @@ def switch_connected(state, dpid, ports, now):
     out = _topology_changed(state) if removed else []
     if state.link_discovery:
         for port_no in sorted(state.topology.ports.get(dpid, ())):
-            out.extend(_lldp_out(state.topology, dpid, port_no))
+            out.extend(_lldp_out(state, dpid, port_no, now))
     return out
 
 
@@ -235,7 +278,7 @@ def port_changed(state, dpid, port_no, mac, up, now):
     topology = state.topology
     if up:
         if topology.port_up(dpid, port_no, mac, now) and state.link_discovery:
-            return _lldp_out(topology, dpid, port_no)
+            return _lldp_out(state, dpid, port_no, now)
         return []
     if port_no not in topology.ports.get(dpid, ()):
         return []
@@ -261,8 +304,13 @@ def flow_removed(state, dpid, in_port, vlan, src, dst):
 
 
 def tick(state, now):
-    """Periodic work (call about once a second): expire links and devices, send the LLDP round when due."""
+    """Periodic work (call about once a second): expire links and devices, delete the flows of evicted hosts,
+    send the LLDP round when due."""
     out = []
+    evicted = state.devices.evicted
+    if evicted:
+        out.extend(_forget_flows(state, lambda key: key[2] in evicted or key[3] in evicted))
+        evicted.clear()
     if state.next_device_cleanup is None:
         state.next_device_cleanup = now + ENTITY_CLEANUP_INTERVAL
     elif now >= state.next_device_cleanup:
@@ -276,5 +324,29 @@ def tick(state, now):
         state.next_lldp = now + state.lldp_interval
         topology = state.topology
         for dpid, port_no, _mac in sorted(topology.lldp_ports()):
-            out.extend(_lldp_out(topology, dpid, port_no))
+            out.extend(_lldp_out(state, dpid, port_no, now))
     return out
+
+
+def warnings(state, now):
+    """Lines to log now: hosts evicted past --max-hosts-per-port (one line per port) or --max-hosts, and LLDP
+    frames ignored; each at most once per minute, with the count since its previous line."""
+    lines = []
+    devices = state.devices
+    for dpid, port, count in devices.eviction_warnings(now):
+        if dpid is None:
+            lines.append('more than %d hosts (--max-hosts): %d least recently seen forgotten' % (
+                devices.max_hosts, count))
+        else:
+            lines.append('switch %s port %d has more than %d hosts (--max-hosts-per-port), a MAC flood?: %d least '
+                         'recently seen forgotten' % (format_dpid(dpid), port, devices.max_per_port, count))
+    if state.lldp_unwarned and now >= state.next_lldp_warning:
+        claimed_dpid, claimed_port, dpid, port, reason = state.lldp_last_rejected
+        claimed = 'unreadable' if claimed_dpid is None else '%s port %d' % (format_dpid(claimed_dpid), claimed_port)
+        lines.append('ignored %d LLDP frame(s) that prove no link (latest: %s, claiming %s, arrived on %s port %d): '
+                     'a host may be forging links, or LLDP of another controller (another --lldp-secret-file, '
+                     'ryu.topology) reached this network' % (
+                         state.lldp_unwarned, reason, claimed, format_dpid(dpid), port))
+        state.lldp_unwarned = 0
+        state.next_lldp_warning = now + LLDP_WARNING_INTERVAL
+    return lines

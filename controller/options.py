@@ -100,6 +100,16 @@ OPTIONS = [
     cfg.IntOpt('ofp-max-connections', default=4096, min=1,
                help='OpenFlow connections served at once on each OpenFlow port; past it a new connection is '
                     'closed at once (default 4096)'),
+    # --- topology and hosts (docs/reliability.md) ---
+    cfg.StrOpt('lldp-secret-file', default=None,
+               help='file holding the key our LLDP frames are signed with (HMAC-SHA256); LLDP without a valid '
+                    'signature makes no link. Made (random, mode 0600) at first start; default lldp-secret next '
+                    'to --staticflow-db. Instances sharing a store must share this file'),
+    cfg.IntOpt('max-hosts', default=100000, min=1,
+               help='hosts kept in all (450-600 bytes each); past it the least recently seen is forgotten'),
+    cfg.IntOpt('max-hosts-per-port', default=1000, min=1,
+               help='hosts kept per switch port; past it the port\'s least recently seen is forgotten (a MAC flood '
+                    'on one port cannot fill the table), with one warning per port per minute'),
 ]
 
 # oslo.config spells the negation of a boolean flag --noNAME; --no-NAME is accepted too (see cli_aliases).

@@ -155,8 +155,17 @@ class StaticFlowTable:
 
     def entries_by_dpid(self, dpid=None):
         """{dpid: [active entries]} for one switch or all; inactive entries are not listed (as Floodlight)."""
+        return {d: self.active_entries(names) for d, names in self.listed_names(dpid)}
+
+    def listed_names(self, dpid=None):
+        """[(dpid, names of its entries in push order)] for one switch or every listed one, for a listing made a
+        few entries at a time (rest/staticflow.py): active_entries(some of the names) then gives them."""
         dpids = [dpid] if dpid is not None else sorted(self.listed_dpids)
-        return {d: [r.entry() for r in self._by_dpid.get(d, {}).values() if r.active] for d in dpids}
+        return [(d, list(self._by_dpid.get(d, ()))) for d in dpids]
+
+    def active_entries(self, names):
+        """The active entries among `names`, rebuilt; a name no longer stored is skipped."""
+        return [r.entry() for r in map(self._records.get, names) if r is not None and r.active]
 
     def conflicting_entry(self, entry, pending=None):
         """Name of another active entry with the same switch, match and priority, or None; with `pending`

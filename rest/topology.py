@@ -1,5 +1,6 @@
-"""Floodlight's topology URLs (1.x shapes): links, directed links, switch clusters, routes."""
+"""Floodlight's topology URLs (1.x shapes): links, directed links, switch clusters, routes; and ours: LLDP counts."""
 from controller.dpid import DpidError, format_dpid, parse_dpid
+from controller.forwarding import lldp_counts
 from rest.http import HttpError, Route
 
 
@@ -72,6 +73,11 @@ def external_links(app, request):
     return []  # no BDDP: every discovered link is internal
 
 
+def lldp(app, request):
+    """Ours: LLDP frames taken for links, and those ignored by reason (controller/lldp.py's authenticator)."""
+    return lldp_counts(app.state)
+
+
 def clusters(app, request):
     return clusters_json(app.state.topology)
 
@@ -86,5 +92,6 @@ ROUTES = [
     Route(('GET',), '/wm/topology/directed-links/json', directed_links),
     Route(('GET',), '/wm/topology/external-links/json', external_links),
     Route(('GET',), '/wm/topology/switchclusters/json', clusters),
+    Route(('GET',), '/wm/topology/lldp/json', lldp),
     Route(('GET',), '/wm/topology/route/{src}/{src_port}/{dst}/{dst_port}/json', route),
 ]

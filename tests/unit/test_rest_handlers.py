@@ -138,7 +138,8 @@ def test_devices_are_filtered_by_the_query_and_listed_oldest_first():
                                       last_seen=10.0 - i) for i in (1, 2)]
 
     app = types.SimpleNamespace(state=types.SimpleNamespace(devices=types.SimpleNamespace(query=query)))
-    body = devices.devices(app, get('/wm/device/', {'port': '1', 'mac__startswith': '00:00'}))
+    body = json.loads(b''.join(devices.devices(app, get('/wm/device/', {'port': '1', 'mac__startswith': '00:00'}))
+                               .pieces))
     assert asked == [{'port': 1, 'startswith': {'mac': '00:00'}}]
     assert [d['attachmentPoint'][0]['port'] for d in body] == [2, 1]
     assert raises(400, devices.devices, app, get('/wm/device/', {'colour': 'red'})).reason.startswith(
