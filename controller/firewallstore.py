@@ -25,25 +25,42 @@ CREATE TABLE IF NOT EXISTS firewall_rules (
 
 
 class FirewallStore:
+    """Opened for each read or write and closed again: rules change seldom, and a connection kept open would
+    share the file's locks with the static flow store for the controller's whole life (a read-only start
+    would keep a read-only connection after the file system is writable again)."""
+
     def __init__(self, path, power_safe=False):
         self.path = path
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
-        try:
-            self.db.execute('PRAGMA journal_mode=WAL')
-            self.db.execute('PRAGMA synchronous=%s' % ('FULL' if power_safe else 'NORMAL'))
-            self.db.execute(SCHEMA)
-        except sqlite3.Error:
-            self.db.close()
-            raise
+        self.power_safe = power_safe
 
-    def close(self):
-        self.db.close()
+    def _connect(self, schema=True):
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+        try:
+            db.execute('PRAGMA synchronous=%s' % ('FULL' if self.power_safe else 'NORMAL'))
+            if schema:  # not at start: the static flow store makes a new file first, with its page size
+                db.execute(SCHEMA)
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     def load(self):
-        """Every stored rule; a row that no longer reads as a rule is logged and left out."""
+        """Every stored rule; a row that no longer reads as a rule is logged and left out. A file that cannot be
+        read gives no rules, logged: the firewall starts disabled anyway."""
+        try:
+            db = self._connect(schema=False)
+            try:
+                if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'firewall_rules'").fetchall():
+                    return []
+                rows = db.execute('SELECT ruleid, rule FROM firewall_rules ORDER BY ruleid').fetchall()
+            finally:
+                db.close()
+        except sqlite3.Error as error:
+            LOG.error('firewall rules in %s cannot be read (%s): starting with none', self.path, error)
+            rows = []
         rules = []
-        for ruleid, text in self.db.execute('SELECT ruleid, rule FROM firewall_rules ORDER BY ruleid'):
+        for ruleid, text in rows:
             try:
                 values = json.loads(text)
                 values = {name: tuple(v) if isinstance(v, list) else v for name, v in values.items()
@@ -63,7 +80,11 @@ class FirewallStore:
 
     def _write(self, sql, args):
         try:
-            self.db.execute(sql, args)
+            db = self._connect()
+            try:
+                db.execute(sql, args)
+            finally:
+                db.close()
         except (sqlite3.Error, OSError) as error:
             kind = storefaults.classify(error)
             if kind in (storefaults.FULL, storefaults.READ_ONLY, storefaults.UNAVAILABLE):
