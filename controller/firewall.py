@@ -7,7 +7,7 @@ rest/firewall.py the JSON). Behaviour as Floodlight's Firewall module (v0.91 and
 * rules are kept sorted by `priority`, ascending: the lowest number is looked at first and the first rule that
   matches decides. A new rule goes before the rules of its own priority (Floodlight's addRule);
 * an Ethernet broadcast is allowed without looking at the rules, unless it carries IPv4 to an address that is not
-  a broadcast address of --subnet-mask (a "malformed broadcast"), which is denied;
+  a broadcast address under the subnet mask (REST `subnet-mask`, 255.255.255.0 at start): denied;
 * a rule's dl_type ARP matches ARP only, IPv4 matches IPv4 only; its addresses and nw_proto are checked only then,
   and its transport ports only for TCP and UDP (a 0 port is any).
 
