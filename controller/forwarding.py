@@ -62,6 +62,8 @@ class ForwardingState:
         self.lldp_last_rejected = None  # (claimed dpid, port, arrived dpid, port, reason) of the latest
         self.next_lldp_warning = 0.0
         self.installed = {}      # dpid -> {(in_port, vlan, src, dst): out_port}: forwarding flows believed present
+        # The firewall's filter_packet while it is enabled (controller/firewall.py), else None.
+        self.packet_filter = None
         self.next_lldp = 0.0     # when the next LLDP round is due
         self.next_device_cleanup = None  # when devices not seen for an hour are next forgotten
         self.started = None
@@ -121,6 +123,10 @@ def handle_packet_in(state, dpid, in_port, data, now, buffer_id=NO_BUFFER):
             device.add_ipv4(address)
     if quarantined or not state.forwarding:
         return moved_out or _NOTHING
+    if state.packet_filter is not None:
+        out = state.packet_filter(state, dpid, in_port, vlan, eth_type, l3, data, now, buffer_id)
+        if out is not None:
+            return moved_out + list(out) if moved_out else out
     if moved_out:
         return moved_out + list(_forward(state, topology, dpid, in_port, vlan, src, data, now, buffer_id))
     return _forward(state, topology, dpid, in_port, vlan, src, data, now, buffer_id)
@@ -250,6 +256,12 @@ def _topology_changed(state):
     so that traffic takes the new shortest paths (each flow-mod is a DELETE_STRICT of a flow we installed)."""
     link_ports = state.topology.link_ports
     state.devices.forget_attached(lambda dpid, port: port in link_ports.get(dpid, ()))
+    return forget_all_flows(state)
+
+
+def forget_all_flows(state):
+    """Delete every forwarding flow -> [(dpid, msg)] (a topology change; the firewall enabled or its rules
+    changed)."""
     out = []
     for dpid, flows in state.installed.items():
         for (in_port, vlan, src, dst) in flows:

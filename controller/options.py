@@ -110,6 +110,11 @@ OPTIONS = [
     cfg.IntOpt('max-hosts-per-port', default=1000, min=1,
                help='hosts kept per switch port; past it the port\'s least recently seen is forgotten (a MAC flood '
                     'on one port cannot fill the table), with one warning per port per minute'),
+    # --- firewall (docs/compatibility.md) ---
+    cfg.StrOpt('floodlight-api', default='1.x', choices=('0.9', '1.x'),
+               help='which Floodlight generation\'s values a reply carries where 0.9x and 1.x answered the same URL '
+                    'differently and no superset serves both: the firewall rule list (a wildcarded dpid and '
+                    'in_port, DENY or DROP), storageRules and the subnet mask (bare text or an object)'),
 ]
 
 # oslo.config spells the negation of a boolean flag --noNAME; --no-NAME is accepted too (see cli_aliases).

@@ -52,7 +52,7 @@ def test_controller_apps_loads_the_apps_package():
             'print(sorted(c.__name__ for c in m.applications_cls.values()))')
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == ("['FloodlightReplacementApp', 'ForwardingApp', 'OFPHandler', 'StaticFlowApp', "
+    assert result.stdout.strip() == ("['FirewallApp', 'FloodlightReplacementApp', 'ForwardingApp', 'OFPHandler', 'StaticFlowApp', "
                                      "'StatsApp']")
 
 
@@ -85,6 +85,7 @@ NOT_OPENFLOW = {
 FRAME_PARSERS = {
     'controller/forwarding.py': {'handle_packet_in', '_forward'},
     'controller/failmode.py': {'is_fail_open_packet_in'},
+    'controller/firewall.py': {'packet_fields'},
 }
 # The one module allowed an ofproto_v1_0 import outside of10: it adds the missing OFPET_EXPERIMENTER name to Ryu's
 # own ofproto_v1_0 (a Ryu fix, apps/ryu_compat.py) and knows no wire format. A listed file that no longer

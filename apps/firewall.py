@@ -1,0 +1,96 @@
+"""Firewall glue: the rules (controller.firewall) kept in the store (controller.firewallstore), the REST routes
+(rest.firewall), and the forwarding state's packet filter while the firewall is enabled.
+
+The verdict sits in the packet-in path without an event hop: enabling sets the ForwardingApp state's
+packet_filter to controller.firewall.filter_packet bound to this app's FirewallState, so forwarding consults
+the rules itself; disabling clears it. Every change sends the flow deletions controller.firewall returns.
+"""
+import functools
+import logging
+
+from ryu import cfg
+from ryu.app.wsgi import WSGIApplication
+from ryu.base import app_manager
+from ryu.controller import ofp_event
+from ryu.controller.handler import MAIN_DISPATCHER, set_ev_cls
+
+from apps import config
+from apps.events import EventSwitchGone
+from apps.rest_routes import mount
+from apps.switches import SwitchesApp
+from controller import firewall, of10
+from controller.firewallstore import FirewallStore
+from rest import firewall as firewall_rest
+
+LOG = logging.getLogger(__name__)
+
+
+class FirewallApp(app_manager.RyuApp):
+    OFP_VERSIONS = [of10.OFP_VERSION]
+    _CONTEXTS = {'wsgi': WSGIApplication, 'switches': SwitchesApp}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        config.register()
+        conf = cfg.CONF
+        self.switches = kwargs['switches']
+        self.api = conf.floodlight_api
+        self.fw = firewall.FirewallState()
+        self.store = FirewallStore(conf.staticflow_db, power_safe=conf.durability == 'full')
+        for rule in self.store.load():
+            firewall.insert_rule(self.fw, rule)
+        self.forwarding = None  # the ForwardingApp's state, found at start (every app exists by then)
+        self._filter = functools.partial(firewall.filter_packet, self.fw)
+        mount(kwargs['wsgi'], firewall_rest.ROUTES, self)
+
+    def start(self):
+        thread = super().start()
+        forwarding_app = app_manager.lookup_service_brick('ForwardingApp')
+        self.forwarding = forwarding_app.state
+        LOG.info('firewall disabled at start (as Floodlight), %d rule(s) in the store', len(self.fw.rules))
+        return thread
+
+    def _send(self, out):
+        by_dpid = {}
+        for dpid, msg in out:
+            by_dpid.setdefault(dpid, []).append(msg)
+        if by_dpid:
+            self.switches.send(by_dpid)
+
+    # --- what the REST handlers call ----------------------------------------------------------------------
+
+    def set_enabled(self, enabled):
+        LOG.info('firewall %s', 'enabled' if enabled else 'disabled')
+        self._send(firewall.set_enabled(self.fw, self.forwarding, enabled, self._filter))
+
+    def set_subnet_mask(self, mask):
+        self.fw.subnet_mask = mask
+        self._send(firewall.rules_changed(self.fw, self.forwarding))
+
+    def add_rule(self, rule):
+        """-> the rule as stored (with its id); committed to the store before it takes effect."""
+        stored = firewall.new_rule(self.fw, rule)
+        self.store.add(stored)
+        firewall.insert_rule(self.fw, stored)
+        self._send(firewall.rules_changed(self.fw, self.forwarding))
+        return stored
+
+    def delete_rule(self, ruleid):
+        if firewall.find_rule(self.fw, ruleid) is None:
+            return False
+        self.store.delete(ruleid)
+        firewall.remove_rule(self.fw, ruleid)
+        self._send(firewall.rules_changed(self.fw, self.forwarding))
+        return True
+
+    # --- switches ------------------------------------------------------------------------------------------
+
+    @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)
+    def flow_removed_handler(self, ev):
+        msg = ev.msg
+        if msg.cookie == of10.FORWARDING_COOKIE and self.fw.flows:
+            firewall.flow_removed(self.fw, msg.datapath.id, of10.flow_match(msg.match))
+
+    @set_ev_cls(EventSwitchGone)
+    def switch_gone_handler(self, ev):
+        firewall.switch_gone(self.fw, ev.dpid)
