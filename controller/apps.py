@@ -14,6 +14,7 @@ from apps.entry import EntryApp  # noqa: E402
 require_app('apps.staticflow')
 require_app('apps.forwarding')
 require_app('apps.stats')
+require_app('apps.acl')
 
 
 class FloodlightReplacementApp(EntryApp):
