@@ -82,7 +82,13 @@ class AclApp(BackgroundLoops, app_manager.RyuApp):
         return result
 
     def add_rule(self, rule):
-        added = self._commit(lambda state: state.add_rule(rule))
+        """The hosts known now are taken first: a rule added right after a host appeared covers it at once."""
+        hosts = self._current_hosts()
+
+        def change(state):
+            state.hosts_seen(hosts)
+            return state.add_rule(rule)
+        added = self._commit(change)
         LOG.info('ACL rule %d added: %s', added.id, added.request())
         return added
 
@@ -112,12 +118,19 @@ class AclApp(BackgroundLoops, app_manager.RyuApp):
             self.state = self._load()
             self.state.hosts = hosts
             self._names = None
-        forwarding = self._app('ForwardingApp')
-        if forwarding is not None:
-            self._hosts_seen(acl.host_addresses(forwarding.state.devices))
+        self._hosts_seen(self._current_hosts())
         self.enforce()
 
+    def _current_hosts(self):
+        """(IPv4 address, dpid) of every host the forwarding app knows now."""
+        forwarding = self._app('ForwardingApp')
+        if forwarding is None:
+            return self.state.hosts
+        return acl.host_addresses(forwarding.state.devices)
+
     def _hosts_seen(self, hosts):
+        if hosts == self.state.hosts:
+            return
         state = self.state.copy()
         try:
             if state.hosts_seen(hosts):
@@ -134,7 +147,7 @@ class AclApp(BackgroundLoops, app_manager.RyuApp):
         if pusher is None:
             return
         wanted = self.state.entries()
-        names = pusher.table.names() if self._names is None else self._names | set(wanted)
+        names = set(pusher.table.names()) if self._names is None else self._names | set(wanted)
         push, delete = acl.plan(wanted, pusher.table, names)
         failed = []
         for name in delete:

@@ -23,6 +23,7 @@ class AclStore:
         self.db = None
         self.fault = None
         self._data_version = None
+        self._text = None  # the document as last loaded or saved here
         self.reopen()
 
     def reopen(self):
@@ -47,28 +48,38 @@ class AclStore:
             raise error
         return StoreFault(kind, self.path, str(error))
 
-    def load(self):
-        """The stored document (a dict), or None when nothing is stored."""
+    def _read(self):
         try:
             row = self.db.execute('SELECT document FROM acl_state WHERE name = ?', (ROW,)).fetchone()
         except sqlite3.OperationalError:  # a read-only file made before the ACL existed: no table
-            row = None
+            return None
+        return None if row is None else row[0]
+
+    def load(self):
+        """The stored document (a dict), or None when nothing is stored."""
         self._data_version = self.db.execute('PRAGMA data_version').fetchone()[0]
-        return None if row is None else json.loads(row[0])
+        self._text = self._read()
+        return None if self._text is None else json.loads(self._text)
 
     def save(self, document):
         if self.fault is not None:
             raise self.fault
+        text = json.dumps(document, separators=(',', ':'))
         try:
-            self.db.execute('INSERT OR REPLACE INTO acl_state (name, document) VALUES (?, ?)',
-                            (ROW, json.dumps(document, separators=(',', ':'))))
+            self.db.execute('INSERT OR REPLACE INTO acl_state (name, document) VALUES (?, ?)', (ROW, text))
         except sqlite3.Error as error:
             raise self._fault(error) from None
+        self._text = text
 
     def changed_elsewhere(self):
-        """True when another connection (the entry store, another instance sharing the file) committed since
-        the last load: the glue loads again, so that instances sharing the file share the ACL."""
-        return self.db.execute('PRAGMA data_version').fetchone()[0] != self._data_version
+        """True when another instance sharing the file stored another ACL since the last load or save: the glue
+        loads it, so that instances sharing the file share the ACL. Commits of static entries (by any
+        connection) change SQLite's data_version too: only a different document counts."""
+        version = self.db.execute('PRAGMA data_version').fetchone()[0]
+        if version == self._data_version:
+            return False
+        self._data_version = version
+        return self._read() != self._text
 
     def close(self):
         self.db.close()
