@@ -78,7 +78,7 @@ class AclApp(BackgroundLoops, app_manager.RyuApp):
         result = change(state)
         self.store.save(state.document())
         self.state = state
-        self.enforce()
+        self._report(self.enforce())
         return result
 
     def add_rule(self, rule):
@@ -118,8 +118,7 @@ class AclApp(BackgroundLoops, app_manager.RyuApp):
             self.state = self._load()
             self.state.hosts = hosts
             self._names = None
-        self._hosts_seen(self._current_hosts())
-        self.enforce()
+        self._report(self._hosts_seen(self._current_hosts()) + self.enforce())
 
     def _current_hosts(self):
         """(IPv4 address, dpid) of every host the forwarding app knows now."""
@@ -129,23 +128,24 @@ class AclApp(BackgroundLoops, app_manager.RyuApp):
         return acl.host_addresses(forwarding.state.devices)
 
     def _hosts_seen(self, hosts):
+        """-> [failures]: the new hosts are retried next round when their entries could not be stored."""
         if hosts == self.state.hosts:
-            return
+            return []
         state = self.state.copy()
         try:
             if state.hosts_seen(hosts):
                 self.store.save(state.document())
         except (acl.AclFull, StoreFault) as error:
-            self._fault('entries for new hosts: %s' % error)
-            return
+            return ['entries for new hosts: %s' % error]
         self.state = state
+        return []
 
     def enforce(self):
         """Make the static flow table hold the ACL's entries: push the missing ones, delete those no rule wants.
-        A failure is a health fault (and one log line) until a later round succeeds."""
+        -> [failures] (for _report)."""
         pusher = self._app('StaticFlowApp')
         if pusher is None:
-            return
+            return []
         wanted = self.state.entries()
         names = set(pusher.table.names()) if self._names is None else self._names | set(wanted)
         push, delete = acl.plan(wanted, pusher.table, names)
@@ -162,11 +162,13 @@ class AclApp(BackgroundLoops, app_manager.RyuApp):
             except Exception as error:  # a conflict with a user's entry, a full disk, --max-entries
                 failed.append('%s not pushed: %s' % (request['name'], error))
         self._names = {name for name in names | set(wanted) if name in pusher.table}
-        if failed:
-            self._fault('; '.join(failed))
+        return failed
+
+    def _report(self, failures):
+        """A failure is a health fault (and one log line) until a round has none."""
+        if failures:
+            reason = '; '.join(failures)
+            if self.health.fault(HEALTH, reason, time.time()):
+                LOG.error('ACL: %s', reason)
         elif self.health.clear(HEALTH):
             LOG.warning('ACL entries are all in place again')
-
-    def _fault(self, reason):
-        if self.health.fault(HEALTH, reason, time.time()):
-            LOG.error('ACL: %s', reason)

@@ -7,7 +7,9 @@ answers 507 or 503 and changes nothing); one that cannot be opened for writing a
 Side effects only; the logic is in controller.acl.
 """
 import json
+import os
 import sqlite3
+import urllib.parse
 
 from controller.entrystore import filesystem_facts
 from controller.storefaults import DAMAGED, StoreFault, classify
@@ -38,8 +40,12 @@ class AclStore:
             self.fault = None
         except sqlite3.Error as error:
             self.fault = self._fault(error)
-            self.db = sqlite3.connect('file:%s?mode=ro' % self.path, uri=True, isolation_level=None,
-                                      check_same_thread=False)
+            try:
+                self.db = sqlite3.connect('file:%s?mode=ro' % urllib.parse.quote(os.path.abspath(self.path)),
+                                          uri=True, isolation_level=None, check_same_thread=False)
+                self.db.execute('PRAGMA data_version').fetchone()
+            except sqlite3.Error:  # no file to read: nothing stored
+                self.db = sqlite3.connect(':memory:', isolation_level=None, check_same_thread=False)
         return self.fault
 
     def _fault(self, error):

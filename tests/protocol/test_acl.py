@@ -1,14 +1,13 @@
 """Floodlight 1.2's ACL (/wm/acl/...) against a real controller and emulated OpenFlow 1.0 switches: hosts are
 learned from packet-ins, and a DENY rule's drop flow arrives on the switch of the host it covers."""
 import json
-import pathlib
 import struct
 
 import pytest
 from ryu.ofproto import ofproto_v1_0 as ofp
 
 from tests.lib.controller import wait_for
-from tests.protocol.helpers import colon_dpid, list_entries
+from tests.protocol.helpers import colon_dpid, delete, list_entries, push_ok
 from tests.protocol.test_golden_replay import CAPTURES, parse_capture
 
 pytestmark = pytest.mark.protocol
@@ -181,3 +180,26 @@ def test_rules_and_their_flows_survive_a_restart(start_controller, connect_peer,
     (flow,) = wait_flow_mods(s1, 1, mark)
     assert flow.priority == 30000
     assert [r['id'] for r in json.loads(acl(again, 'GET')[1])] == [1]
+
+
+def test_an_entry_that_cannot_be_pushed_is_a_health_fault_until_it_is(start_controller, connect_peer):
+    """A user's static entry with the drop flow's match and priority (OpenFlow 1.0 keeps one flow for both): the
+    ACL's push is refused (409 inside), health says so, and the entry goes in once the user's is deleted."""
+    controller = start_controller(FAST)
+    s1 = connect_peer(controller, SW1)
+    host_appears(controller, s1, 1, H1_MAC, (10, 0, 0, 1))
+    push_ok(controller, {'switch': colon_dpid(SW1), 'name': 'mine', 'priority': '30000', 'eth_type': '0x0800',
+                         'ipv4_src': '10.0.0.1/32', 'actions': 'output=2'})
+    assert acl(controller, 'POST', {'src-ip': '10.0.0.1/32'})[0] == 200
+
+    def health():
+        status, text, _ = controller.get('/wm/core/health/json')
+        return status, json.loads(text)
+    status, body = wait_for(lambda: health()[0] == 503 and health(), 5.0, what='health 503')
+    assert 'ACLRule_1_%s not pushed' % colon_dpid(SW1) in json.dumps(body)
+    mark = s1.mark()
+    assert delete(controller, 'mine')[0] == 200
+    (flow,) = wait_flow_mods(s1, 1, mark)
+    assert (flow.priority, flow.actions) == (30000, [])
+    wait_for(lambda: health()[0] == 200, 5.0, what='health 200 again')
+    assert 'ACL: ' in controller.log()
