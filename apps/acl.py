@@ -43,8 +43,6 @@ class AclApp(BackgroundLoops, app_manager.RyuApp):
         path = cfg.CONF.staticflow_db
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self.store = AclStore(path, power_safe=cfg.CONF.durability == 'full')
-        if self.store.fault is not None:
-            LOG.error('ACL rules: %s', self.store.fault)
         self.state = self._load()
         LOG.info('%d ACL rules restored from %s', len(self.state.rules), path)
         self._names = None  # ACL entry names to check for deletion; None: every name in the table (a full look)
@@ -111,8 +109,6 @@ class AclApp(BackgroundLoops, app_manager.RyuApp):
                 LOG.exception('ACL round failed')
 
     def round(self):
-        if self.store.fault is not None and self.store.reopen() is None:
-            LOG.warning('ACL rules can be written to %s again', self.store.path)
         if self.store.changed_elsewhere():
             hosts = self.state.hosts
             self.state = self._load()
