@@ -114,7 +114,10 @@ class AclApp(BackgroundLoops, app_manager.RyuApp):
             self.state = self._load()
             self.state.hosts = hosts
             self._names = None
-        self._report(self._hosts_seen(self._current_hosts()) + self.enforce())
+        # Without a DENY rule new hosts change nothing (add_rule reads the hosts itself): the host table, up to
+        # --max-hosts of them, is not read every second for nothing.
+        denies = any(rule.action == acl.DENY for rule in self.state.rules.values())
+        self._report((self._hosts_seen(self._current_hosts()) if denies else []) + self.enforce())
 
     def _current_hosts(self):
         """(IPv4 address, dpid) of every host the forwarding app knows now."""
