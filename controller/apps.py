@@ -15,6 +15,7 @@ require_app('apps.staticflow')
 require_app('apps.forwarding')
 require_app('apps.stats')
 require_app('apps.firewall')
+require_app('apps.acl')
 
 
 class FloodlightReplacementApp(EntryApp):

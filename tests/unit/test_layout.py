@@ -27,6 +27,9 @@ PURE_MODULES += ['controller.roles', 'controller.options']
 REST_HANDLERS = ['rest.core', 'rest.connections', 'rest.devices', 'rest.topology', 'rest.stats', 'rest.staticflow']
 PURE_MODULES += REST_HANDLERS
 
+# The ACL (issue 14).
+PURE_MODULES += ['controller.acl', 'controller.aclstore', 'rest.acl']
+
 
 def assert_loads_none(module, prefixes):
     code = ('import sys, %s; bad = [m for m in sys.modules if m.startswith(%r)]; print(bad); sys.exit(1 if bad else 0)'
@@ -52,8 +55,8 @@ def test_controller_apps_loads_the_apps_package():
             'print(sorted(c.__name__ for c in m.applications_cls.values()))')
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == ("['FirewallApp', 'FloodlightReplacementApp', 'ForwardingApp', 'OFPHandler', 'StaticFlowApp', "
-                                     "'StatsApp']")
+    assert result.stdout.strip() == ("['AclApp', 'FirewallApp', 'FloodlightReplacementApp', 'ForwardingApp', "
+                                     "'OFPHandler', 'StaticFlowApp', 'StatsApp']")
 
 
 # --- only controller/of10 knows OpenFlow 1.0's wire formats ----------------------------------------------------
