@@ -27,6 +27,10 @@ PURE_MODULES += ['controller.roles', 'controller.options']
 REST_HANDLERS = ['rest.core', 'rest.connections', 'rest.devices', 'rest.topology', 'rest.stats', 'rest.staticflow']
 PURE_MODULES += REST_HANDLERS
 
+# The load balancer (issue 14): its decisions, and its REST handlers.
+PURE_MODULES += ['controller.loadbalancer', 'rest.loadbalancer']
+REST_HANDLERS.append('rest.loadbalancer')
+
 
 def assert_loads_none(module, prefixes):
     code = ('import sys, %s; bad = [m for m in sys.modules if m.startswith(%r)]; print(bad); sys.exit(1 if bad else 0)'
