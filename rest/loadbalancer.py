@@ -178,11 +178,8 @@ def pool_members(app, request, pool):
 
 
 def list_monitors(app, request):
-    return []  # Floodlight's listMonitors answered null: none are ever kept
-
-
-def monitor_not_implemented(app, request, monitor=None):
-    raise HttpError(501, 'health monitors are not implemented (Floodlight accepted them and kept nothing)')
+    """Floodlight kept no health monitor (its create answered null): neither do we, and creating one is a 405."""
+    return []
 
 
 def get_monitor(app, request, monitor):
@@ -201,7 +198,5 @@ def _routes(kind, plural):
 ROUTES = _routes('vip', 'vips') + _routes('pool', 'pools') + _routes('member', 'members') + [
     Route(('GET',), BASE + '/pools/{pool}/members', pool_members),
     Route(('GET',), BASE + '/health_monitors/', list_monitors),
-    Route(('POST', 'PUT'), BASE + '/health_monitors/', monitor_not_implemented),
     Route(('GET', 'DELETE'), BASE + '/health_monitors/{monitor}', get_monitor),
-    Route(('POST', 'PUT'), BASE + '/health_monitors/{monitor}', monitor_not_implemented),
 ]

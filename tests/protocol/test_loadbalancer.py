@@ -91,7 +91,8 @@ BAD_REQUESTS = [
     ('GET', '/vips/404', None, 404),
     ('DELETE', '/vips/404', None, 404),
     ('DELETE', '/vips/', None, 405),
-    ('POST', '/health_monitors/', b'{"monitor": {"id": "1"}}', 501),
+    ('POST', '/health_monitors/', b'{"monitor": {"id": "1"}}', 405),
+    ('DELETE', '/health_monitors/1', None, 404),
 ]
 
 
