@@ -30,7 +30,7 @@ LB_PRIORITY = 32768                       # LoadBalancer.LB_PRIORITY
 LOADBALANCER_APP_ID = 3                   # ours (Floodlight pushed through the static flow pusher): not 2, not 10
 LOADBALANCER_COOKIE = LOADBALANCER_APP_ID << 52
 PROTOCOLS = {'tcp': 6, 'udp': 17, 'icmp': 1}
-PROTOCOL_NAMES = {number: name.upper() for name, number in PROTOCOLS.items()}
+_PORT_PROTOCOLS = (PROTOCOLS['tcp'], PROTOCOLS['udp'])
 MAX_CONNECTIONS = 65536    # client connections remembered (for a repeated packet-in to reach the same member)
 ID_SPACE = 10000           # Floodlight's ids: String.valueOf((int) (Math.random() * 10000))
 
@@ -264,8 +264,6 @@ class LoadBalancer:
         return member
 
 
-
-
 # --- the packet-in path -------------------------------------------------------------------------------------
 
 def handle_packet_in(state, dpid, in_port, vlan, eth_type, l3, data, now, buffer_id):
@@ -308,7 +306,7 @@ def handle_packet_in(state, dpid, in_port, vlan, eth_type, l3, data, now, buffer
 
 def transport_source(data, l3, proto):
     """The client's TCP or UDP source port, None for other protocols (ICMP)."""
-    if proto not in (6, 17):
+    if proto not in _PORT_PROTOCOLS:
         return None
     start = l3 + (data[l3] & 0xf) * 4
     end = start + TRANSPORT_PORT_SIZE
