@@ -23,6 +23,7 @@ from apps.switches import SwitchesApp
 from controller import forwarding, of10
 from controller.lldp import load_secret
 from rest import devices as devices_rest
+from rest import loadbalancer as loadbalancer_rest
 from rest import stats as stats_rest
 from rest import topology as topology_rest
 
@@ -61,6 +62,7 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
         mount(wsgi, topology_rest.ROUTES, self)
         mount(wsgi, devices_rest.ROUTES, self)
         mount(wsgi, stats_rest.SUMMARY_ROUTES, self)  # its counts are this app's state and switches
+        mount(wsgi, loadbalancer_rest.ROUTES, self)  # VIPs live in the state the packet-in path reads
 
     def start(self):
         thread = super().start()

@@ -18,7 +18,7 @@ sender or IPv4 source address), logs nothing, and builds its messages from packe
   back to the first, then the packet itself goes out of the first switch's output port (or, when the switch
   buffered it, the first switch's flow-mod names the buffer and releases it: one message, no frame sent back).
 """
-from controller import of10
+from controller import loadbalancer, of10
 from controller.devices import (DEFAULT_MAX_HOSTS, DEFAULT_MAX_HOSTS_PER_PORT, ENTITY_CLEANUP_INTERVAL, VLAN_NONE,
                                 DeviceTable)
 from controller.dpid import format_dpid
@@ -54,6 +54,7 @@ class ForwardingState:
         self.link_timeout = link_timeout
         self.topology = Topology(quarantine if link_discovery else 0)
         self.devices = DeviceTable(max_hosts, max_hosts_per_port)
+        self.loadbalancer = loadbalancer.LoadBalancer()  # VIPs, pools, members (rest/loadbalancer.py)
         # LLDP is signed and checked with this key; None (unit tests of other things) takes unsigned frames.
         self.lldp_secret = lldp_secret
         self.lldp_accepted = 0
@@ -121,7 +122,13 @@ def handle_packet_in(state, dpid, in_port, data, now, buffer_id=NO_BUFFER):
             address = None
         if address and len(address) == 4 and address != b'\0\0\0\0' and address not in device.ipv4:
             device.add_ipv4(address)
-    if quarantined or not state.forwarding:
+    if quarantined:
+        return moved_out or _NOTHING
+    if state.loadbalancer.vip_by_address:  # a VIP's packets are the load balancer's, even without forwarding
+        balanced = loadbalancer.handle_packet_in(state, dpid, in_port, vlan, eth_type, l3, data, now, buffer_id)
+        if balanced is not None:
+            return (moved_out or []) + list(balanced)
+    if not state.forwarding:
         return moved_out or _NOTHING
     if state.packet_filter is not None:
         out = state.packet_filter(state, dpid, in_port, vlan, eth_type, l3, data, now, buffer_id)

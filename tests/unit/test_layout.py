@@ -29,6 +29,9 @@ PURE_MODULES += REST_HANDLERS
 
 # The ACL (issue 14).
 PURE_MODULES += ['controller.acl', 'controller.aclstore', 'rest.acl']
+# The load balancer (issue 14): its decisions, and its REST handlers.
+PURE_MODULES += ['controller.loadbalancer', 'rest.loadbalancer']
+REST_HANDLERS.append('rest.loadbalancer')
 
 
 def assert_loads_none(module, prefixes):
