@@ -223,16 +223,19 @@ def debugevent(app, request, params):
     return debugevents(app, request)
 
 
+# The rest of the path, slashes included (any character: a %0A in it must reach the handler, not Ryu's HTML 404).
+ANY_SUBPATH = r'[\s\S]+'
+
 COUNTER_ROUTES = [
     Route(('GET',), '/wm/core/counter/{title}/json', counter_title),
     Route(('GET',), '/wm/core/counter/categories/{switch}/{name}/{layer}/json', counter_categories),
     Route(('GET',), '/wm/core/counter/{first}/{second}/json', counter_two),
     Route(('GET',), '/wm/debugcounter', debugcounters),
     Route(('GET',), '/wm/debugcounter/', debugcounters),
-    Route(('GET',), '/wm/debugcounter/{params:.+}', debugcounter),
+    Route(('GET',), '/wm/debugcounter/{params}', debugcounter, {'params': ANY_SUBPATH}),
     Route(('GET',), '/wm/debugevent', debugevents),
     Route(('GET',), '/wm/debugevent/', debugevents),
-    Route(('GET',), '/wm/debugevent/{params:.+}', debugevent),
+    Route(('GET',), '/wm/debugevent/{params}', debugevent, {'params': ANY_SUBPATH}),
 ]
 
 PROBED_METHODS = ('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS')
