@@ -88,7 +88,7 @@ class StatsApp(BackgroundLoops, app_manager.RyuApp):
             port_speeds = {} if features_error else {
                 p.port_no: bandwidth.port_speed(p.curr) for p in features[0].ports.values()}
             self.bandwidth.update(dpid, samples, now, port_speeds)
-        for dpid in {rate.dpid for rate in self.bandwidth.query()} - connected:
+        for dpid in self.bandwidth.switches() - connected:  # disconnected since the previous round
             self.bandwidth.forget(dpid)
 
     # --- REST side ------------------------------------------------------------------------------------

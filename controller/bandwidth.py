@@ -67,6 +67,10 @@ class BandwidthTable:
             self._last.pop(key)
             self.rates.pop(key, None)
 
+    def switches(self):
+        """The DPIDs polled so far (and not forgotten)."""
+        return {dpid for dpid, _port in self._last}
+
     def forget(self, dpid=None):
         """A switch left (dpid), or collection was turned off (None: everything)."""
         for table in (self._last, self.rates):

@@ -119,8 +119,9 @@ def test_bandwidth_is_the_counter_difference_over_the_poll_interval():
     assert table.query(1, 1) == []
     table.update(1, [bandwidth.Sample(1, 1260, 2500)], 130.0)
     assert table.query(1, 1)[0].rx_bps == 1000 and table.query(1, 2) == []  # port 2 left the poll: forgotten
+    assert table.switches() == {1}
     table.forget(1)
-    assert table.query() == []
+    assert table.query() == [] and table.switches() == set()
     # 192: 10 Gb/s full duplex and copper, what OVS reports for a veth
     assert bandwidth.port_speed(192) == 10 ** 10 and bandwidth.port_speed(0) == 0 and bandwidth.port_speed(1) == 10 ** 7
 
