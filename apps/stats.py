@@ -1,8 +1,12 @@
-"""Statistics glue: one OpenFlow request per switch, replies matched by xid, all switches asked at once.
+"""Statistics glue: one OpenFlow request per switch, replies matched by xid, all switches asked at once; and
+Floodlight 1.2's statistics collector: while on (--statistics-collection, or POST /wm/statistics/config/enable),
+every --statistics-interval seconds every switch's port counters are asked for and handed to
+controller.bandwidth, whose rates /wm/statistics/bandwidth answers.
 
 Replies are matched by (dpid, xid), so the static flow pusher's own flow stats exchange is never disturbed
 (and its replies never land here).
 """
+import logging
 import time
 
 from ryu import cfg
@@ -13,10 +17,13 @@ from ryu.controller.handler import MAIN_DISPATCHER, set_ev_cls
 from ryu.lib import hub
 
 from apps import config
+from apps.background import BackgroundLoops
 from apps.rest_routes import mount
 from apps.switches import SwitchesApp
-from controller import of10
+from controller import bandwidth, of10
 from rest import stats as stats_rest
+
+LOG = logging.getLogger(__name__)
 
 
 class _Pending:
@@ -28,7 +35,7 @@ class _Pending:
         self.error = None
 
 
-class StatsApp(app_manager.RyuApp):
+class StatsApp(BackgroundLoops, app_manager.RyuApp):
     OFP_VERSIONS = [of10.OFP_VERSION]
     _CONTEXTS = {'wsgi': WSGIApplication, 'switches': SwitchesApp}
 
@@ -38,7 +45,51 @@ class StatsApp(app_manager.RyuApp):
         self.switches = kwargs['switches']
         self.started = time.time()
         self._pending = {}  # (dpid, xid) -> _Pending
+        self.bandwidth = bandwidth.BandwidthTable()
+        self.collecting = cfg.CONF.statistics_collection
+        self._collect_wakeup = hub.Event()
         mount(kwargs['wsgi'], stats_rest.ROUTES, self)
+
+    def start(self):
+        thread = super().start()
+        self.spawn_loop(self._collector)
+        return thread
+
+    # --- the statistics collector -----------------------------------------------------------------------
+
+    def collect_statistics(self, on):
+        """Turn port counter polling on or off (REST); off forgets every rate, as Floodlight 1.2 did."""
+        self.collecting = on
+        if not on:
+            self.bandwidth.forget()
+        self._collect_wakeup.set()
+
+    def _collector(self):
+        while True:
+            if self.collecting:
+                try:
+                    self._poll_ports()
+                except Exception:  # the poller must survive a bug in one round
+                    LOG.exception('port statistics poll failed')
+            self._collect_wakeup.clear()
+            self._collect_wakeup.wait(cfg.CONF.statistics_interval if self.collecting else None)
+
+    def _poll_ports(self):
+        """One round: every switch's port counters (and port speeds from a FEATURES_REPLY) into the table."""
+        now = time.time()
+        counters = self._ask(None, 'port')
+        speeds = self._ask(list(counters), 'features')
+        connected = set(counters)
+        for dpid, (parts, error) in counters.items():
+            if error is not None or not self.collecting:
+                continue
+            samples = [bandwidth.Sample(s.port_no, s.rx_bytes, s.tx_bytes) for body in parts for s in body]
+            features, features_error = speeds.get(dpid, (None, 'no reply'))
+            port_speeds = {} if features_error else {
+                p.port_no: bandwidth.port_speed(p.curr) for p in features[0].ports.values()}
+            self.bandwidth.update(dpid, samples, now, port_speeds)
+        for dpid in self.bandwidth.switches() - connected:  # disconnected since the previous round
+            self.bandwidth.forget(dpid)
 
     # --- REST side ------------------------------------------------------------------------------------
 
@@ -48,6 +99,14 @@ class StatsApp(app_manager.RyuApp):
         A switch that does not answer within --stats-timeout gets {"ERROR": reason}; one that is not
         connected is left out.
         """
+        results = {}
+        for dpid, (parts, error) in self._ask(dpids, stats_rest.REQUESTED.get(stat, stat)).items():
+            results[dpid] = {'ERROR': error} if error is not None else stats_rest.stat_json(stat, parts)
+        return results
+
+    def _ask(self, dpids, stat):
+        """{dpid: (reply parts, None) or (None, why there is no answer)} for the connected switches among
+        `dpids` (None: all), one `stat` request each, asked concurrently."""
         if dpids is None:
             dpids = sorted(session.dpid for session in self.switches.tracker.current_sessions())
         asked = {}
@@ -65,12 +124,12 @@ class StatsApp(app_manager.RyuApp):
             for dpid, (xid, pending) in asked.items():
                 pending.done.wait(max(0.0, deadline - time.monotonic()))
                 if pending.error is not None:
-                    results[dpid] = {'ERROR': 'switch answered with OpenFlow error %s %s' % pending.error}
+                    results[dpid] = (None, 'switch answered with OpenFlow error %s %s' % pending.error)
                 elif pending.done.is_set():
-                    results[dpid] = stats_rest.stat_json(stat, pending.parts)
+                    results[dpid] = (pending.parts, None)
                 else:
-                    results[dpid] = {'ERROR': 'switch %s did not answer within %g s'
-                                     % (stats_rest.format_dpid(dpid), timeout)}
+                    results[dpid] = (None, 'switch %s did not answer within %g s'
+                                     % (stats_rest.format_dpid(dpid), timeout))
         finally:
             for dpid, (xid, _pending) in asked.items():
                 self._pending.pop((dpid, xid), None)

@@ -110,11 +110,16 @@ OPTIONS = [
     cfg.IntOpt('max-hosts-per-port', default=1000, min=1,
                help='hosts kept per switch port; past it the port\'s least recently seen is forgotten (a MAC flood '
                     'on one port cannot fill the table), with one warning per port per minute'),
-    # --- firewall (docs/compatibility.md) ---
+    # --- Floodlight API (docs/compatibility.md) ---
     cfg.StrOpt('floodlight-api', default='1.x', choices=('0.9', '1.x'),
-               help='which Floodlight generation\'s values a reply carries where 0.9x and 1.x answered the same URL '
-                    'differently and no superset serves both: the firewall rule list (a wildcarded dpid and '
-                    'in_port, DENY or DROP), storageRules and the subnet mask (bare text or an object)'),
+               help='reply shapes where Floodlight 0.9x and 1.x differ and no body serves both (docs/compatibility.md '
+                    'lists the routes: route and port lists; the firewall rule list, its storageRules and subnet '
+                    'mask): 0.9 for clients written for Floodlight 0.90/0.91, 1.x (default) for 1.x'),
+    cfg.BoolOpt('statistics-collection', default=False,
+                help='poll every switch\'s port counters for /wm/statistics/bandwidth from the start (Floodlight '
+                     '1.2: StatisticsCollector.enable=FALSE; POST /wm/statistics/config/enable/json turns it on)'),
+    cfg.FloatOpt('statistics-interval', default=10.0, min=1.0,
+                 help='seconds between two port counter polls of the bandwidth statistics (Floodlight 1.2: 10)'),
 ]
 
 # oslo.config spells the negation of a boolean flag --noNAME; --no-NAME is accepted too (see cli_aliases).

@@ -1,4 +1,8 @@
-"""Floodlight's device list, /wm/device/ (and /wm/device/all/json), in the 1.x shape, with its query filters."""
+"""Floodlight's device list, /wm/device/ (and /wm/device/all/json), in the 1.x shape, with its query filters;
+and /wm/device/debug, the entities behind each device.
+
+Query parameters other than the filters are ignored, as Floodlight (Restlet) did: jQuery's `?_=<timestamp>` cache
+buster, which Floodlight's web UI sends, must not turn the list into an error."""
 import ipaddress
 
 from controller.devices import VLAN_NONE, format_ipv4, format_mac
@@ -22,11 +26,8 @@ def device_json(device):
 
 
 def parse_filters(params):
-    """Query parameters -> DeviceTable.query keyword arguments; a bad value is a 400 naming it."""
-    unknown = sorted(set(params) - set(FILTERS) - set(STARTSWITH))
-    if unknown:
-        raise HttpError(400, 'unknown query parameter %s; the filters are %s' % (
-            unknown[0], ', '.join(FILTERS + STARTSWITH)))
+    """Query parameters -> DeviceTable.query keyword arguments; a bad filter value is a 400 naming it, a
+    parameter that is no filter is ignored."""
     kwargs = {}
     value = params.get('mac')
     if value is not None:
@@ -81,7 +82,24 @@ def devices(app, request):
     return streamed_list(found, device_json)
 
 
+def entities_json(device):
+    """Floodlight's entities of one device, one per IPv4 address it was seen with (one without when none).
+    No first-seen time is kept: activeSince is the last seen time too (docs/compatibility.md)."""
+    seen = int(device.last_seen * 1000)
+    return [{'macAddress': format_mac(device.mac), 'ipv4Address': address,
+             'vlan': None if device.vlan == VLAN_NONE else device.vlan, 'switchDPID': format_dpid(device.dpid),
+             'switchPort': device.port, 'lastSeenTimestamp': seen, 'activeSince': seen}
+            for address in [format_ipv4(a) for a in device.ipv4] or [None]]
+
+
+def devices_debug(app, request):
+    found = app.state.devices.query()
+    found.sort(key=lambda d: d.last_seen)
+    return streamed_list(found, entities_json)
+
+
 ROUTES = [
     Route(('GET',), '/wm/device/', devices),
     Route(('GET',), '/wm/device/all/json', devices),
+    Route(('GET',), '/wm/device/debug', devices_debug),
 ]

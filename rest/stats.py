@@ -1,7 +1,8 @@
 """Floodlight 1.x core statistics and controller URLs.
 
-/wm/core/switch/<dpid|all>/<flow|port|desc|aggregate|features|table|queue>/json, /wm/core/memory/json,
-/wm/core/health/json, /wm/core/system/uptime/json, /wm/core/controller/summary/json.
+/wm/core/switch/<dpid|all>/<flow|port|desc|aggregate|features|table|queue|port-desc>/json, /wm/core/memory/json,
+/wm/core/health/json, /wm/core/system/uptime/json, /wm/core/controller/summary/json; Floodlight 1.2's statistics
+module: /wm/statistics/config/<enable|disable>/json, /wm/statistics/bandwidth/<dpid|all>/<port|all>/json.
 The *_json functions turn ryu's parsed OpenFlow 1.0 replies into Floodlight 1.x bodies (every number a string,
 "version":"OF_10"); they read attributes only, so tests feed them the parser's own objects.
 """
@@ -10,10 +11,12 @@ import time
 
 from controller import of10
 from controller.dpid import format_dpid
-from rest import floodlight
+from rest import core, floodlight
 from rest.http import HttpError, Reply, Route, switch_param
 
-STATS = ('flow', 'port', 'desc', 'aggregate', 'features', 'table', 'queue')
+STATS = ('port-desc', 'flow', 'port', 'desc', 'aggregate', 'features', 'table', 'queue')
+# OpenFlow 1.0 has no port description request: port-desc is answered from a FEATURES_REPLY's ports.
+REQUESTED = {'port-desc': 'features'}
 
 
 # --- reply bodies -----------------------------------------------------------------------------------------
@@ -97,7 +100,7 @@ def queue_json(stats_list):
          'transmitPackets': str(s.tx_packets), 'transmitErrors': str(s.tx_errors)} for s in stats_list]}]}
 
 
-def features_json(msg):
+def _port_desc_list(msg):
     ports = []
     for port in sorted(msg.ports.values(), key=lambda p: p.port_no):
         hw = port.hw_addr if isinstance(port.hw_addr, str) else ':'.join('%02x' % b for b in port.hw_addr)
@@ -105,6 +108,18 @@ def features_json(msg):
                       'config': str(port.config), 'state': str(port.state), 'currentFeatures': str(port.curr),
                       'advertisedFeatures': str(port.advertised), 'supportedFeatures': str(port.supported),
                       'peerFeatures': str(port.peer)})
+    return ports
+
+
+def port_desc_json(msg):
+    """Floodlight 1.2's port-desc body ({"version", "portDesc": [...]}, as for an OpenFlow 1.3 switch), made from
+    an OpenFlow 1.0 FEATURES_REPLY's ports: Floodlight 1.2 answered its ERROR blob to an OpenFlow 1.0 switch, so
+    its web UI showed "Ports (0)"."""
+    return {'version': 'OF_10', 'portDesc': _port_desc_list(msg)}
+
+
+def features_json(msg):
+    ports = _port_desc_list(msg)
     return {
         'capabilities': '[%s]' % ', '.join(of10.capability_names(msg.capabilities)),
         'dpid': format_dpid(msg.datapath_id), 'buffers': str(msg.n_buffers), 'tables': str(msg.n_tables),
@@ -130,23 +145,47 @@ def stat_json(stat, parts):
         return aggregate_json(body[0] if isinstance(body, list) else body)
     if stat == 'features':
         return features_json(parts[0])
+    if stat == 'port-desc':
+        return port_desc_json(parts[0])
     raise ValueError(stat)
 
 
-def memory_json():
-    """{"total":bytes,"free":bytes} like the JVM's Runtime: the process's resident size and the machine's free
-    memory (there is no heap to report)."""
-    total = free = 0
+def memory_json(resident=None, available=None):
+    """{"total":bytes,"free":bytes} with the meaning of the JVM's Runtime totalMemory/freeMemory, whose
+    difference is the memory in use: `total` is what the process may use (its resident size plus the memory the
+    machine still has available) and `free` that available part, so total - free is the resident size and free
+    never exceeds total. There is no heap limit to report (docs/compatibility.md). resident/available: bytes
+    (read from /proc when None)."""
+    if resident is None or available is None:
+        resident, available = _proc_memory()
+    return {'total': resident + available, 'free': available}
+
+
+def _proc_memory():
+    """-> (resident bytes of this process, MemAvailable bytes of the machine); 0 for what /proc does not tell."""
+    resident = available = 0
     try:
         with open('/proc/self/statm') as handle:
-            total = int(handle.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+            resident = int(handle.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
         with open('/proc/meminfo') as handle:
             for line in handle:
                 if line.startswith('MemAvailable:'):
-                    free = int(line.split()[1]) * 1024
+                    available = int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    return {'total': total, 'free': free}
+    return resident, available
+
+
+def java_date(epoch):
+    """Java's Date.toString() in UTC, as Floodlight wrote times: "Wed Nov 25 23:52:29 UTC 2026"."""
+    return time.strftime('%a %b %d %H:%M:%S UTC %Y', time.gmtime(epoch))
+
+
+def bandwidth_json(rates):
+    """Floodlight 1.2's SwitchPortBandwidth list (controller.bandwidth.PortRate each): numbers as strings."""
+    return [{'dpid': format_dpid(r.dpid), 'port': _port_name(r.port), 'updated': java_date(r.updated),
+             'link-speed-bits-per-second': str(r.speed_bps), 'bits-per-second-rx': str(r.rx_bps),
+             'bits-per-second-tx': str(r.tx_bps)} for r in rates]
 
 
 # --- handlers ---------------------------------------------------------------------------------------------
@@ -184,11 +223,46 @@ def uptime(app, request):
     return {'systemUptimeMsec': int((time.time() - app.started) * 1000)}
 
 
+def collection_enable(app, request):
+    """Floodlight 1.2: POST or PUT; port counters are polled every --statistics-interval from now on."""
+    app.collect_statistics(True)
+    return {'statistics-collection': 'enabled'}
+
+
+def collection_disable(app, request):
+    app.collect_statistics(False)
+    return {'statistics-collection': 'disabled'}
+
+
+def _bandwidth_port(text):
+    if text.lower() == 'all':
+        return None
+    try:
+        port = int(text, 10)
+    except ValueError:
+        port = -1
+    if text.lower() == 'local':
+        port = of10.OFPP_LOCAL
+    if not 0 <= port <= 0xffff:
+        raise HttpError(400, 'bad port %r: expected all, local or an OpenFlow port number 0-65535' % text)
+    return port
+
+
+def bandwidth(app, request, switch, port):
+    """The rates of the last two polls ([] while collection is off, or before a port's second poll)."""
+    dpid = switch_param(switch)
+    port_no = _bandwidth_port(port)
+    return bandwidth_json(app.bandwidth.query(dpid, port_no))
+
+
 ROUTES = [
     Route(('GET',), '/wm/core/switch/{switch}/{stat}/json', switch_stat, {'stat': '|'.join(STATS)}),
     Route(('GET',), '/wm/core/memory/json', memory),
     Route(('GET',), '/wm/core/health/json', health),
     Route(('GET',), '/wm/core/system/uptime/json', uptime),
+    Route(('POST', 'PUT'), '/wm/statistics/config/enable/json', collection_enable),
+    Route(('POST', 'PUT'), '/wm/statistics/config/disable/json', collection_disable),
+    Route(('GET',), '/wm/statistics/bandwidth/{switch}/{port}/json', bandwidth),
 ]
 
 
@@ -202,6 +276,7 @@ def summary(app, request):
             '# hosts': len(app.state.devices.by_mac)}
 
 
+# Mounted with the ForwardingApp: the summary and the counters read its state.
 SUMMARY_ROUTES = [
     Route(('GET',), '/wm/core/controller/summary/json', summary),
-]
+] + core.COUNTER_ROUTES

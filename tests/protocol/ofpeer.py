@@ -377,6 +377,7 @@ class OFPeer:
         self.config_length_host_order = config_length_host_order
         self.packet_in_after_features = packet_in_after_features
         self.role = 0                      # NX_ROLE_OTHER until a role request changes it
+        self.port_counters = {}            # port_no -> (rx_bytes, tx_bytes) a PORT stats request reports
 
         self.sock = None
         self.local_address = None          # (host, port) of our end, as the controller sees it
@@ -525,6 +526,10 @@ class OFPeer:
 
     def flow_mods(self, since=0, command=None):
         return [m for m in self.received(ofp.OFPT_FLOW_MOD, since) if command is None or m.command == command]
+
+    def received_stats_requests(self, stats_type=ofp.OFPST_PORT):
+        """How many statistics requests of one type arrived."""
+        return sum(1 for m in self.received(ofp.OFPT_STATS_REQUEST) if m.type == stats_type)
 
     def barrier_requests(self, since=0):
         return self.received(ofp.OFPT_BARRIER_REQUEST, since)
@@ -731,7 +736,10 @@ class OFPeer:
                                b'tests/protocol/ofpeer.py', b'0', self.name.encode()[:255])
         elif msg.type == ofp.OFPST_AGGREGATE:
             body = struct.pack(ofp.OFP_AGGREGATE_STATS_REPLY_PACK_STR, 0, 0, len(self._flows))
-        elif msg.type in (ofp.OFPST_TABLE, ofp.OFPST_PORT, ofp.OFPST_QUEUE):
+        elif msg.type == ofp.OFPST_PORT:
+            body = b''.join(struct.pack(ofp.OFP_PORT_STATS_PACK_STR, port_no, 0, 0, rx, tx, *[0] * 8)
+                            for port_no, (rx, tx) in sorted(dict(self.port_counters).items()))
+        elif msg.type in (ofp.OFPST_TABLE, ofp.OFPST_QUEUE):
             body = b''  # no counters to report: an empty list is a valid answer
         else:
             return [self._error(ofp.OFPET_BAD_REQUEST, ofp.OFPBRC_BAD_STAT, msg)]

@@ -289,10 +289,11 @@ def test_rest_bodies_for_topology_devices_and_flow_stats():
                                               'errorStatus': None}], 'lastSeen': int(now * 1000)}
     assert devices_rest.parse_filters({'mac': '00:00:00:00:00:01', 'ipv4': '10.0.0.1'}) == {
         'mac': mac(1), 'ipv4': bytes((10, 0, 0, 1))}
-    for bad in ({'mac': '00:00'}, {'ipv4': 'x'}, {'vlan': '5000'}, {'dpid': 'zz'}, {'port': '-1'}, {'foo': '1'}):
+    for bad in ({'mac': '00:00'}, {'ipv4': 'x'}, {'vlan': '5000'}, {'dpid': 'zz'}, {'port': '-1'}):
         with pytest.raises(HttpError) as caught:
             devices_rest.parse_filters(bad)
         assert caught.value.status == 400
+    assert devices_rest.parse_filters({'foo': '1', '_': '1700000000000'}) == {}  # not a filter: ignored
 
     match = parser.OFPMatch(in_port=1, dl_src=mac(1), dl_type=0x800, nw_proto=6, nw_src=0x0a000001, nw_src_mask=24,
                             tp_dst=22)

@@ -44,7 +44,7 @@ def test_core_switches_and_the_json_404_and_405():
     session = types.SimpleNamespace(remote='127.0.0.1:42380', since=12.5, dpid=1)
     app = types.SimpleNamespace(tracker=types.SimpleNamespace(current_sessions=lambda: [session]))
     assert core.switches(app, get()) == [
-        {'inetAddress': '/127.0.0.1:42380', 'connectedSince': 12500, 'switchDPID': DPID1}]
+        {'inetAddress': '/127.0.0.1:42380', 'connectedSince': 12500, 'switchDPID': DPID1, 'dpid': DPID1}]
 
     class Routes:
         def __init__(self, methods):
@@ -142,8 +142,11 @@ def test_devices_are_filtered_by_the_query_and_listed_oldest_first():
                                .pieces))
     assert asked == [{'port': 1, 'startswith': {'mac': '00:00'}}]
     assert [d['attachmentPoint'][0]['port'] for d in body] == [2, 1]
-    assert raises(400, devices.devices, app, get('/wm/device/', {'colour': 'red'})).reason.startswith(
-        'unknown query parameter colour')
+    # jQuery's cache buster (Floodlight's web UI) and any other non-filter parameter are ignored, as Floodlight did
+    devices.devices(app, get('/wm/device/', {'_': '1700000000000', 'colour': 'red'}))
+    assert asked[-1] == {}
+    assert raises(400, devices.devices, app, get('/wm/device/', {'_': '1', 'port': 'x'})).reason.startswith(
+        "bad port 'x'")
 
 
 def test_topology_route_checks_its_path_params():
