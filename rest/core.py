@@ -72,11 +72,11 @@ MODULES = {
     _FL + 'forwarding.Forwarding': (True, [_DEVICES, _TOPOLOGY, _ROUTING, _PROVIDER, _COUNTERS], []),
     _FL + 'statistics.StatisticsCollector': (True, [_SWITCH_SERVICE, _REST], [
         (_FL + 'statistics.IStatisticsService', _FL + 'statistics.StatisticsCollector')]),
-    _FL + 'firewall.Firewall': (False, [_STORAGE, _PROVIDER, _REST], [
+    _FL + 'firewall.Firewall': (True, [_STORAGE, _PROVIDER, _REST], [
         (_FL + 'firewall.IFirewallService', _FL + 'firewall.Firewall')]),
-    _FL + 'accesscontrollist.ACL': (False, [_DEVICES, _REST], [
+    _FL + 'accesscontrollist.ACL': (True, [_DEVICES, _REST], [
         (_FL + 'accesscontrollist.IACLService', _FL + 'accesscontrollist.ACL')]),
-    _FL + 'loadbalancer.LoadBalancer': (False, [_DEVICES, _TOPOLOGY, _ROUTING, _PROVIDER, _STATIC, _REST], [
+    _FL + 'loadbalancer.LoadBalancer': (True, [_DEVICES, _TOPOLOGY, _ROUTING, _PROVIDER, _STATIC, _REST], [
         (_FL + 'loadbalancer.ILoadBalancerService', _FL + 'loadbalancer.LoadBalancer')]),
 }
 
@@ -103,7 +103,7 @@ def modules_loaded(app, request):
 
 
 # Floodlight's storage tables that hold something here: the static entries (the SQLite store, --staticflow-db).
-STORAGE_TABLES = ['controller_staticflowtableentry']
+STORAGE_TABLES = ['controller_staticflowtableentry', 'controller_firewallrules']  # Floodlight's names
 
 
 def storage_tables(app, request):

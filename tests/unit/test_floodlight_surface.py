@@ -39,10 +39,11 @@ def test_module_lists_have_floodlights_shape_and_loaded_filters():
     assert every[name]['provides'] == {
         'net.floodlightcontroller.staticflowentry.IStaticFlowEntryPusherService': name}
     assert all(isinstance(v['depends'], dict) and isinstance(v['provides'], dict) for v in every.values())
-    assert set(loaded) == {k for k, v in every.items() if v['loaded']} and len(loaded) < len(every)
+    assert set(loaded) == {k for k, v in every.items() if v['loaded']}
+    assert every['net.floodlightcontroller.firewall.Firewall']['loaded'] is True  # apps.firewall, acl, lb: ours too
     # --no-forwarding: Floodlight's Forwarding module is not loaded
     assert 'net.floodlightcontroller.forwarding.Forwarding' not in core.modules_json(True, forwarding=False)
-    assert core.storage_tables(None, get()) == ['controller_staticflowtableentry']
+    assert core.storage_tables(None, get()) == ['controller_staticflowtableentry', 'controller_firewallrules']
 
 
 def _counter_app(accepted=5, rejected=2):
