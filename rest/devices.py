@@ -17,7 +17,7 @@ def device_json(device):
         'ipv6': [],
         'vlan': ['0x0' if device.vlan == VLAN_NONE else '0x%x' % device.vlan],
         'attachmentPoint': [{'switchDPID': format_dpid(device.dpid), 'port': device.port, 'errorStatus': None}],
-        'lastSeen': int(device.last_seen * 1000),
+        'lastSeen': device.last_seen_ms,
     }
 
 
@@ -77,7 +77,7 @@ def devices(app, request):
     """The ForwardingApp's hosts (apps/forwarding.py mounts ROUTES with it), oldest seen first; made and sent 100
     at a time (rest.http.Streamed: the table may hold 100,000)."""
     found = app.state.devices.query(**parse_filters(request.params))
-    found.sort(key=lambda d: d.last_seen)
+    found.sort(key=lambda d: d.last_seen_ms)  # the table's order, unless the clock went back
     return streamed_list(found, device_json)
 
 
