@@ -323,6 +323,8 @@ def run_cbench(ctx, args, results):
     peer = cbench.saturate('simple_switch', ctx, *sizes)
     print('    simple_switch %s' % {k: v for k, v in peer.items() if k != 'per_second'}, flush=True)
     ours_args = _ours_packetin_args(ctx, args)
+    if ours_args is not None:  # hold every host, as simple_switch does: bytes per host compare like with like
+        ours_args = ours_args + host_bound_args(ctx.code_root, sizes[0] * (sizes[1] + 1))
     ours = _try('ours', cbench.saturate, 'ours', ctx, *sizes, extra_args=ours_args or ())
     print('    ours %s' % ({k: v for k, v in ours.items() if k != 'per_second'} if ours else None), flush=True)
     params = {'switches': sizes[0], 'macs_per_switch': sizes[1], 'seconds': sizes[2], 'buffered': True,
@@ -341,8 +343,10 @@ def run_cbench(ctx, args, results):
         lambda value: value <= 0.01)
     add('messages per buffered packet-in', 'messages', 'messages_per_answer', 'lower', '<= 1.01 (one, naming the '
         'buffer)', lambda value: value <= 1.01)
-    add('resident memory per learned host', 'bytes', 'bytes_per_host', 'lower', '<= 200 B',
-        lambda value: value <= 200)
+    # Each host sent one packet-in to the ARP's sender: ours holds a host and a tracked flow for it (200 B each at
+    # most, issue 17), simple_switch a dict entry and no flow.
+    add('resident memory per learned host (with its forwarding flow)', 'bytes', 'bytes_per_host', 'lower',
+        '<= 400 B (200 for the host, 200 for its flow)', lambda value: value <= 400)
 
 
 

@@ -15,8 +15,10 @@ floods (a switch whose ARP was lost floods every packet for the whole run), mess
 resident memory at the end (16 switches x 100,000 MACs: 1.6 M hosts learned by a learning controller).
 """
 import asyncio
+import json
 import struct
 import time
+import urllib.request
 
 from bench import ofwire as w
 from bench.controllers import Controller
@@ -136,11 +138,21 @@ class CbenchSwitch(Switch):
         self.running = False
 
 
+def hosts_held(controller):
+    """The hosts our controller holds ('# hosts' of /wm/core/controller/summary/json), or None if it cannot say."""
+    try:
+        with urllib.request.urlopen(controller.base_url + '/wm/core/controller/summary/json', timeout=30) as reply:
+            return json.loads(reply.read())['# hosts']
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def saturate(kind, ctx, switches, macs, seconds, extra_args=()):
     """-> dict(rate, answered, dropped, flood_share, messages_per_answer, frames_back, rss_mib, bytes_per_host, ...).
 
-    bytes_per_host: resident memory grown during the run per distinct source MAC sent (what a learning
-    controller keeps per host, its per-flow state included)."""
+    bytes_per_host: resident memory grown during the run per host the controller holds (its REST summary's
+    '# hosts' for ours, whose table is bounded; else per distinct source MAC sent): what a learning controller keeps
+    per host, its per-flow state included."""
     loop = EmulatorLoop()
     try:
         with Controller(kind, ctx.workdir, ctx.pinning, extra_args=extra_args) as controller:
@@ -161,14 +173,15 @@ def saturate(kind, ctx, switches, macs, seconds, extra_args=()):
             answered = sum(e.answered for e in emus)
             rss = controller.rss_kib()
             hosts = sum(min(e.macs, e.next_seq) for e in emus)  # distinct source MACs the switches sent
+            held = hosts_held(controller) if kind == 'ours' else None
             result = {
                 'rate': rate, 'answered': answered, 'seconds': end[0],
                 'dropped': sum(1 for e in emus if e.closed.is_set()),
                 'flood_share': sum(e.floods for e in emus) / max(answered, 1),
                 'messages_per_answer': sum(e.messages for e in emus) / max(answered, 1),
                 'frames_back': sum(e.frames_back for e in emus),
-                'rss_mib': rss / 1024.0, 'rss_idle_mib': rss_idle / 1024.0, 'hosts_sent': hosts,
-                'bytes_per_host': (rss - rss_idle) * 1024.0 / max(hosts, 1),
+                'rss_mib': rss / 1024.0, 'rss_idle_mib': rss_idle / 1024.0, 'hosts_sent': hosts, 'hosts_held': held,
+                'bytes_per_host': (rss - rss_idle) * 1024.0 / max(held or hosts, 1),
                 'per_second': [round(b[1] - a[1]) for a, b in zip(samples, samples[1:])],
             }
             for emu in emus:

@@ -359,6 +359,5 @@ def plan(wanted, table, names):
 
 
 def host_addresses(devices):
-    """(IPv4 address as an int, dpid) of every host of a forwarding DeviceTable (its `by_mac` hosts)."""
-    return {(int.from_bytes(address, 'big'), device.dpid)
-            for device in list(devices.by_mac.values()) for address in device.ipv4}
+    """(IPv4 address as an int, dpid) of every host of a forwarding DeviceTable (controller.devices)."""
+    return {(int.from_bytes(address, 'big'), device.dpid) for device in devices.query() for address in device.ipv4}

@@ -19,8 +19,8 @@ sender or IPv4 source address), logs nothing, and builds its messages from packe
   buffered it, the first switch's flow-mod names the buffer and releases it: one message, no frame sent back).
 """
 from controller import loadbalancer, of10
-from controller.devices import (DEFAULT_MAX_HOSTS, DEFAULT_MAX_HOSTS_PER_PORT, ENTITY_CLEANUP_INTERVAL, VLAN_NONE,
-                                DeviceTable)
+from controller.devices import (ADDRESS_MASK, DEFAULT_MAX_HOSTS, DEFAULT_MAX_HOSTS_PER_PORT, ENTITY_CLEANUP_INTERVAL,
+                                VLAN_NONE, DeviceTable)
 from controller.dpid import format_dpid
 from controller.failmode import is_fail_open_packet_in
 from controller.lldp import (ETH_TYPE_BDDP, ETH_TYPE_LLDP, LOOPED, REJECT_REASONS, check_lldp, lldp_frame,
@@ -62,7 +62,9 @@ class ForwardingState:
         self.lldp_unwarned = 0       # rejected since the last warning line
         self.lldp_last_rejected = None  # (claimed dpid, port, arrived dpid, port, reason) of the latest
         self.next_lldp_warning = 0.0
-        self.installed = {}      # dpid -> {(in_port, vlan, src, dst): out_port}: forwarding flows believed present
+        # Forwarding flows believed present: dpid -> {in_port << 16 | vlan: {dst + src: out_port}} (a flat
+        # {(in_port, vlan, src, dst): out_port} costs twice the memory: docs/performance.md, "Host table memory").
+        self.installed = {}
         # The firewall's filter_packet while it is enabled (controller/firewall.py), else None.
         self.packet_filter = None
         self.next_lldp = 0.0     # when the next LLDP round is due
@@ -70,7 +72,7 @@ class ForwardingState:
         self.started = None
 
     def flow_count(self):
-        return sum(len(flows) for flows in self.installed.values())
+        return sum(len(group) for flows in self.installed.values() for group in flows.values())
 
 
 # --- the packet-in hot path -------------------------------------------------------------------------------
@@ -102,26 +104,27 @@ def handle_packet_in(state, dpid, in_port, data, now, buffer_id=NO_BUFFER):
     quarantined = topology.quarantined and topology.is_quarantined(dpid, in_port, now)
     link_ports = topology.link_ports.get(dpid)
     src = data[6:12]
-    devices = state.devices.by_mac
     moved_out = None
     if not data[6] & 1 and not (link_ports and in_port in link_ports):
-        device = devices.get(src)
-        if device is None or device.port != in_port or device.dpid != dpid or device.vlan != vlan:
-            device, moved = state.devices.learn(src, vlan, dpid, in_port, now)
-            if moved:
-                moved_out = _forget_flows_of(state, src)
-        else:  # now the most recently seen host of the table and of its port (DeviceTable's eviction order)
-            device.last_seen = now
-            devices.move_to_end(src)
-            device.neighbours.move_to_end(src)
         if eth_type == 0x0806:
-            address = data[l3 + 14:l3 + 18]
+            at = l3 + 14   # the ARP sender's address
         elif eth_type == 0x0800:
-            address = data[l3 + 12:l3 + 16]
+            at = l3 + 12   # the IPv4 source address
         else:
-            address = None
-        if address and len(address) == 4 and address != b'\0\0\0\0' and address not in device.ipv4:
-            device.add_ipv4(address)
+            at = 0
+        address = int.from_bytes(data[at:at + 4]) if at and len(data) >= at + 4 else 0  # big-endian
+        devices = state.devices
+        where = devices.by_mac.get(src)
+        if where is not None and where.port == in_port and where.dpid == dpid and where.vlan == vlan \
+                and devices.clock_from <= now < devices.clock_until:
+            # DeviceTable.learn's first branch, inlined (a method call is a tenth of this path): seen again
+            hosts = where.hosts
+            stamp = hosts[src] & ADDRESS_MASK
+            hosts[src] = devices.clock_bits | stamp
+            if address and stamp != address:
+                devices.add_ipv4(src, hosts, address)
+        elif devices.learn(src, vlan, dpid, in_port, now, address):
+            moved_out = _forget_flows_of(state, src)
     if quarantined:
         return moved_out or _NOTHING
     if state.loadbalancer.vip_by_address:  # a VIP's packets are the load balancer's, even without forwarding
@@ -142,11 +145,10 @@ def handle_packet_in(state, dpid, in_port, data, now, buffer_id=NO_BUFFER):
 def _forward(state, topology, dpid, in_port, vlan, src, data, now, buffer_id):
     if data[0] & 1:
         return _flood(topology, dpid, in_port, data, now, buffer_id)
-    devices = state.devices.by_mac
-    device = devices.get(data[0:6])
-    if device is None:
+    where = state.devices.by_mac.get(data[0:6])  # the destination's Attachment
+    if where is None:
         return _flood(topology, dpid, in_port, data, now, buffer_id)
-    dst_dpid, dst_port = device.dpid, device.port
+    dst_dpid, dst_port = where.dpid, where.port
     if dst_dpid == dpid:
         if dst_port == in_port:
             return _NOTHING  # both ends on one port: the switch itself delivers it, nothing to do
@@ -163,6 +165,7 @@ def _install_path(state, path, in_port, vlan, src, dst, dst_port, data, buffer_i
     installed = state.installed
     idle, priority = state.idle_timeout, state.priority
     out = []
+    dst_src = dst + src  # one bytes object per tracked flow
     hop_in = in_port
     hops = []
     for i, switch in enumerate(path):
@@ -184,22 +187,41 @@ def _install_path(state, path, in_port, vlan, src, dst, dst_port, data, buffer_i
         flows = installed.get(switch)
         if flows is None:
             flows = installed[switch] = {}
-        flows[(hop_in, vlan, src, dst)] = hop_out
+        port_vlan = hop_in << 16 | vlan
+        group = flows.get(port_vlan)
+        if group is None:
+            group = flows[port_vlan] = {}
+        group[dst_src] = hop_out
     return out
 
 
 def _forget_flows_of(state, mac):
     """A host moved: delete the forwarding flows to or from it (they lead to its old attachment point)."""
-    return _forget_flows(state, lambda key: key[2] == mac or key[3] == mac)
+    return _forget_flows(state, lambda port_vlan, dst_src, out_port: dst_src.startswith(mac) or
+                         dst_src.endswith(mac))
 
 
-def _forget_flows(state, predicate):
-    """Delete the forwarding flows whose key (in_port, vlan, src, dst) satisfies predicate."""
+def _tracked(flows):
+    """(in_port, vlan, src, dst) of each of one switch's tracked flows."""
+    return ((key >> 16, key & 0xffff, dst_src[6:], dst_src[:6]) for key, group in flows.items() for dst_src in group)
+
+
+def _forget_flows(state, predicate, dpid=None):
+    """Delete the forwarding flows (of one switch, or all) for which predicate(in_port << 16 | vlan, dst + src,
+    out_port) is true; -> their flow-mods (DELETE_STRICT)."""
     out = []
-    for dpid, flows in state.installed.items():
-        for key in [k for k in flows if predicate(k)]:
-            del flows[key]
-            out.append((dpid, of10.forwarding_flow_delete(key[0], key[1], key[2], key[3], state.priority)))
+    installed = state.installed
+    for switch in list(installed) if dpid is None else [dpid] if dpid in installed else []:
+        flows = installed[switch]
+        for key, group in list(flows.items()):
+            for dst_src in [d for d, out_port in group.items() if predicate(key, d, out_port)]:
+                del group[dst_src]
+                out.append((switch, of10.forwarding_flow_delete(key >> 16, key & 0xffff, dst_src[6:], dst_src[:6],
+                                                                state.priority)))
+            if not group:
+                del flows[key]
+        if not flows:
+            del installed[switch]
     return out
 
 
@@ -269,10 +291,8 @@ def _topology_changed(state):
 def forget_all_flows(state):
     """Delete every forwarding flow -> [(dpid, msg)] (a topology change; the firewall enabled or its rules
     changed)."""
-    out = []
-    for dpid, flows in state.installed.items():
-        for (in_port, vlan, src, dst) in flows:
-            out.append((dpid, of10.forwarding_flow_delete(in_port, vlan, src, dst, state.priority)))
+    out = [(dpid, of10.forwarding_flow_delete(in_port, vlan, src, dst, state.priority))
+           for dpid, flows in state.installed.items() for in_port, vlan, src, dst in _tracked(flows)]
     state.installed = {}
     return out
 
@@ -301,25 +321,20 @@ def port_changed(state, dpid, port_no, mac, up, now):
         return []
     if port_no not in topology.ports.get(dpid, ()):
         return []
-    removed = topology.port_down(dpid, port_no)
-    flows = state.installed.get(dpid)
-    out = []
-    if removed:
-        out = _topology_changed(state)
-    elif flows:
-        # a host port went down: the flows that lead there are dead ends
-        for key, out_port in list(flows.items()):
-            if out_port == port_no or key[0] == port_no:
-                del flows[key]
-                out.append((dpid, of10.forwarding_flow_delete(key[0], key[1], key[2], key[3], state.priority)))
-    return out
+    if topology.port_down(dpid, port_no):
+        return _topology_changed(state)
+    # a host port went down: the flows that lead there are dead ends
+    return _forget_flows(state, lambda port_vlan, dst_src, out_port: port_no in (port_vlan >> 16, out_port), dpid)
 
 
 def flow_removed(state, dpid, in_port, vlan, src, dst):
     """A forwarding flow expired (FLOW_REMOVED with the forwarding cookie)."""
     flows = state.installed.get(dpid)
-    if flows is not None:
-        flows.pop((in_port, vlan, src, dst), None)
+    group = flows and flows.get(in_port << 16 | vlan)
+    if group:
+        group.pop(dst + src, None)
+        if not group:
+            del flows[in_port << 16 | vlan]
 
 
 def tick(state, now):
@@ -328,7 +343,8 @@ def tick(state, now):
     out = []
     evicted = state.devices.evicted
     if evicted:
-        out.extend(_forget_flows(state, lambda key: key[2] in evicted or key[3] in evicted))
+        out.extend(_forget_flows(state, lambda port_vlan, dst_src, out_port: dst_src[:6] in evicted or
+                                 dst_src[6:] in evicted))
         evicted.clear()
     if state.next_device_cleanup is None:
         state.next_device_cleanup = now + ENTITY_CLEANUP_INTERVAL

@@ -16,7 +16,7 @@ packet to `handle_packet_in` once the VIP table is not empty, after learning its
 * a member whose host is not known yet (no packet from it seen) is asked for by an ARP request from the VIP,
   flooded from the packet-in switch; the client's packet is dropped (its retransmission finds the member).
 
-Hosts come from the forwarding state's device table (`by_mac`, and each device's `ipv4` list); paths from its
+Hosts come from the forwarding state's device table (DeviceTable.get and query); paths from its
 topology. Errors (`NotFound`, `Conflict`, `Invalid`) are raised for the REST layer to map to 404, 409, 400.
 """
 import random
@@ -316,15 +316,16 @@ def transport_source(data, l3, proto):
 
 
 def member_host(lb, devices, address):
-    """The learned host holding IPv4 `address` (its MAC remembered, so that only a miss walks the table)."""
-    by_mac = devices.by_mac
-    device = by_mac.get(lb.member_macs.get(address))
+    """The learned host holding IPv4 `address` (a controller.devices.Device; its MAC remembered, so that only a
+    miss walks the table)."""
+    device = devices.get(lb.member_macs.get(address))
     if device is not None and address in device.ipv4:
         return device
-    for device in reversed(by_mac.values()):   # the most recently seen first
-        if address in device.ipv4:
-            lb.member_macs[address] = device.mac
-            return device
+    found = devices.query(ipv4=address)
+    if found:
+        device = max(found, key=lambda host: host.last_seen_ms)  # the most recently seen
+        lb.member_macs[address] = device.mac
+        return device
     lb.member_macs.pop(address, None)
     return None
 

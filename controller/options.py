@@ -106,7 +106,7 @@ OPTIONS = [
                     'signature makes no link. Made (random, mode 0600) at first start; default lldp-secret next '
                     'to --staticflow-db. Instances sharing a store must share this file'),
     cfg.IntOpt('max-hosts', default=100000, min=1,
-               help='hosts kept in all (450-600 bytes each); past it the least recently seen is forgotten'),
+               help='hosts kept in all (under 200 bytes each); past it the least recently seen are forgotten'),
     cfg.IntOpt('max-hosts-per-port', default=1000, min=1,
                help='hosts kept per switch port; past it the port\'s least recently seen is forgotten (a MAC flood '
                     'on one port cannot fill the table), with one warning per port per minute'),

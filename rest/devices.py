@@ -21,7 +21,7 @@ def device_json(device):
         'ipv6': [],
         'vlan': ['0x0' if device.vlan == VLAN_NONE else '0x%x' % device.vlan],
         'attachmentPoint': [{'switchDPID': format_dpid(device.dpid), 'port': device.port, 'errorStatus': None}],
-        'lastSeen': int(device.last_seen * 1000),
+        'lastSeen': device.last_seen_ms,
     }
 
 
@@ -78,14 +78,14 @@ def devices(app, request):
     """The ForwardingApp's hosts (apps/forwarding.py mounts ROUTES with it), oldest seen first; made and sent 100
     at a time (rest.http.Streamed: the table may hold 100,000)."""
     found = app.state.devices.query(**parse_filters(request.params))
-    found.sort(key=lambda d: d.last_seen)
+    found.sort(key=lambda d: d.last_seen_ms)  # the table's order, unless the clock went back
     return streamed_list(found, device_json)
 
 
 def entities_json(device):
     """Floodlight's entities of one device, one per IPv4 address it was seen with (one without when none).
     No first-seen time is kept: activeSince is the last seen time too (docs/compatibility.md)."""
-    seen = int(device.last_seen * 1000)
+    seen = device.last_seen_ms
     return [{'macAddress': format_mac(device.mac), 'ipv4Address': address,
              'vlan': None if device.vlan == VLAN_NONE else device.vlan, 'switchDPID': format_dpid(device.dpid),
              'switchPort': device.port, 'lastSeenTimestamp': seen, 'activeSince': seen}
@@ -94,7 +94,7 @@ def entities_json(device):
 
 def devices_debug(app, request):
     found = app.state.devices.query()
-    found.sort(key=lambda d: d.last_seen)
+    found.sort(key=lambda d: d.last_seen_ms)
     return streamed_list(found, entities_json)
 
 

@@ -185,9 +185,8 @@ def test_plan_pushes_what_is_missing_or_changed_and_deletes_what_no_rule_wants()
 def test_host_addresses_reads_a_device_table():
     from controller.devices import DeviceTable
     devices = DeviceTable()
-    device, _ = devices.learn(b'\x02' * 6, 0xffff, S2, 3, 0.0)
-    device.add_ipv4(bytes((10, 0, 0, 1)))
-    device.add_ipv4(bytes((10, 0, 0, 2)))
+    devices.learn(b'\x02' * 6, 0xffff, S2, 3, 0.0, ip('10.0.0.1'))
+    devices.learn(b'\x02' * 6, 0xffff, S2, 3, 1.0, ip('10.0.0.2'))
     devices.learn(b'\x04' * 6, 0xffff, S1, 1, 0.0)  # no address yet
     assert acl.host_addresses(devices) == {(ip('10.0.0.1'), S2), (ip('10.0.0.2'), S2)}
 

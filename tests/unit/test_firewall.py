@@ -177,7 +177,7 @@ def _state_with_hosts():
 def test_flows_carry_the_verdict_and_every_change_deletes_them():
     fw, state = FirewallState(), _state_with_hosts()
     packet_filter = lambda *args: firewall.filter_packet(fw, *args)  # noqa: E731
-    state.installed = {1: {(1, of10.OFP_VLAN_NONE, H1, H2): 2}}  # an L2 flow from before the firewall
+    state.installed = {1: {1 << 16 | of10.OFP_VLAN_NONE: {H2 + H1: 2}}}  # an L2 flow from before the firewall
     deletes = firewall.set_enabled(fw, state, True, packet_filter)
     assert len(deletes) == 1 and state.installed == {} and state.packet_filter is packet_filter
     frame = ipv4_frame(H1, H2, (10, 0, 0, 1), (10, 0, 0, 2))

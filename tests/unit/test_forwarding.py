@@ -103,7 +103,7 @@ def test_single_switch_learns_floods_then_installs_flow_and_packet_out():
     decoded = decode(out[0][1])
     assert len(out) == 1 and out[0][0] == 1 and decoded[:3] == ('packet_out', 1, [2, 3])
     assert decoded[4] == 0xffffffff   # OVS buffers nothing: the data travels in the packet-out
-    device = state.devices.by_mac[mac(1)]
+    device = state.devices.get(mac(1))
     assert (device.dpid, device.port, device.ipv4) == (1, 1, [bytes((10, 0, 0, 1))])
     reply = frame(mac(1), mac(2), 0x0806, bytes(28))
     out = flat(forwarding.handle_packet_in(state, 1, 2, reply, now))
@@ -194,7 +194,7 @@ def test_quarantine_fail_open_and_forwarding_off():
     forwarding.switch_connected(state, 1, ports(3), 100.0)
     # nothing from a quarantined port is forwarded, but its source is learned: the answer to it is unicast
     assert forwarding.handle_packet_in(state, 1, 1, frame(BCAST, mac(1)), 100.5) == ()
-    assert state.devices.by_mac[mac(1)].port == 1
+    assert state.devices.get(mac(1)).port == 1
     out = flat(forwarding.handle_packet_in(state, 1, 2, frame(mac(1), mac(2)), 103.0))
     assert [fm.actions[0].port for _, fm in out[:1]] == [1] and out[1][1][:3] == ('packet_out', 2, [1])
     fake = frame(BCAST, b'\x00\x23\x20\x00\x00\x01', 0x8035)
@@ -202,7 +202,7 @@ def test_quarantine_fail_open_and_forwarding_off():
     off = forwarding.ForwardingState(forwarding=False)
     now = connect(off, ({1: 3}, []))
     assert forwarding.handle_packet_in(off, 1, 1, frame(BCAST, mac(1)), now) == ()
-    assert off.devices.by_mac[mac(1)].port == 1
+    assert off.devices.get(mac(1)).port == 1
 
 
 def test_vlan_tagged_source_and_ipv4_learning():
@@ -210,7 +210,7 @@ def test_vlan_tagged_source_and_ipv4_learning():
     now = connect(state, ({1: 2}, []))
     data = frame(mac(2), mac(1), 0x0800, bytes(12) + bytes((10, 1, 1, 1)) + bytes(4), vlan=5)
     forwarding.handle_packet_in(state, 1, 1, data, now)
-    device = state.devices.by_mac[mac(1)]
+    device = state.devices.get(mac(1))
     assert device.vlan == 5 and device.ipv4 == [bytes((10, 1, 1, 1))]
 
 
@@ -282,7 +282,7 @@ def test_rest_bodies_for_topology_devices_and_flow_stats():
     assert [(h['switch'][-2:], h['port']['portNumber']) for h in route] == [
         ('01', 1), ('01', 2), ('02', 2), ('02', 3), ('03', 2), ('03', 1)]
     forwarding.handle_packet_in(state, 1, 1, arp_request(mac(1), (10, 0, 0, 1), (10, 0, 0, 2)), now)
-    device = state.devices.by_mac[mac(1)]
+    device = state.devices.get(mac(1))
     assert devices_rest.device_json(device) == {
         'entityClass': 'DefaultEntityClass', 'mac': ['00:00:00:00:00:01'], 'ipv4': ['10.0.0.1'], 'ipv6': [],
         'vlan': ['0x0'], 'attachmentPoint': [{'switchDPID': '00:00:00:00:00:00:00:01', 'port': 1,

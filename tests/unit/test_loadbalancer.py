@@ -224,7 +224,7 @@ def test_an_arp_request_for_the_vip_is_answered_on_the_asking_port(vlan_id):
     assert (answer.opcode, answer.src_mac, answer.src_ip, answer.dst_mac, answer.dst_ip) == (
         2, '12:34:56:78:90:12', '10.0.0.100', _text(CLIENT_MAC), '10.0.0.1')
     assert (reply.get_protocol(vlan.vlan) or vlan.vlan(vid=None)).vid == vlan_id
-    assert state.devices.by_mac[CLIENT_MAC].ipv4 == [CLIENT_IP]   # the asker was learned first
+    assert state.devices.get(CLIENT_MAC).ipv4 == [CLIENT_IP]   # the asker was learned first
 
 
 def test_other_arp_and_ip_traffic_is_left_to_forwarding():
@@ -298,7 +298,7 @@ def test_an_unknown_member_is_asked_for_by_arp_and_its_answer_taken():
     assert sorted(a.port for a in out[0][1].actions) == [2, 3]
     answer = arp_frame(2, M1_MAC, M1_IP, loadbalancer.VIP_MAC, VIP_IP)
     assert forwarding.handle_packet_in(state, 1, 2, answer, now) == []
-    assert state.devices.by_mac[M1_MAC].ipv4 == [M1_IP]
+    assert state.devices.get(M1_MAC).ipv4 == [M1_IP]
     assert len(_connection(state, now, 40000)) == 3   # the retransmission is served (by m1, still)
 
 

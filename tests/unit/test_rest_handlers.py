@@ -135,7 +135,7 @@ def test_devices_are_filtered_by_the_query_and_listed_oldest_first():
     def query(**kwargs):
         asked.append(kwargs)
         return [types.SimpleNamespace(mac=bytes(6 - i) + bytes([i]), ipv4=[], vlan=0xffff, dpid=1, port=i,
-                                      last_seen=10.0 - i) for i in (1, 2)]
+                                      last_seen_ms=10000 - i) for i in (1, 2)]
 
     app = types.SimpleNamespace(state=types.SimpleNamespace(devices=types.SimpleNamespace(query=query)))
     body = json.loads(b''.join(devices.devices(app, get('/wm/device/', {'port': '1', 'mac__startswith': '00:00'}))
