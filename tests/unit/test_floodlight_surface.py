@@ -178,8 +178,8 @@ def test_topology_port_lists_in_both_generations():
 
 def test_device_debug_lists_each_devices_entities():
     hosts = [types.SimpleNamespace(mac=bytes(5) + b'\x02', ipv4=[b'\x0a\x00\x00\x02'], vlan=0xffff, dpid=2, port=1,
-                                   last_seen=2.0),
-             types.SimpleNamespace(mac=bytes(5) + b'\x01', ipv4=[], vlan=10, dpid=1, port=1, last_seen=1.0)]
+                                   last_seen_ms=2000),
+             types.SimpleNamespace(mac=bytes(5) + b'\x01', ipv4=[], vlan=10, dpid=1, port=1, last_seen_ms=1000)]
     app = types.SimpleNamespace(state=types.SimpleNamespace(devices=types.SimpleNamespace(
         query=lambda: list(hosts))))
     body = json.loads(b''.join(devices.devices_debug(app, get()).pieces))
