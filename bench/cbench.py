@@ -170,16 +170,20 @@ def saturate(kind, ctx, switches, macs, seconds, extra_args=()):
             start = samples[max(0, len(samples) // 10 - 1)]
             end = samples[-1]
             rate = (end[1] - start[1]) / max(end[0] - start[0], 1e-9)
-            answered = sum(e.answered for e in emus)
+            # every counter read at one instant, in the loop thread: answers to packets still in flight keep
+            # arriving after stop(), and counters read one after another would disagree
+            totals = loop.run(lambda: [sum(getattr(e, name) for e in emus)
+                                       for name in ('answered', 'messages', 'floods', 'frames_back')])
+            answered, messages, floods, frames_back = totals
             rss = controller.rss_kib()
             hosts = sum(min(e.macs, e.next_seq) for e in emus)  # distinct source MACs the switches sent
             held = hosts_held(controller) if kind == 'ours' else None
             result = {
                 'rate': rate, 'answered': answered, 'seconds': end[0],
                 'dropped': sum(1 for e in emus if e.closed.is_set()),
-                'flood_share': sum(e.floods for e in emus) / max(answered, 1),
-                'messages_per_answer': sum(e.messages for e in emus) / max(answered, 1),
-                'frames_back': sum(e.frames_back for e in emus),
+                'flood_share': floods / max(answered, 1),
+                'messages_per_answer': messages / max(answered, 1),
+                'frames_back': frames_back,
                 'rss_mib': rss / 1024.0, 'rss_idle_mib': rss_idle / 1024.0, 'hosts_sent': hosts, 'hosts_held': held,
                 'bytes_per_host': (rss - rss_idle) * 1024.0 / max(held or hosts, 1),
                 'per_second': [round(b[1] - a[1]) for a, b in zip(samples, samples[1:])],
