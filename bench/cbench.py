@@ -151,8 +151,8 @@ def saturate(kind, ctx, switches, macs, seconds, extra_args=()):
     """-> dict(rate, answered, dropped, flood_share, messages_per_answer, frames_back, rss_mib, bytes_per_host, ...).
 
     bytes_per_host: resident memory grown during the run per host the controller holds (its REST summary's
-    '# hosts' for ours, whose table is bounded; else per distinct source MAC sent): what a learning controller keeps
-    per host, its per-flow state included."""
+    '# hosts' for ours, whose table is bounded; for a peer, the distinct source MACs of the packets it answered,
+    an upper bound of what it learned): what a learning controller keeps per host, its per-flow state included."""
     loop = EmulatorLoop()
     try:
         with Controller(kind, ctx.workdir, ctx.pinning, extra_args=extra_args) as controller:
@@ -177,7 +177,9 @@ def saturate(kind, ctx, switches, macs, seconds, extra_args=()):
             answered, messages, floods, frames_back = totals
             rss = controller.rss_kib()
             hosts = sum(min(e.macs, e.next_seq) for e in emus)  # distinct source MACs the switches sent
-            held = hosts_held(controller) if kind == 'ours' else None
+            # what the controller holds: ours says (REST); a peer learned at most the MACs of the packets it answered
+            held = hosts_held(controller) if kind == 'ours' else loop.run(
+                lambda: sum(min(e.macs, e.answered) for e in emus))
             result = {
                 'rate': rate, 'answered': answered, 'seconds': end[0],
                 'dropped': sum(1 for e in emus if e.closed.is_set()),
