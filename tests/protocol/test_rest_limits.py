@@ -217,7 +217,9 @@ def test_running_out_of_file_descriptors_does_not_stop_the_rest_server(tmp_path)
         held.clear()
         wait_for(lambda: _served(controller.rest_port), 10, what='REST to serve again')
         log = controller.log()
-        assert log.count('accept failed') == 1 and 'REST listener 127.0.0.1:%d accepts connections again' % (
+        # One line per episode, not per accept: closing 120 sockets at once can touch the limit again for a moment,
+        # a second (rarely third) episode, as test_listeners.py allows too; 120 lines would be one per accept.
+        assert 1 <= log.count('accept failed') <= 3 and 'REST listener 127.0.0.1:%d accepts connections again' % (
             controller.rest_port) in log
     finally:
         for sock in held:
