@@ -10,23 +10,13 @@ from ryu.ofproto import ofproto_v1_0_parser as parser
 
 from controller import bandwidth
 from rest import core, devices, stats, topology
-from rest.http import HttpError, Request
+from rest.http import Request
+from tests.unit.test_rest_handlers import get, raises
 
 pytestmark = pytest.mark.unit
 
 DPID1 = '00:00:00:00:00:00:00:01'
 DPID2 = '00:00:00:00:00:00:00:02'
-
-
-def get(path='/', params=None):
-    return Request('GET', path, params)
-
-
-def raises(status, call, *args, **kwargs):
-    with pytest.raises(HttpError) as caught:
-        call(*args, **kwargs)
-    assert caught.value.status == status, caught.value.reason
-    return caught.value
 
 
 # --- core: modules, storage tables, counters, memory, port-desc -------------------------------------------
