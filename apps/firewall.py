@@ -88,7 +88,7 @@ class FirewallApp(app_manager.RyuApp):
     @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)
     def flow_removed_handler(self, ev):
         msg = ev.msg
-        if msg.cookie == of10.FORWARDING_COOKIE and self.fw.flows:
+        if msg.cookie == of10.FORWARDING_COOKIE and self.fw.flows and self.switches.is_current(msg.datapath):
             firewall.flow_removed(self.fw, msg.datapath.id, of10.flow_match(msg.match))
 
     @set_ev_cls(EventSwitchGone)

@@ -162,6 +162,8 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
         msg = ev.msg
         if msg.cookie != of10.FORWARDING_COOKIE or msg.priority != self.state.priority:
             return
+        if not self.switches.is_current(msg.datapath):
+            return  # only the holding session's table is the one forwarding keeps track of
         match = msg.match
         forwarding.flow_removed(self.state, msg.datapath.id, match.in_port, match.dl_vlan, bytes(match.dl_src),
                                 bytes(match.dl_dst))

@@ -241,6 +241,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
 
     @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)
     def barrier_reply_handler(self, ev):
+        if not self.switches.is_current(ev.msg.datapath):
+            return  # a held newcomer's reply to an xid it never got from us confirms nothing (apps/switches)
         self.pusher.barrier_reply(ev.msg.datapath.id, ev.msg.xid, time.time())
 
     def fast_barrier_reply(self, ryu_dp, buf, offset, msg_len):
@@ -249,6 +251,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         must be handled first): -> False leaves it to the event."""
         if not self.events.empty():
             return False
+        if not self.switches.is_current(ryu_dp):
+            return True  # as barrier_reply_handler: only the holding session's replies count
         try:
             self.pusher.barrier_reply(ryu_dp.id, of10.xid_at(buf, offset), time.time())
         except Exception:  # as a failing event handler: logged, the session goes on
@@ -269,6 +273,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
     @set_ev_cls(ofp_event.EventOFPErrorMsg, MAIN_DISPATCHER)
     def error_handler(self, ev):
         msg = ev.msg
+        if not self.switches.is_current(msg.datapath):
+            return  # entry status is the holding session's word (a held newcomer's errors are not about our writes)
         dpid = msg.datapath.id
         name, error = self.pusher.switch_error(dpid, msg.xid, msg.type, msg.code, time.time())
         if name is None and len(msg.data or b'') >= of10.HEADER_SIZE and of10.type_of(msg.data) == of10.OFPT_VENDOR:
