@@ -15,11 +15,11 @@ from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.rest_routes import mount, mount_raw
 from apps.switches import SwitchesApp
-from controller import entrystore, of10, storefaults
+from controller import entrystore, of10
 from controller.dpid import format_dpid
 from controller.entrystore import EntryStore
 from controller.pusher import StaticFlowPusher
-from controller.storefaults import RepeatLimiter, StoreDamaged, StoreFault
+from controller.storefaults import FaultReport, StoreDamaged, StoreFault
 from rest import floodlight
 from rest import staticflow as staticflow_rest
 
@@ -50,7 +50,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self.pusher = StaticFlowPusher(barrier_delay=cfg.CONF.push_barrier_delay, max_entries=cfg.CONF.max_entries)
         self.table = self.pusher.table
         self.store = open_store(cfg.CONF.staticflow_db, cfg.CONF.durability == 'full', cfg.CONF.staticflow_db_recover)
-        self._fault_log = RepeatLimiter(STORE_FAULT_LOG_INTERVAL)
+        self._faults = FaultReport(self.health, STORE, LOG, STORE_FAULT_LOG_INTERVAL)
         self._commits = {}  # PushBatch -> _Commit, made by the first push that joins it
         for name, error in self.pusher.restore(self.store.iter_load(self._unreadable_row), time.time(),
                                                parse_stored):
@@ -101,24 +101,17 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
     # --- faults of the disk: health while they last, one log line per kind per interval -------------------
 
     def _store_failed(self, fault):
-        now = time.time()
-        self.health.fault(STORE, fault.reason, now)
-        repeats = self._fault_log.note(fault.kind, now)
-        if repeats is not None:
-            LOG.error('%s%s', fault.reason, ' (and %d more times in the last %g s)' % (
-                repeats, STORE_FAULT_LOG_INTERVAL) if repeats else '')
+        self._faults.failed(fault, time.time())
 
     def _store_written(self):
-        if self.health.clear(STORE):
-            for kind in (storefaults.FULL, storefaults.READ_ONLY, storefaults.UNAVAILABLE):
-                self._fault_log.over(kind)
+        if self._faults.written():
             LOG.warning('entry store %s is written again', self.store.path)
 
     def _recheck_store(self):
         try:
             self.store.recheck()
         except StoreFault as fault:
-            self.health.fault(STORE, fault.reason, time.time())  # still failing: the log has it already
+            self._faults.still_failing(fault, time.time())
         else:
             self._store_written()
 
