@@ -8,12 +8,9 @@ signed LLDP delivered across the cable, an ARP packet-in from each host):
 """
 import time
 
-from ryu.ofproto import ofproto_v1_0 as ofp
-
-from controller.lldp import parse_lldp
 from tests.lib.controller import wait_for
 from tests.protocol.helpers import colon_dpid
-from tests.protocol.test_forwarding import arp, cable, get_json
+from tests.protocol.test_forwarding import arp, cable_both_ways, get_json
 
 DPID_A = 0x1
 DPID_B = 0x2
@@ -28,10 +25,7 @@ def two_switches(controller, connect_peer):
     """Connect A and B, cable A:3 to B:3 in both directions, make h1 and h2 known -> (peer A, peer B)."""
     a = connect_peer(controller, DPID_A)
     b = connect_peer(controller, DPID_B)
-    cable(a, 3, b, 3)
-    back = b.wait_for(lambda msgs: [m for m in b.received(ofp.OFPT_PACKET_OUT)
-                                    if m.data and parse_lldp(m.data) == (DPID_B, 3)], what='the reverse LLDP')
-    a.send_packet_in(3, back[-1].data)
+    cable_both_ways(a, 3, b, 3)
     wait_for(lambda: [link for link in get_json(controller, '/wm/topology/links/json')
                       if link['direction'] == 'bidirectional'], 5, what='the link A:3 - B:3')
     time.sleep(0.3)  # the 0.2 s port quarantine of FAST: a host port is listened to after it
