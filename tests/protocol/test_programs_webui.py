@@ -131,6 +131,12 @@ def test_floodlight_webui_cross_origin_with_its_cache_buster(start_controller, c
     status, text, headers = controller.request('PUT', '/wm/statistics/config/enable/json', '',
                                                headers={'Origin': UI_ORIGIN})
     assert status == 200 and headers['Access-Control-Allow-Origin'] == UI_ORIGIN, text
+    # flowPusher.html's push and delete (the server's own path for pushes, not WSGI)
+    entry = '{"switch":"%s","name":"ui-push","priority":"7","in_port":"2","actions":"output=3"}' % SWITCH_B
+    for method, body in (('POST', entry), ('DELETE', '{"name":"ui-push"}')):
+        status, text, headers = controller.request(method, '/wm/staticflowpusher/json', body, headers={
+            'Origin': UI_ORIGIN, 'Content-Type': 'application/json'})
+        assert status == 200 and headers['Access-Control-Allow-Origin'] == UI_ORIGIN, (method, text)
     # a page of another origin gets nothing it could read
     status, _, headers = controller.request('GET', '/wm/core/health/json', headers={'Origin': 'http://other:1'})
     assert status == 200 and 'Access-Control-Allow-Origin' not in headers
