@@ -71,6 +71,10 @@ OPTIONS = [
     cfg.StrOpt('rest-token-file', default=None,
                help='file holding a bearer token; when set, every REST request but /wm/core/health/json '
                     'needs "Authorization: Bearer <token>" (401 otherwise)'),
+    cfg.ListOpt('rest-cors-origins', default=[],
+                help='web page origins (scheme://host:port) allowed to call the REST API from a browser (CORS), '
+                     'e.g. http://10.0.0.5:8000 for floodlight-webui served by another web server; * for any '
+                     '(Floodlight\'s accessControlAllowAllOrigins=TRUE). Empty (default): no CORS headers'),
     cfg.StrOpt('rest-cert', default=None, help='PEM certificate: serve REST over HTTPS (with --rest-key)'),
     cfg.StrOpt('rest-key', default=None, help='PEM private key of --rest-cert'),
     # The REST server's own limits (rest/server.py).
