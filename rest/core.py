@@ -78,6 +78,11 @@ MODULES = {
         (_FL + 'accesscontrollist.IACLService', _FL + 'accesscontrollist.ACL')]),
     _FL + 'loadbalancer.LoadBalancer': (True, [_DEVICES, _TOPOLOGY, _ROUTING, _PROVIDER, _STATIC, _REST], [
         (_FL + 'loadbalancer.ILoadBalancerService', _FL + 'loadbalancer.LoadBalancer')]),
+    _FL + 'perfmon.PktInProcessingTime': (True, [_REST, _PROVIDER], [
+        (_FL + 'perfmon.IPktInProcessingTimeService', _FL + 'perfmon.PktInProcessingTime')]),
+    # loaded with --virtual-network-filter only (Floodlight's neutron.properties, not its default set)
+    _FL + 'virtualnetwork.VirtualNetworkFilter': ('virtual_network_filter', [_PROVIDER, _REST, _DEVICES], [
+        (_FL + 'virtualnetwork.IVirtualNetworkService', _FL + 'virtualnetwork.VirtualNetworkFilter')]),
 }
 
 
@@ -86,6 +91,8 @@ def modules_json(loaded_only, forwarding=True):
     `forwarding`: whether reactive forwarding runs (--no-forwarding: Forwarding is not loaded)."""
     out = {}
     for name, (loaded, depends, provides) in MODULES.items():
+        if isinstance(loaded, str):  # the name of the setting that loads it
+            loaded = setting(loaded, False)
         if name.endswith('.Forwarding'):
             loaded = loaded and forwarding
         if loaded_only and not loaded:
