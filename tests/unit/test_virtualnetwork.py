@@ -4,6 +4,8 @@ import json
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from controller import forwarding, virtualnetwork
 from controller.virtualnetwork import VirtualNetworks
@@ -240,3 +242,57 @@ def test_no_op_row_leaves_the_module_paths_to_their_rows():
         assert not pattern.fullmatch(path), path
     for path in ('tenants/t/networks/n/ports/p', 'tenants/t/ports', 'health'):
         assert pattern.fullmatch(path), path
+
+
+# --- properties ----------------------------------------------------------------------------------------------
+
+def consistent(vn):
+    """Each attached MAC is in exactly one network at one port, and the indexes say so."""
+    attached = [(mac_address, n.guid, port) for n in vn.networks.values() for port, mac_address in n.ports.items()]
+    assert len({m for m, _g, _p in attached}) == len(attached) == len(vn.network_of) == len(vn.port_of)
+    assert all(vn.network_of[m] == guid and vn.port_of[m] == port for m, guid, port in attached)
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                       max_size=3), max_leaves=8)
+operations = st.lists(st.tuples(st.sampled_from(['put', 'attach', 'detach', 'delete']), st.sampled_from('abc'),
+                                st.sampled_from(['p1', 'p2', 'p3']), st.integers(1, 4)), max_size=25)
+
+
+@settings(max_examples=200, deadline=None)
+@given(operations)
+def test_any_sequence_of_changes_keeps_one_network_per_mac(steps):
+    app = App()
+    for operation, guid, port, host in steps:
+        try:
+            if operation == 'put':
+                vn_rest.create_network(app, request('PUT', {'network': {'name': guid}}), tenant='t', network=guid)
+            elif operation == 'attach':
+                vn_rest.attach_host(app, request('PUT', {'attachment': {'mac': mac(host).hex(':')}}), tenant='t',
+                                    network=guid, port=port)
+            elif operation == 'detach':
+                vn_rest.detach_host(app, request('DELETE'), tenant='t', network=guid, port=port)
+            else:
+                vn_rest.delete_network(app, request('DELETE'), tenant='t', network=guid)
+        except HttpError as error:
+            assert error.status == 404
+        consistent(app.vn)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(json_values, st.fixed_dictionaries({'network': json_values}),
+                 st.fixed_dictionaries({'attachment': json_values})))
+def test_any_body_is_taken_whole_or_refused_with_nothing_changed(body):
+    app = App()
+    app.put_network('n', 'N', None)
+    before = [virtualnetwork.network_json(n) for n in app.vn.networks.values()]
+    for handler, params in ((vn_rest.create_network, {'network': 'n'}), (vn_rest.attach_host, {'network': 'n',
+                                                                                                'port': 'p'})):
+        try:
+            assert handler(app, request('PUT', body), tenant='t', **params) == '{"status":"ok"}'
+        except FlowValidationError as error:
+            assert error.reason
+            assert [virtualnetwork.network_json(n) for n in app.vn.networks.values()] == before
+        before = [virtualnetwork.network_json(n) for n in app.vn.networks.values()]
+        consistent(app.vn)
