@@ -87,12 +87,23 @@ def _no_network(guid):
 
 # --- handlers: handler(app, request, **path) -> body; `app` is apps/virtualnetwork.VirtualNetworkApp ---------
 
-def list_networks(app, request, tenant, network=None):
-    """Every network (Floodlight's NetworkResource answered all of them, whatever the tenant or network)."""
+def list_networks(app, request, tenant):
+    """Every network (Floodlight's NetworkResource answered all of them, whatever the tenant)."""
     return [virtualnetwork.network_json(n) for n in app.vn.networks.values()]
 
 
-def create_network(app, request, tenant, network=None):
+def list_networks_at(app, request, tenant, network):
+    """The same list: Floodlight's GET did not look at the network in the URL either."""
+    return list_networks(app, request, tenant)
+
+
+def create_network(app, request, tenant):
+    """POST or PUT on the collection: the network's id is the body's "id"."""
+    app.put_network(*parse_network(request))
+    return OK
+
+
+def put_network(app, request, tenant, network):
     app.put_network(*parse_network(request, network))
     return OK
 
@@ -131,8 +142,8 @@ _OTHER_PATHS = r'(?!tenants/[^/]+/networks(/[^/]+(/ports/[^/]+/attachment)?)?/?$
 ROUTES = [
     Route(('GET',), NETWORKS, list_networks),
     Route(('POST', 'PUT'), NETWORKS, create_network),
-    Route(('GET',), NETWORK, list_networks),
-    Route(('PUT', 'POST'), NETWORK, create_network),
+    Route(('GET',), NETWORK, list_networks_at),
+    Route(('PUT', 'POST'), NETWORK, put_network),
     Route(('DELETE',), NETWORK, delete_network),
     Route(('PUT',), ATTACHMENT, attach_host),
     Route(('DELETE',), ATTACHMENT, detach_host),

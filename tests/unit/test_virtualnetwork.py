@@ -180,8 +180,8 @@ def request(method, body=None):
 
 def test_rest_networks_and_attachments():
     app = App()
-    assert vn_rest.create_network(app, request('PUT', {'network': {'gateway': '10.0.0.9', 'name': 'red'}}),
-                                  tenant='t', network='net1') == '{"status":"ok"}'
+    assert vn_rest.put_network(app, request('PUT', {'network': {'gateway': '10.0.0.9', 'name': 'red'}}),
+                               tenant='t', network='net1') == '{"status":"ok"}'
     # POST without a network in the URL takes the body's id; unknown keys inside are ignored, as Floodlight did
     vn_rest.create_network(app, request('POST', {'network': {'id': 'net2', 'name': 'blue', 'tenant_id': 't'}}),
                            tenant='t')
@@ -193,7 +193,7 @@ def test_rest_networks_and_attachments():
         {'name': 'blue', 'guid': 'net2', 'gateway': None, 'portMac': []}]
     assert vn_rest.detach_host(app, request('DELETE'), tenant='t', network='net1', port='port1') == '{"status":"ok"}'
     assert vn_rest.delete_network(app, request('DELETE'), tenant='t', network='net2') == '{"status":"ok"}'
-    assert [n['guid'] for n in vn_rest.list_networks(app, request('GET'), tenant='t')] == ['net1']
+    assert [n['guid'] for n in vn_rest.list_networks_at(app, request('GET'), tenant='t', network='x')] == ['net1']
     assert vn_rest.no_op(app, request('PUT', {'port': {}}), rest='tenants/t/networks/net1/ports/p1') == \
         '{"status":"ok"}'
 
@@ -210,7 +210,7 @@ def test_rest_networks_and_attachments():
 def test_rest_bad_network_bodies_change_nothing(body, key):
     app = App()
     with pytest.raises(FlowValidationError) as raised:
-        vn_rest.create_network(app, request('PUT', body), tenant='t', network='n')
+        vn_rest.put_network(app, request('PUT', body), tenant='t', network='n')
     assert raised.value.key == key and raised.value.reason
     with pytest.raises(FlowValidationError):
         vn_rest.create_network(app, request('POST', {'network': {'name': 'no id'}}), tenant='t')
@@ -267,7 +267,7 @@ def test_any_sequence_of_changes_keeps_one_network_per_mac(steps):
     for operation, guid, port, host in steps:
         try:
             if operation == 'put':
-                vn_rest.create_network(app, request('PUT', {'network': {'name': guid}}), tenant='t', network=guid)
+                vn_rest.put_network(app, request('PUT', {'network': {'name': guid}}), tenant='t', network=guid)
             elif operation == 'attach':
                 vn_rest.attach_host(app, request('PUT', {'attachment': {'mac': mac(host).hex(':')}}), tenant='t',
                                     network=guid, port=port)
@@ -287,8 +287,8 @@ def test_any_body_is_taken_whole_or_refused_with_nothing_changed(body):
     app = App()
     app.put_network('n', 'N', None)
     before = [virtualnetwork.network_json(n) for n in app.vn.networks.values()]
-    for handler, params in ((vn_rest.create_network, {'network': 'n'}), (vn_rest.attach_host, {'network': 'n',
-                                                                                                'port': 'p'})):
+    for handler, params in ((vn_rest.put_network, {'network': 'n'}),
+                            (vn_rest.attach_host, {'network': 'n', 'port': 'p'})):
         try:
             assert handler(app, request('PUT', body), tenant='t', **params) == '{"status":"ok"}'
         except FlowValidationError as error:
