@@ -27,7 +27,6 @@ VIRTUAL_NETWORK = _FL + 'virtualnetwork.VirtualNetworkFilter'
 FIREWALL = _FL + 'firewall.Firewall'
 FORWARDING = _FL + 'forwarding.Forwarding'
 STAGES = (LINK_DISCOVERY, VIRTUAL_NETWORK, FIREWALL, FORWARDING)
-HOOKS = (('network_filter', VIRTUAL_NETWORK), ('packet_filter', FIREWALL))
 
 
 class Times:
@@ -74,6 +73,8 @@ class PerfMonitor:
     def wrapped(self, stage, hook):
         """hook, timed as `stage` (one wrapper per hook: the firewall and the filter keep theirs)."""
         wrapper = self._wrapped.get((stage, hook))
+        if wrapper is None and stage not in self.stages:
+            return hook
         if wrapper is None:
             clock = time.perf_counter_ns
 
@@ -100,10 +101,11 @@ def is_lldp(data):
 
 def timed_packet_in(monitor, state, dpid, in_port, data, now, buffer_id):
     """controller.forwarding.handle_packet_in, timed: -> what it returns."""
-    saved = [(attribute, getattr(state, attribute)) for attribute, _stage in HOOKS]
-    for (attribute, hook), (_attribute, stage) in zip(saved, HOOKS):
-        if hook is not None and stage in monitor.stages:
-            setattr(state, attribute, monitor.wrapped(stage, hook))
+    network_filter, packet_filter = state.network_filter, state.packet_filter
+    if network_filter is not None:
+        state.network_filter = monitor.wrapped(VIRTUAL_NETWORK, network_filter)
+    if packet_filter is not None:
+        state.packet_filter = monitor.wrapped(FIREWALL, packet_filter)
     monitor.in_hooks = 0
     clock = time.perf_counter_ns
     began = clock()
@@ -111,8 +113,7 @@ def timed_packet_in(monitor, state, dpid, in_port, data, now, buffer_id):
         return forwarding.handle_packet_in(state, dpid, in_port, data, now, buffer_id)
     finally:
         spent = clock() - began
-        for attribute, hook in saved:
-            setattr(state, attribute, hook)
+        state.network_filter, state.packet_filter = network_filter, packet_filter
         monitor.packets.add(spent)
         monitor.stages[LINK_DISCOVERY if is_lldp(data) else FORWARDING].add(spent - monitor.in_hooks)
 
