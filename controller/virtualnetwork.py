@@ -48,6 +48,7 @@ class VirtualNetworks:
         self.networks = {}     # guid -> Network, in the order they were created
         self.network_of = {}   # MAC -> guid
         self.port_of = {}      # MAC -> the logical port name it is attached at
+        self.gateways = {}     # gateway IPv4 address (int) -> the guids of the networks it is the gateway of
         self.dropped = 0       # packet-ins dropped since start
         self.allowed = 0
 
@@ -68,6 +69,14 @@ def put_network(vn, guid, name, gateway):
         network.name = name
     if gateway:
         network.gateway = gateway
+    _index_gateways(vn)
+
+
+def _index_gateways(vn):
+    vn.gateways = {}
+    for network in vn.networks.values():
+        if network.gateway is not None:
+            vn.gateways.setdefault(network.gateway, set()).add(network.guid)
 
 
 def delete_network(vn, guid):
@@ -78,6 +87,7 @@ def delete_network(vn, guid):
     for mac in network.ports.values():
         del vn.network_of[mac]
         del vn.port_of[mac]
+    _index_gateways(vn)
 
 
 def attach(vn, guid, port, mac):
@@ -123,10 +133,12 @@ def _addresses(devices, mac):
 
 def _gateway_networks(vn, devices, mac):
     """The networks whose gateway is the host `mac` (a gateway is known by the address it sends from)."""
-    addresses = _addresses(devices, mac)
-    if not addresses:
+    if not vn.gateways:
         return set()
-    return {n.guid for n in vn.networks.values() if n.gateway is not None and n.gateway in addresses}
+    found = set()
+    for address in _addresses(devices, mac):
+        found |= vn.gateways.get(address, set())
+    return found
 
 
 def is_dhcp(data, vlan, eth_type, l3):
@@ -141,7 +153,7 @@ def unicast_verdict(vn, devices, src, dst, data, vlan, eth_type, l3):
     src_network = network_of.get(src)
     if src_network is not None and network_of.get(dst) == src_network:
         return ALLOW
-    if vn.networks and any(n.gateway is not None for n in vn.networks.values()):
+    if vn.gateways:
         if _gateway_networks(vn, devices, src):
             return ALLOW
         if src_network is not None and src_network in _gateway_networks(vn, devices, dst):
@@ -183,7 +195,7 @@ def flood_scope(vn, state, dpid, data, ports):
 
 def _serves(vn, devices, hosts, networks):
     """Whether a gateway of one of `networks` is among `hosts`."""
-    return networks and any(_gateway_networks(vn, devices, mac) & networks for mac in hosts)
+    return vn.gateways and networks and any(_gateway_networks(vn, devices, mac) & networks for mac in hosts)
 
 
 def is_dhcp_frame(data):

@@ -251,6 +251,11 @@ def consistent(vn):
     attached = [(mac_address, n.guid, port) for n in vn.networks.values() for port, mac_address in n.ports.items()]
     assert len({m for m, _g, _p in attached}) == len(attached) == len(vn.network_of) == len(vn.port_of)
     assert all(vn.network_of[m] == guid and vn.port_of[m] == port for m, guid, port in attached)
+    gateways = {}
+    for n in vn.networks.values():
+        if n.gateway is not None:
+            gateways.setdefault(n.gateway, set()).add(n.guid)
+    assert vn.gateways == gateways
 
 
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=12),
@@ -267,7 +272,8 @@ def test_any_sequence_of_changes_keeps_one_network_per_mac(steps):
     for operation, guid, port, host in steps:
         try:
             if operation == 'put':
-                vn_rest.put_network(app, request('PUT', {'network': {'name': guid}}), tenant='t', network=guid)
+                vn_rest.put_network(app, request('PUT', {'network': {'name': guid, 'gateway': '10.0.0.%d' % host}}),
+                                    tenant='t', network=guid)
             elif operation == 'attach':
                 vn_rest.attach_host(app, request('PUT', {'attachment': {'mac': mac(host).hex(':')}}), tenant='t',
                                     network=guid, port=port)
