@@ -54,8 +54,9 @@ _DEVICES = (_FL + 'devicemanager.IDeviceService', _FL + 'devicemanager.internal.
 _COUNTERS = (_FL + 'debugcounter.IDebugCounterService', _FL + 'debugcounter.DebugCounterServiceImpl')
 _STATIC = (_FL + 'staticflowentry.IStaticFlowEntryPusherService', _FL + 'staticflowentry.StaticFlowEntryPusher')
 
-# Floodlight's module class -> (loaded here, [services it depends on], [services it provides]); each is the
-# Floodlight name of what plays its part here: FloodlightProvider and OFSwitchManager are apps/switches.py,
+# Floodlight's module class -> (loaded here: True, or the name of the setting that loads it, [services it depends
+# on], [services it provides]); each is the Floodlight name of what plays its part here: FloodlightProvider and
+# OFSwitchManager are apps/switches.py,
 # MemoryStorageSource is the SQLite store of static entries (--staticflow-db), DebugCounterServiceImpl the counters
 # below, StatisticsCollector apps/stats.py. Firewall, ACL and LoadBalancer are listed as not loaded until their
 # apps are part of the controller (issue 14): set True where they are mounted.
