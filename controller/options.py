@@ -122,6 +122,10 @@ OPTIONS = [
     cfg.BoolOpt('statistics-collection', default=False,
                 help='poll every switch\'s port counters for /wm/statistics/bandwidth from the start (Floodlight '
                      '1.2: StatisticsCollector.enable=FALSE; POST /wm/statistics/config/enable/json turns it on)'),
+    cfg.BoolOpt('virtual-network-filter', default=False,
+                help='load Floodlight\'s VirtualNetworkFilter (its neutron.properties module, not in its default '
+                     'set): MAC-based tenant networks at /networkService/v1.1; a host attached to no network can '
+                     'reach only its gateway and DHCP (docs/compatibility.md)'),
     cfg.FloatOpt('statistics-interval', default=10.0, min=1.0,
                  help='seconds between two port counter polls of the bandwidth statistics (Floodlight 1.2: 10)'),
 ]
