@@ -52,12 +52,12 @@ async function loop(mine) {
     live.textContent = 'stale';
     live.title = error.reason || error.message;
     const container = document.getElementById('page');
-    let box = container.querySelector(':scope > .error.poll');
+    let box = container.querySelector(':scope > .alert.poll');
     if (!box) { box = errorBox(error); box.classList.add('poll'); container.prepend(box); }
     box.textContent = 'Could not update: ' + (error.reason || error.message);
   }
   if (mine !== generation) return;
-  const box = document.querySelector('#page > .error.poll');
+  const box = document.querySelector('#page > .alert.poll');
   if (box && live.className === 'live ok') box.remove();
   timer = setTimeout(() => { if (mine === generation) loop(mine); }, POLL_MS);
 }

@@ -71,9 +71,14 @@ export function bits(n) {
   return n.toFixed(i ? 1 : 0) + ' ' + units[i];
 }
 
+// Floodlight 1.x lists eth_type as "0x0x800", and the REST API keeps that spelling for its clients: shown as 0x800.
+export function listedValue(value) {
+  return typeof value === 'string' && value.startsWith('0x0x') ? value.slice(2) : value;
+}
+
 export function pairs(object) {
   const entries = Object.entries(object || {});
-  return entries.length ? entries.map(([k, v]) => k + '=' + v).join(', ') : 'any';
+  return entries.length ? entries.map(([k, v]) => k + '=' + listedValue(v)).join(', ') : 'any';
 }
 
 export function stateBadge(state) {
@@ -85,7 +90,7 @@ export function switchLink(dpid) {
 }
 
 export function errorBox(error) {
-  return h('div', { className: 'error' }, error.reason || error.message || String(error));
+  return h('div', { className: 'alert' }, error.reason || error.message || String(error));
 }
 
 // A filter box: calls onChange(text) as the user types.

@@ -1,7 +1,7 @@
 // Static entries: the list of every switch's entries with their status, a filter, and a form that adds or edits an
 // entry in either key dialect (Floodlight 0.9x on /wm/staticflowentrypusher, 1.x on /wm/staticflowpusher).
 import { ApiError, api, get } from '../api.js';
-import { h, filterBox, matches, pairs, replace, stateBadge, switchLink, table } from '../dom.js';
+import { h, filterBox, listedValue, matches, pairs, replace, stateBadge, switchLink, table } from '../dom.js';
 import { clearErrors, labelled, showDone, showError } from '../forms.js';
 
 const DIALECTS = {
@@ -99,6 +99,7 @@ function entryForm(onSaved) {
     for (const input of [inputs.switch, inputs.name, inputs.priority, inputs.idle, inputs.hard, inputs.actions]) input.value = '';
     inputs.name.readOnly = false;
     inputs.active.value = 'true';
+    form.querySelector('h2').textContent = 'Add or replace an entry';
     replace(rows);
     addRow();
   }
@@ -154,7 +155,7 @@ function entryForm(onSaved) {
       inputs.actions.value = entry.actions.actions || '';
       replace(rows);
       const table = dialect === '0.9x' ? TO_V0 : {};
-      for (const [key, value] of Object.entries(entry.match)) addRow(table[key] || key, value);
+      for (const [key, value] of Object.entries(entry.match)) addRow(table[key] || key, listedValue(value));
       if (!Object.keys(entry.match).length) addRow();
       form.querySelector('h2').textContent = 'Edit entry ' + entry.name;
       form.scrollIntoView();
@@ -192,7 +193,8 @@ export default {
         && matches(filter, e.dpid, e.name, pairs(e.match), e.actionsText, e.state, e.errorText));
       replace(count, shown.length + ' of ' + data.length);
       replace(list, table([
-        ['Switch', (e) => switchLink(e.dpid)], ['Name', (e) => e.name], ['Priority', (e) => e.priority],
+        ['Switch', (e) => switchLink(e.dpid)], ['Name', (e) => e.name],
+        ['Priority', (e) => (e.priority === UNGIVEN_PRIORITY ? 'default' : e.priority)],
         ['Match', (e) => pairs(e.match)], ['Actions', (e) => e.actionsText],
         ['Status', (e) => stateBadge(e.state)], ['OpenFlow error', (e) => e.errorText],
         ['', (e) => [h('button', { className: 'small', onclick: () => editor.edit(e), disabled: !e.listed }, 'edit'), ' ',

@@ -64,7 +64,7 @@ export default {
     replace(container, h('h1', {}, 'Topology'),
       h('p', { className: 'muted' }, 'Click a switch for its detail. Dashed: a link seen in one direction only.'),
       summary, graph);
-    const cy = window.cytoscape({ container: graph, style: STYLE, elements: [], wheelSensitivity: 0.3,
+    const cy = window.cytoscape({ container: graph, style: STYLE, elements: [],
       minZoom: 0.2, maxZoom: 3 });
     window.uiGraph = cy;  // for the browser tests (tests/protocol/test_ui.py) and the curious, in the console
     cy.on('tap', 'node.switch', (event) => { location.hash = '#/switch/' + event.target.id(); });
@@ -89,7 +89,7 @@ export default {
           cy.layout({ name: 'cose', animate: false, padding: 30, nodeRepulsion: () => 8000 }).run();
         }
         const switches = cy.nodes('.switch').length;
-        replace(summary, switches + ' switch(es), ' + cy.edges(':not(.attachment)').length + ' link(s), '
+        replace(summary, switches + ' switch(es), ' + cy.edges().not('.attachment').length + ' link(s), '
           + cy.nodes('.host').length + ' host(s)' + (hosts.length > MAX_HOSTS ? ' (the ' + MAX_HOSTS + ' seen last)' : ''));
       },
       destroy() { cy.destroy(); window.uiGraph = null; },

@@ -1,0 +1,84 @@
+"""A real headless Chromium (Debian's chromium and chromium-driver) driven by Selenium, for the web UI's tests
+(tests/protocol/test_ui.py, tests/e2e/test_ui.py), and what those tests read from it: the browser's console log,
+elements by text, screenshots."""
+import os
+import re
+import time
+
+CHROMIUM = '/usr/bin/chromium'
+CHROMEDRIVER = '/usr/bin/chromedriver'
+# The flags the issue names; background networking off: this machine's closed network refuses Chromium's own
+# connections, which would otherwise fill the log.
+FLAGS = ('--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--window-size=1400,900',
+         '--no-first-run', '--disable-component-update', '--disable-sync')
+# What Chromium logs for a fetch answered with an HTTP error: the tests that make one on purpose allow it by status.
+FAILED_RESOURCE = re.compile(r'Failed to load resource: the server responded with a status of (\d+)')
+
+
+def missing():
+    """Why the browser tests cannot run here (None when they can)."""
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not os.path.exists(path):
+            return '%s is not installed (Debian packages chromium and chromium-driver; `make system-deps`)' % path
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        return 'selenium is not installed (pip install -e ".[test]")'
+    return None
+
+
+def start_browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+def console_problems(driver, allowed_statuses=()):
+    """The browser log's errors and warnings since the last call (the log is read once), less the
+    "Failed to load resource" lines of HTTP statuses the caller expects (a 400 it provoked, a 401 before the
+    token was entered)."""
+    problems = []
+    for entry in driver.get_log('browser'):
+        if entry['level'] not in ('SEVERE', 'WARNING'):
+            continue
+        failed = FAILED_RESOURCE.search(entry['message'])
+        if failed and int(failed.group(1)) in allowed_statuses:
+            continue
+        problems.append('%s %s' % (entry['level'], entry['message']))
+    return problems
+
+
+def wait_until(driver, condition, timeout=15, what='a condition'):
+    """condition(driver) -> a truthy value (returned), polled; fails naming `what`, with the page's text."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition(driver)
+            if value:
+                return value
+        except Exception as error:  # the element being replaced by a refresh between find and read
+            last_error = error
+        time.sleep(0.2)
+    page = driver.find_element('id', 'page').text[:3000] if driver.find_elements('id', 'page') else ''
+    raise AssertionError('timed out waiting for %s (last error: %r); the page shows:\n%s' % (what, last_error, page))
+
+
+def text_of(driver, element_id):
+    found = driver.find_elements('id', element_id)
+    return found[0].text if found else ''
+
+
+def screenshot(driver, directory, name):
+    """Save the window as <directory>/<name>.png when `directory` is set."""
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        driver.save_screenshot(os.path.join(directory, name + '.png'))
