@@ -5,6 +5,8 @@ import os
 import re
 import time
 
+import pytest
+
 CHROMIUM = '/usr/bin/chromium'
 CHROMEDRIVER = '/usr/bin/chromedriver'
 # The flags the issue names; background networking off: this machine's closed network refuses Chromium's own
@@ -82,3 +84,73 @@ def screenshot(driver, directory, name):
     if directory:
         os.makedirs(directory, exist_ok=True)
         driver.save_screenshot(os.path.join(directory, name + '.png'))
+
+
+# --- fixtures (a test module imports them: `from tests.lib.browser import browser, chromium_session`) -----------
+
+@pytest.fixture(scope='module')
+def chromium_session():
+    driver = start_browser()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def browser(chromium_session):
+    """The module's browser, on a blank page with an empty log at the start and the end of each test (a page left
+    polling a stopped controller would fill the next test's log)."""
+    chromium_session.get('about:blank')
+    chromium_session.get_log('browser')
+    yield chromium_session
+    chromium_session.get('about:blank')  # (each controller has its own port: its own origin and storage)
+    chromium_session.get_log('browser')
+
+
+# --- the UI's pages, as the tests read and fill them ---------------------------------------------------------
+
+def open_page(driver, base_url, page):
+    driver.get(base_url + '/ui/#/' + page)
+
+
+def card_value(driver, card):
+    """A dashboard card's value (card: its id, e.g. card-switches)."""
+    found = driver.find_elements('css selector', '#%s .card-value' % card)
+    return found[0].text if found else None
+
+
+def graph(driver, script):
+    """window.uiGraph.<script> (the topology page's cytoscape instance), or None off that page."""
+    return driver.execute_script('return window.uiGraph ? window.uiGraph.%s : null' % script)
+
+
+def row_text(driver, container_id, attribute, value):
+    rows = driver.find_elements('css selector', '#%s tr[%s="%s"]' % (container_id, attribute, value))
+    return rows[0].text if rows else ''
+
+
+def fill(element, text):
+    element.clear()
+    element.send_keys(text)
+
+
+def entry_form_push(driver, fields, match, actions, dialect='1.x'):
+    """Fill the static entry form (fields: {data-key of a field: text}; match: [(key, value)]) and submit it."""
+    from selenium.webdriver.support.select import Select
+    Select(driver.find_element('id', 'entry-dialect')).select_by_value(dialect)
+    form = driver.find_element('id', 'entry-form')
+    for key, text in fields.items():
+        fill(form.find_element('css selector', '[data-key="%s"]' % key), text)
+    for index, (key, value) in enumerate(match):
+        rows = form.find_elements('css selector', '.match-row')
+        if index >= len(rows):
+            driver.find_element('id', 'add-match').click()
+            rows = form.find_elements('css selector', '.match-row')
+        fill(rows[index].find_element('css selector', '.match-key'), key)
+        fill(rows[index].find_element('css selector', '.match-value'), value)
+    fill(form.find_element('css selector', '[data-key="actions"]'), actions)
+    driver.find_element('id', 'entry-submit').click()
+
+
+def new_entry(driver):
+    """The form's New button: an empty form."""
+    driver.find_element('css selector', '#entry-form button[type=button]:not(.small)').click()

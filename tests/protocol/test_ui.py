@@ -18,7 +18,9 @@ from ryu.ofproto import ofproto_v1_0 as ofp
 
 from controller.lldp import parse_lldp
 from tests.lib import browser as chromium
-from tests.lib.browser import console_problems, screenshot, text_of, wait_until
+from tests.lib.browser import browser, chromium_session  # noqa: F401  (the fixtures)
+from tests.lib.browser import (card_value, console_problems, entry_form_push, fill, graph, new_entry, open_page,
+                               row_text, screenshot, text_of, wait_until)
 from tests.lib.controller import wait_for
 from tests.protocol.helpers import colon_dpid, list_entries, push_ok
 from tests.protocol.test_forwarding import DPID_A, DPID_B, FAST, H1, H2, arp, cable, get_json, lldp_outs
@@ -34,24 +36,6 @@ A, B, C = colon_dpid(DPID_A), colon_dpid(DPID_B), colon_dpid(DPID_C)
 MAC1, MAC2 = '02:00:00:00:0a:01', '02:00:00:00:0a:02'
 REFUSED_PRIORITY = 999  # switch A answers a flow-mod at this priority with an EPERM error
 SCREENSHOTS = os.environ.get('UI_SCREENSHOTS')
-
-
-@pytest.fixture(scope='module')
-def chromium_session():
-    driver = chromium.start_browser()
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture
-def browser(chromium_session):
-    """The module's browser, on a blank page with an empty log at the start and the end of each test (a page left
-    polling a stopped controller would fill the next test's log)."""
-    chromium_session.get('about:blank')
-    chromium_session.get_log('browser')
-    yield chromium_session
-    chromium_session.get('about:blank')  # (each controller has its own port: its own origin and storage)
-    chromium_session.get_log('browser')
 
 
 class Network:
@@ -91,25 +75,7 @@ def network(start_controller, connect_peer):
     return build_network(start_controller(FAST), connect_peer)
 
 
-def card_value(driver, card):
-    found = driver.find_elements('css selector', '#%s .card-value' % card)
-    return found[0].text if found else None
-
-
-def graph(driver, script):
-    return driver.execute_script('return window.uiGraph ? window.uiGraph.%s : null' % script)
-
-
-def row_text(driver, container_id, attribute, value):
-    rows = driver.find_elements('css selector', '#%s tr[%s="%s"]' % (container_id, attribute, value))
-    return rows[0].text if rows else ''
-
-
-def open_page(driver, controller, page):
-    driver.get(controller.base_url + '/ui/#/' + page)
-
-
-def test_every_page_shows_the_network_and_nothing_in_the_console(browser, network, connect_peer):
+def test_every_page_shows_the_network_and_nothing_in_the_console(browser, network, connect_peer):  # noqa: F811
     controller, a = network.controller, network.a
     browser.get(controller.base_url + '/')
     wait_until(browser, lambda d: d.current_url.endswith('/ui/'), what='/ to redirect to /ui/')
@@ -129,7 +95,7 @@ def test_every_page_shows_the_network_and_nothing_in_the_console(browser, networ
     screenshot(browser, SCREENSHOTS, 'dashboard')
 
     # Topology: the graph, then a third switch appears without a reload
-    open_page(browser, controller, 'topology')
+    open_page(browser, controller.base_url, 'topology')
     nodes = wait_until(browser, lambda d: sorted(graph(d, 'nodes().map(n => n.id())') or []) == sorted(
         [A, B, 'host:' + MAC1, 'host:' + MAC2]) and graph(d, 'nodes().map(n => n.id())'), what='the graph')
     assert len(nodes) == 4
@@ -177,16 +143,16 @@ def test_every_page_shows_the_network_and_nothing_in_the_console(browser, networ
     screenshot(browser, SCREENSHOTS, 'switch')
 
     # Static entries, firewall, ACL, hosts
-    open_page(browser, controller, 'entries')
+    open_page(browser, controller.base_url, 'entries')
     wait_until(browser, lambda d: 'installed' in row_text(d, 'entries', 'data-entry', 'web-1'), what='the entries')
     assert 'error' in row_text(browser, 'entries', 'data-entry', 'refused-1')
     screenshot(browser, SCREENSHOTS, 'entries')
-    open_page(browser, controller, 'firewall')
+    open_page(browser, controller.base_url, 'firewall')
     wait_until(browser, lambda d: 'firewall disabled' in text_of(d, 'firewall-status'), what='the firewall page')
     screenshot(browser, SCREENSHOTS, 'firewall')
-    open_page(browser, controller, 'acl')
+    open_page(browser, controller.base_url, 'acl')
     wait_until(browser, lambda d: 'no rules' in text_of(d, 'acl-rules'), what='the ACL page')
-    open_page(browser, controller, 'hosts')
+    open_page(browser, controller.base_url, 'hosts')
     wait_until(browser, lambda d: row_text(d, 'hosts', 'data-mac', MAC2), what='the hosts')
     for mac, ip, switch, port in ((MAC1, '10.0.0.1', A, '1'), (MAC2, '10.0.0.2', B, '2')):
         cells = row_text(browser, 'hosts', 'data-mac', mac).split(' ')
@@ -196,38 +162,15 @@ def test_every_page_shows_the_network_and_nothing_in_the_console(browser, networ
     assert console_problems(browser) == []
 
 
-def fill(driver, element, text):
-    element.clear()
-    element.send_keys(text)
-
-
-def entry_form_push(driver, fields, match, actions, dialect='1.x'):
-    """Fill the entry form (fields: {data-key of a field: text}; match: [(key, value)]) and submit it."""
-    from selenium.webdriver.support.select import Select
-    Select(driver.find_element('id', 'entry-dialect')).select_by_value(dialect)
-    form = driver.find_element('id', 'entry-form')
-    for key, text in fields.items():
-        fill(driver, form.find_element('css selector', '[data-key="%s"]' % key), text)
-    for index, (key, value) in enumerate(match):
-        rows = form.find_elements('css selector', '.match-row')
-        if index >= len(rows):
-            driver.find_element('id', 'add-match').click()
-            rows = form.find_elements('css selector', '.match-row')
-        fill(driver, rows[index].find_element('css selector', '.match-key'), key)
-        fill(driver, rows[index].find_element('css selector', '.match-value'), value)
-    fill(driver, form.find_element('css selector', '[data-key="actions"]'), actions)
-    driver.find_element('id', 'entry-submit').click()
-
-
 def stored(controller):
     """{name: listed entry} of every stored active entry (1.x listing)."""
     return {name: entry for entries in list_entries(controller).values() for item in entries
             for name, entry in item.items()}
 
 
-def test_entry_form_stores_good_entries_and_shows_the_reason_for_a_bad_one(browser, network):
+def test_entry_form_stores_good_entries_and_shows_the_reason_for_a_bad_one(browser, network):  # noqa: F811
     controller, a = network.controller, network.a
-    open_page(browser, controller, 'entries')
+    open_page(browser, controller.base_url, 'entries')
     wait_until(browser, lambda d: row_text(d, 'entries', 'data-entry', 'web-1'), what='the entries page')
     mark = a.mark()
 
@@ -240,7 +183,7 @@ def test_entry_form_stores_good_entries_and_shows_the_reason_for_a_bad_one(brows
                what='form-1 installed in the list')
 
     # the other dialect: 0.9x keys, pushed to /wm/staticflowentrypusher/json
-    browser.find_element('css selector', '#entry-form button[type=button]:not(.small)').click()  # New
+    new_entry(browser)
     entry_form_push(browser, {'switch': A, 'name': 'form-v0', 'priority': '300', 'idle-timeout': '60'},
                     [('ingress-port', '1'), ('ether-type', '0x0800'), ('src-ip', '10.0.0.1')], 'output=2', '0.9x')
     wait_until(browser, lambda d: text_of(d, 'entry-done') == 'Entry pushed: form-v0', what='the 0.9x push')
@@ -251,15 +194,16 @@ def test_entry_form_stores_good_entries_and_shows_the_reason_for_a_bad_one(brows
     assert 'in_port=1, eth_type=0x800, ipv4_src=10.0.0.1' in row_text(browser, 'entries', 'data-entry', 'form-v0')
 
     # bad: ip_proto without eth_type (the REST reason, next to that match field), and a priority out of range
-    browser.find_element('css selector', '#entry-form button[type=button]:not(.small)').click()
+    new_entry(browser)
     entry_form_push(browser, {'switch': A, 'name': 'form-bad'}, [('ip_proto', '6')], 'output=2')
     reason = 'ip_proto needs eth_type (ether-type) 0x0800 in the same entry'
     wait_until(browser, lambda d: reason in text_of(d, 'entry-error'), what='the reason of the 400')
+    screenshot(browser, SCREENSHOTS, 'entry-refused')
     invalid = browser.find_elements('css selector', '#entry-form .invalid')
     assert [e.get_attribute('value') for e in invalid] == ['6']
     assert browser.find_element('css selector', '#entry-form .field-error').text == reason
-    fill(browser, browser.find_element('css selector', '#entry-form [data-key="priority"]'), '70000')
-    fill(browser, browser.find_element('css selector', '#entry-form .match-key'), 'in_port')
+    fill(browser.find_element('css selector', '#entry-form [data-key="priority"]'), '70000')
+    fill(browser.find_element('css selector', '#entry-form .match-key'), 'in_port')
     browser.find_element('id', 'entry-submit').click()
     wait_until(browser, lambda d: 'priority' in text_of(d, 'entry-error') and '70000' in text_of(d, 'entry-error'),
                what='the priority refused')
@@ -273,7 +217,7 @@ def test_entry_form_stores_good_entries_and_shows_the_reason_for_a_bad_one(brows
     name = browser.find_element('css selector', '#entry-form [data-key="name"]')
     assert name.get_attribute('value') == 'form-1' and name.get_attribute('readonly') is not None
     assert browser.find_element('css selector', '#entry-form .match-key').get_attribute('value') == 'in_port'
-    fill(browser, browser.find_element('css selector', '#entry-form [data-key="actions"]'), 'output=1')
+    fill(browser.find_element('css selector', '#entry-form [data-key="actions"]'), 'output=1')
     browser.find_element('id', 'entry-submit').click()
     wait_until(browser, lambda d: 'output=1' in row_text(d, 'entries', 'data-entry', 'form-1'), what='the edit')
     assert stored(controller)['form-1']['actions'] == {'actions': 'output=1'}
@@ -285,7 +229,7 @@ def test_entry_form_stores_good_entries_and_shows_the_reason_for_a_bad_one(brows
     assert 'form-v0' not in stored(controller)
 
     # filter
-    fill(browser, browser.find_element('css selector', 'input.filter'), 'EPERM')
+    fill(browser.find_element('css selector', 'input.filter'), 'EPERM')
     wait_until(browser, lambda d: len(d.find_elements('css selector', '#entries tbody tr')) == 1, what='the filter')
     assert row_text(browser, 'entries', 'data-entry', 'refused-1')
 
@@ -295,13 +239,13 @@ def test_entry_form_stores_good_entries_and_shows_the_reason_for_a_bad_one(brows
 def submit_rule(driver, kind, fields):
     form = driver.find_element('id', kind + '-form')
     for key, text in fields.items():
-        fill(driver, form.find_element('css selector', '[data-key="%s"]' % key), text)
+        fill(form.find_element('css selector', '[data-key="%s"]' % key), text)
     driver.find_element('id', kind + '-submit').click()
 
 
-def test_firewall_and_acl_forms(browser, network):
+def test_firewall_and_acl_forms(browser, network):  # noqa: F811
     controller = network.controller
-    open_page(browser, controller, 'firewall')
+    open_page(browser, controller.base_url, 'firewall')
     wait_until(browser, lambda d: 'no rules' in text_of(d, 'firewall-rules'), what='the firewall page')
     submit_rule(browser, 'firewall', {'src-ip': '10.0.0.1/32', 'nw-proto': 'TCP', 'tp-dst': '80', 'action': 'DENY'})
     wait_until(browser, lambda d: text_of(d, 'firewall-done') == 'Rule added', what='the firewall rule added')
@@ -319,7 +263,7 @@ def test_firewall_and_acl_forms(browser, network):
     browser.find_element('id', 'firewall-enable').click()
     wait_until(browser, lambda d: 'firewall enabled' in text_of(d, 'firewall-status'), what='the firewall enabled')
 
-    open_page(browser, controller, 'acl')
+    open_page(browser, controller.base_url, 'acl')
     wait_until(browser, lambda d: 'no rules' in text_of(d, 'acl-rules'), what='the ACL page')
     submit_rule(browser, 'acl', {'src-ip': '10.0.0.1/32', 'dst-ip': '10.0.0.2/32', 'action': 'deny'})
     wait_until(browser, lambda d: text_of(d, 'acl-done') == 'Rule added', what='the ACL rule added')
@@ -352,7 +296,7 @@ def raw_get(controller, path):
         connection.close()
 
 
-def test_with_a_token_the_page_asks_for_it_once(browser, start_controller, connect_peer, tmp_path):
+def test_with_a_token_the_page_asks_for_it_once(browser, start_controller, connect_peer, tmp_path):  # noqa: F811
     token_file = tmp_path / 'rest-token'
     token_file.write_text('ui-s3cret\n')
     controller = start_controller(FAST + ('--rest-token-file', str(token_file)))
@@ -368,17 +312,17 @@ def test_with_a_token_the_page_asks_for_it_once(browser, start_controller, conne
     dialog = wait_until(browser, lambda d: d.find_element('id', 'token-dialog').is_displayed()
                         and d.find_element('id', 'token-dialog'), what='the token dialog')
     assert 'needs its REST token' in dialog.text
-    fill(browser, browser.find_element('id', 'token-input'), 'wrong')
+    fill(browser.find_element('id', 'token-input'), 'wrong')
     browser.find_element('id', 'token-submit').click()
     wait_until(browser, lambda d: 'refused this token' in text_of(d, 'token-why')
                and d.find_element('id', 'token-dialog').is_displayed(), what='the wrong token refused')
-    fill(browser, browser.find_element('id', 'token-input'), 'ui-s3cret')
+    fill(browser.find_element('id', 'token-input'), 'ui-s3cret')
     browser.find_element('id', 'token-submit').click()
     wait_until(browser, lambda d: card_value(d, 'card-switches') == '1', what='the dashboard with the token')
     assert not browser.find_element('id', 'token-dialog').is_displayed()
     # once: other pages and a reload in this tab use it without asking
     for page in ('topology', 'entries', 'hosts'):
-        open_page(browser, controller, page)
+        open_page(browser, controller.base_url, page)
         time.sleep(0.5)
         assert not browser.find_element('id', 'token-dialog').is_displayed(), page
     browser.refresh()
