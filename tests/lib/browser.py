@@ -29,12 +29,14 @@ def missing():
     return None
 
 
-def start_browser():
+def start_browser(accept_insecure_certs=False):
+    """accept_insecure_certs: trust any certificate (a test's self-signed HTTPS one)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
+    options.accept_insecure_certs = accept_insecure_certs
     for flag in FLAGS:
         options.add_argument(flag)
     options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})

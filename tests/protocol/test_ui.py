@@ -23,6 +23,7 @@ from tests.lib.browser import (card_value, console_problems, entry_form_push, fi
                                row_text, screenshot, text_of, wait_until)
 from tests.lib.controller import wait_for
 from tests.protocol.helpers import colon_dpid, list_entries, push_ok
+from tests.protocol.test_security_rest import make_certificate
 from tests.protocol.test_forwarding import DPID_A, DPID_B, FAST, H1, H2, arp, cable, get_json, lldp_outs
 
 pytestmark = [
@@ -329,6 +330,29 @@ def test_with_a_token_the_page_asks_for_it_once(browser, start_controller, conne
     wait_until(browser, lambda d: 'no hosts learned yet' in text_of(d, 'hosts'), what='the hosts page after a reload')
     assert not browser.find_element('id', 'token-dialog').is_displayed()
     assert console_problems(browser, allowed_statuses=(401,)) == []
+
+
+def test_over_https_the_page_and_its_calls_use_the_rest_certificate_and_token(start_controller, connect_peer,
+                                                                              tmp_path):
+    key, cert = make_certificate(str(tmp_path))
+    token_file = tmp_path / 'rest-token'
+    token_file.write_text('tls-token')
+    controller = start_controller(FAST + ('--rest-cert', cert, '--rest-key', key, '--rest-token-file',
+                                          str(token_file)))
+    connect_peer(controller, DPID_A)
+    driver = chromium.start_browser(accept_insecure_certs=True)  # the test's self-signed certificate
+    try:
+        base = 'https://127.0.0.1:%d' % controller.rest_port
+        driver.get(base + '/')
+        wait_until(driver, lambda d: d.current_url == base + '/ui/', what='the redirect over HTTPS')
+        wait_until(driver, lambda d: d.find_element('id', 'token-dialog').is_displayed(), what='the token dialog')
+        fill(driver.find_element('id', 'token-input'), 'tls-token')
+        driver.find_element('id', 'token-submit').click()
+        wait_until(driver, lambda d: card_value(d, 'card-switches') == '1', what='the dashboard over HTTPS')
+        assert driver.execute_script('return window.isSecureContext') is True
+        assert console_problems(driver, allowed_statuses=(401,)) == []
+    finally:
+        driver.quit()
 
 
 def test_static_files_are_served_with_their_types_and_policy(controller):
