@@ -41,6 +41,10 @@ async function show() {
 
 async function loop(mine) {
   const live = document.getElementById('live');
+  if (document.hidden) {  // a tab in the background asks for nothing; it refreshes when shown again
+    timer = setTimeout(() => { if (mine === generation) loop(mine); }, POLL_MS);
+    return;
+  }
   try {
     await current.instance.refresh();
     live.className = 'live ok';
@@ -61,6 +65,22 @@ async function loop(mine) {
   if (box && live.className === 'live ok') box.remove();
   timer = setTimeout(() => { if (mine === generation) loop(mine); }, POLL_MS);
 }
+
+// A button's call that failed (a delete refused, a clear on a read-only store): its reason above the page, not
+// an uncaught error in the console.
+window.addEventListener('unhandledrejection', (event) => {
+  const error = event.reason || {};
+  event.preventDefault();
+  const container = document.getElementById('page');
+  let box = container.querySelector(':scope > .alert.action');
+  if (!box) {
+    box = errorBox(error);
+    box.classList.add('action');
+    box.id = 'action-error';
+    container.prepend(box);
+  }
+  box.textContent = (error.status ? error.status + ': ' : '') + (error.reason || error.message || String(error));
+});
 
 window.addEventListener('hashchange', show);
 show();

@@ -163,6 +163,25 @@ def test_every_page_shows_the_network_and_nothing_in_the_console(browser, networ
     assert console_problems(browser) == []
 
 
+def test_a_switch_that_goes_is_shown_gone_without_a_reload(browser, network):  # noqa: F811
+    controller = network.controller
+    open_page(browser, controller.base_url, 'dashboard')
+    wait_until(browser, lambda d: card_value(d, 'card-switches') == '2', what='two switches')
+    network.b.close()
+    events = wait_until(browser, lambda d: card_value(d, 'card-switches') == '1' and 'gone (primary)' in text_of(
+        d, 'events') and text_of(d, 'events'), what='switch B gone on the dashboard')
+    assert 'gone (primary): standalone: at ' in events  # OVS's default fail mode: when it will fail open
+    open_page(browser, controller.base_url, 'topology')
+    wait_until(browser, lambda d: graph(d, "getElementById('%s').hasClass('gone')" % B), what='B drawn as gone')
+    open_page(browser, controller.base_url, 'switch/' + B)
+    sessions = wait_until(browser, lambda d: 'disconnected' in text_of(d, 'sessions') and text_of(d, 'sessions'),
+                          what="B's session ended")
+    assert 'predicted at ' in sessions
+    assert text_of(browser, 'ports') == 'not connected: no statistics'
+    assert 'disconnected' in text_of(browser, 'timeline')
+    assert console_problems(browser) == []
+
+
 def stored(controller):
     """{name: listed entry} of every stored active entry (1.x listing)."""
     return {name: entry for entries in list_entries(controller).values() for item in entries
@@ -283,7 +302,13 @@ def test_firewall_and_acl_forms(browser, network):  # noqa: F811
     assert [(r['nw_src'], r['nw_dst']) for r in get_json(controller, '/wm/acl/rules/json')] == [
         ('10.0.0.1/32', '10.0.0.3/32')]
     screenshot(browser, SCREENSHOTS, 'acl')
-    assert console_problems(browser, allowed_statuses=(400,)) == []
+    # a rule deleted elsewhere between two polls: the refused delete's reason shows above the page
+    status, text, _ = controller.request('DELETE', '/wm/acl/rules/json', '{"ruleid": "2"}')
+    assert status == 200, text
+    browser.find_element('css selector', '#acl-rules tr[data-rule="2"] button.danger').click()
+    wait_until(browser, lambda d: text_of(d, 'action-error') == "404: a rule with this ID doesn't exist: 2",
+               what='the refused delete shown')
+    assert console_problems(browser, allowed_statuses=(400, 404)) == []
 
 
 def raw_get(controller, path):
