@@ -1,5 +1,7 @@
 // The single-page app: a hash route picks a page (pages/*.js); the page's refresh() is called every POLL_MS while
-// it is shown (never two at once), so the data stays live without reloading.
+// it is shown (never two at once; after a slow round, SLOW_FACTOR times its duration: a listing of 200,000 entries
+// is not asked for again and again while the last one is still being read), so the data stays live without
+// reloading.
 import { errorBox, replace } from './dom.js';
 import dashboard from './pages/dashboard.js';
 import topology from './pages/topology.js';
@@ -9,6 +11,7 @@ import { firewall, acl } from './pages/rules.js';
 import hosts from './pages/hosts.js';
 
 const POLL_MS = 2000;
+const SLOW_FACTOR = 4;
 const PAGES = { dashboard, topology, switch: switchDetail, entries, firewall, acl, hosts };
 
 let current = null;   // { name, instance }
@@ -45,6 +48,7 @@ async function loop(mine) {
     timer = setTimeout(() => { if (mine === generation) loop(mine); }, POLL_MS);
     return;
   }
+  const started = performance.now();
   try {
     await current.instance.refresh();
     live.className = 'live ok';
@@ -63,7 +67,8 @@ async function loop(mine) {
   if (mine !== generation) return;
   const box = document.querySelector('#page > .alert.poll');
   if (box && live.className === 'live ok') box.remove();
-  timer = setTimeout(() => { if (mine === generation) loop(mine); }, POLL_MS);
+  const delay = Math.max(POLL_MS, SLOW_FACTOR * (performance.now() - started));
+  timer = setTimeout(() => { if (mine === generation) loop(mine); }, delay);
 }
 
 // A button's call that failed (a delete refused, a clear on a read-only store): its reason above the page, not

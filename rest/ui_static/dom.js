@@ -27,11 +27,18 @@ export function replace(node, ...children) {
   return node;
 }
 
+export const MAX_ROWS = 500;  // rows drawn at most: a filter narrows a longer list (the browser stays responsive)
+
 // A table: columns [[header, cell(row) -> node or text]], rows; `rowAttrs(row)` for each <tr>.
 export function table(columns, rows, rowAttrs, empty) {
-  const body = rows.length ? rows.map((row) => h('tr', rowAttrs ? rowAttrs(row) : {},
+  const shown = rows.slice(0, MAX_ROWS);
+  const body = shown.length ? shown.map((row) => h('tr', rowAttrs ? rowAttrs(row) : {},
     columns.map(([, cell]) => h('td', {}, cell(row)))))
     : [h('tr', {}, h('td', { colspan: columns.length, className: 'empty' }, empty || 'none'))];
+  if (rows.length > MAX_ROWS) {
+    body.push(h('tr', { className: 'more' }, h('td', { colspan: columns.length, className: 'empty' },
+      'the first ' + MAX_ROWS + ' of ' + rows.length + ' rows: use the filter to see the others')));
+  }
   return h('table', {}, h('thead', {}, h('tr', {}, columns.map(([title]) => h('th', {}, title)))), h('tbody', {}, body));
 }
 

@@ -182,6 +182,20 @@ def test_a_switch_that_goes_is_shown_gone_without_a_reload(browser, network):  #
     assert console_problems(browser) == []
 
 
+def test_a_long_list_draws_its_first_rows_and_the_filter_finds_the_others(browser, controller):  # noqa: F811
+    for n in range(620):
+        push_ok(controller, {'switch': A, 'name': 'bulk-%03d' % n, 'priority': str(n),
+                             'eth_dst': '02:00:00:00:%02x:%02x' % (n >> 8, n & 0xff), 'actions': 'output=1'})
+    open_page(browser, controller.base_url, 'entries')
+    wait_until(browser, lambda d: 'the first 500 of 620 rows' in text_of(d, 'entries'), what='the first 500 rows')
+    assert len(browser.find_elements('css selector', '#entries tr[data-entry]')) == 500
+    fill(browser.find_element('css selector', 'input.filter'), 'bulk-61')
+    wait_until(browser, lambda d: len(d.find_elements('css selector', '#entries tr[data-entry]')) == 10,
+               what='the filtered rows')
+    assert 'waiting' in row_text(browser, 'entries', 'data-entry', 'bulk-619')  # no switch: waiting
+    assert console_problems(browser) == []
+
+
 def stored(controller):
     """{name: listed entry} of every stored active entry (1.x listing)."""
     return {name: entry for entries in list_entries(controller).values() for item in entries
