@@ -2,6 +2,7 @@
 // it is shown (never two at once; after a slow round, SLOW_FACTOR times its duration: a listing of 200,000 entries
 // is not asked for again and again while the last one is still being read), so the data stays live without
 // reloading.
+import { ApiError } from './api.js';
 import { errorBox, replace } from './dom.js';
 import dashboard from './pages/dashboard.js';
 import topology from './pages/topology.js';
@@ -55,7 +56,8 @@ async function loop(mine) {
     live.textContent = 'live';
     live.title = 'updated ' + new Date().toLocaleTimeString();
   } catch (error) {
-    if (mine !== generation) return;
+    if (mine !== generation) return;  // the page was left meanwhile
+    if (!(error instanceof ApiError)) console.error(error);  // a bug, or no answer at all: in the console too
     live.className = 'live stale';
     live.textContent = 'stale';
     live.title = error.reason || error.message;
@@ -75,7 +77,7 @@ async function loop(mine) {
 // an uncaught error in the console.
 window.addEventListener('unhandledrejection', (event) => {
   const error = event.reason || {};
-  event.preventDefault();
+  if (error instanceof ApiError) event.preventDefault();  // a refusal the page shows; anything else is a bug
   const container = document.getElementById('page');
   let box = container.querySelector(':scope > .alert.action');
   if (!box) {

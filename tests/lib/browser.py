@@ -76,9 +76,28 @@ def wait_until(driver, condition, timeout=15, what='a condition'):
     raise AssertionError('timed out waiting for %s (last error: %r); the page shows:\n%s' % (what, last_error, page))
 
 
+def _settled(read, attempts=20):
+    """read() again when the element it read was replaced meanwhile: the pages redraw their tables at every
+    refresh, so an element found a moment ago may be gone (StaleElementReferenceException)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    for _ in range(attempts - 1):
+        try:
+            return read()
+        except StaleElementReferenceException:
+            time.sleep(0.05)
+    return read()
+
+
 def text_of(driver, element_id):
-    found = driver.find_elements('id', element_id)
-    return found[0].text if found else ''
+    def read():
+        found = driver.find_elements('id', element_id)
+        return found[0].text if found else ''
+    return _settled(read)
+
+
+def click(driver, selector):
+    """Click the element a CSS selector finds (found again if a refresh replaced it before the click)."""
+    _settled(lambda: driver.find_element('css selector', selector).click())
 
 
 def screenshot(driver, directory, name):
@@ -114,20 +133,24 @@ def open_page(driver, base_url, page):
     driver.get(base_url + '/ui/#/' + page)
 
 
-def card_value(driver, card):
-    """A dashboard card's value (card: its id, e.g. card-switches)."""
-    found = driver.find_elements('css selector', '#%s .card-value' % card)
-    return found[0].text if found else None
-
-
 def graph(driver, script):
     """window.uiGraph.<script> (the topology page's cytoscape instance), or None off that page."""
     return driver.execute_script('return window.uiGraph ? window.uiGraph.%s : null' % script)
 
 
 def row_text(driver, container_id, attribute, value):
-    rows = driver.find_elements('css selector', '#%s tr[%s="%s"]' % (container_id, attribute, value))
-    return rows[0].text if rows else ''
+    def read():
+        rows = driver.find_elements('css selector', '#%s tr[%s="%s"]' % (container_id, attribute, value))
+        return rows[0].text if rows else ''
+    return _settled(read)
+
+
+def card_value(driver, card):
+    """A dashboard card's value (card: its id, e.g. card-switches)."""
+    def read():
+        found = driver.find_elements('css selector', '#%s .card-value' % card)
+        return found[0].text if found else None
+    return _settled(read)
 
 
 def fill(element, text):

@@ -19,7 +19,7 @@ from ryu.ofproto import ofproto_v1_0 as ofp
 from controller.lldp import parse_lldp
 from tests.lib import browser as chromium
 from tests.lib.browser import browser, chromium_session  # noqa: F401  (the fixtures)
-from tests.lib.browser import (card_value, console_problems, entry_form_push, fill, graph, new_entry, open_page,
+from tests.lib.browser import (card_value, click, console_problems, entry_form_push, fill, graph, new_entry, open_page,
                                row_text, screenshot, text_of, wait_until)
 from tests.lib.controller import wait_for
 from tests.protocol.helpers import colon_dpid, list_entries, push_ok
@@ -247,7 +247,7 @@ def test_entry_form_stores_good_entries_and_shows_the_reason_for_a_bad_one(brows
     assert 'form-bad' not in get_json(controller, '/wm/staticflowpusher/status/all/json').get(A, {})
 
     # edit: the form filled from the list, the name kept, the actions changed
-    browser.find_element('css selector', '#entries tr[data-entry="form-1"] button.small:not(.danger)').click()
+    click(browser, '#entries tr[data-entry="form-1"] button.small:not(.danger)')
     name = browser.find_element('css selector', '#entry-form [data-key="name"]')
     assert name.get_attribute('value') == 'form-1' and name.get_attribute('readonly') is not None
     assert browser.find_element('css selector', '#entry-form .match-key').get_attribute('value') == 'in_port'
@@ -258,7 +258,7 @@ def test_entry_form_stores_good_entries_and_shows_the_reason_for_a_bad_one(brows
     assert stored(controller)['form-1']['priority'] == '200'
 
     # delete
-    browser.find_element('css selector', '#entries tr[data-entry="form-v0"] button.danger').click()
+    click(browser, '#entries tr[data-entry="form-v0"] button.danger')
     wait_until(browser, lambda d: not row_text(d, 'entries', 'data-entry', 'form-v0'), what='form-v0 gone')
     assert 'form-v0' not in stored(controller)
 
@@ -308,7 +308,7 @@ def test_firewall_and_acl_forms(browser, network):  # noqa: F811
                what='the bad ACL rule refused')
     # edit: the old rule is replaced by the new one
     wait_until(browser, lambda d: row_text(d, 'acl-rules', 'data-rule', '1'), what='rule 1 listed')
-    browser.find_element('css selector', '#acl-rules tr[data-rule="1"] button.small:not(.danger)').click()
+    click(browser, '#acl-rules tr[data-rule="1"] button.small:not(.danger)')
     assert browser.find_element('css selector', '#acl-form [data-key="src-ip"]').get_attribute('value') == \
         '10.0.0.1/32'
     submit_rule(browser, 'acl', {'dst-ip': '10.0.0.3/32'})
@@ -319,7 +319,7 @@ def test_firewall_and_acl_forms(browser, network):  # noqa: F811
     # a rule deleted elsewhere between two polls: the refused delete's reason shows above the page
     status, text, _ = controller.request('DELETE', '/wm/acl/rules/json', '{"ruleid": "2"}')
     assert status == 200, text
-    browser.find_element('css selector', '#acl-rules tr[data-rule="2"] button.danger').click()
+    click(browser, '#acl-rules tr[data-rule="2"] button.danger')
     wait_until(browser, lambda d: text_of(d, 'action-error') == "404: a rule with this ID doesn't exist: 2",
                what='the refused delete shown')
     assert console_problems(browser, allowed_statuses=(400, 404)) == []

@@ -73,6 +73,7 @@ export default {
       async refresh() {
         const [sessions, links, hosts] = await Promise.all([get('/wm/core/controller/connections/json'),
           get('/wm/topology/links/json'), get('/wm/device/')]);
+        if (cy.destroyed()) return;  // the page was left while the answers came
         const wanted = elements(sessions, links, hosts);
         const ids = new Set(wanted.map((e) => e.data.id));
         cy.batch(() => {
