@@ -83,6 +83,16 @@ export function listedValue(value) {
   return typeof value === 'string' && value.startsWith('0x0x') ? value.slice(2) : value;
 }
 
+// What Floodlight 1.x lists as the priority of an entry pushed without one (Integer.MAX_VALUE); a signed short
+// otherwise (65535 is -1).
+export const UNGIVEN_PRIORITY = '2147483647';
+
+export function listedPriority(priority) {
+  if (priority === UNGIVEN_PRIORITY) return 'default';
+  const number = Number(priority);
+  return String(number < 0 ? number + 65536 : number);
+}
+
 export function pairs(object) {
   const entries = Object.entries(object || {});
   return entries.length ? entries.map(([k, v]) => k + '=' + listedValue(v)).join(', ') : 'any';

@@ -29,7 +29,7 @@ def test_index_and_every_file_it_loads_are_served_with_their_type():
     modules = [path for path in served if path.endswith('.js') and not path.startswith('vendor/')]
     for module in modules:
         base = os.path.dirname(module)
-        for imported in re.findall(r"^import .* from '([^']+)';", served[module][1].decode(), re.MULTILINE):
+        for imported in re.findall(r"^import [^;]* from '([^']+)';", served[module][1].decode(), re.MULTILINE):
             target = os.path.normpath(os.path.join(base, imported)).replace(os.sep, '/')
             assert target in served, '%s imports %s, which is not served' % (module, imported)
     assert served['app.js'][0] == 'text/javascript; charset=utf-8'

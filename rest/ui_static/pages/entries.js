@@ -1,7 +1,8 @@
 // Static entries: the list of every switch's entries with their status, a filter, and a form that adds or edits an
 // entry in either key dialect (Floodlight 0.9x on /wm/staticflowentrypusher, 1.x on /wm/staticflowpusher).
 import { ApiError, api, get } from '../api.js';
-import { h, filterBox, listedValue, matches, pairs, replace, stateBadge, switchLink, table } from '../dom.js';
+import { UNGIVEN_PRIORITY, h, filterBox, listedPriority, listedValue, matches, pairs, replace, stateBadge, switchLink,
+  table } from '../dom.js';
 import { clearErrors, labelled, showDone, showError } from '../forms.js';
 
 const DIALECTS = {
@@ -31,7 +32,6 @@ const TO_V0 = {
 };
 const TO_V1 = Object.fromEntries(Object.entries(TO_V0).filter(([v1]) => !/^(tcp|udp|sctp|icmpv4|arp)_/.test(v1))
   .map(([v1, v0]) => [v0, v1]));
-const UNGIVEN_PRIORITY = '2147483647';  // what 1.x lists for an entry pushed without a priority
 
 function entryForm(onSaved) {
   let dialect = '1.x';
@@ -147,9 +147,7 @@ function entryForm(onSaved) {
       inputs.switch.value = entry.dpid;
       inputs.name.value = entry.name;
       inputs.name.readOnly = true;  // the name is the entry: pushing it again replaces it
-      let priority = entry.priority === UNGIVEN_PRIORITY ? '' : Number(entry.priority);
-      if (priority !== '' && priority < 0) priority += 65536;  // listed as a signed short
-      inputs.priority.value = priority;
+      inputs.priority.value = entry.priority === UNGIVEN_PRIORITY ? '' : listedPriority(entry.priority);
       inputs.idle.value = entry.idleTimeoutSec === '0' ? '' : entry.idleTimeoutSec;
       inputs.hard.value = entry.hardTimeoutSec === '0' ? '' : entry.hardTimeoutSec;
       inputs.actions.value = entry.actions.actions || '';
@@ -194,7 +192,7 @@ export default {
       replace(count, shown.length + ' of ' + data.length);
       replace(list, table([
         ['Switch', (e) => switchLink(e.dpid)], ['Name', (e) => e.name],
-        ['Priority', (e) => (e.priority === UNGIVEN_PRIORITY ? 'default' : e.priority)],
+        ['Priority', (e) => (e.listed ? listedPriority(e.priority) : '')],
         ['Match', (e) => pairs(e.match)], ['Actions', (e) => e.actionsText],
         ['Status', (e) => stateBadge(e.state)], ['OpenFlow error', (e) => e.errorText],
         ['', (e) => [h('button', { className: 'small', onclick: () => editor.edit(e), disabled: !e.listed }, 'edit'), ' ',

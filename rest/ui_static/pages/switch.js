@@ -1,7 +1,7 @@
 // Switch detail: sessions, ports with live counters and rates, flow table, static entries with their status,
 // connection timeline. Statistics are asked for only while the switch has a live session.
 import { get } from '../api.js';
-import { ago, bits, bytes, h, pairs, replace, stateBadge, table, when } from '../dom.js';
+import { ago, bits, bytes, h, listedPriority, pairs, replace, stateBadge, table, when } from '../dom.js';
 
 function actionsText(actions) {
   return actions.actions || (actions.none ? 'drop' : '');
@@ -56,7 +56,7 @@ export default {
         });
         const states = status[dpid] || {};
         replace(sections.entries, table([
-          ['Name', (e) => e.name], ['Priority', (e) => e.priority], ['Match', (e) => pairs(e.match)],
+          ['Name', (e) => e.name], ['Priority', (e) => listedPriority(e.priority)], ['Match', (e) => pairs(e.match)],
           ['Actions', (e) => actionsText(e.actions)],
           ['Status', (e) => stateBadge(states[e.name] ? states[e.name].state : 'unknown')],
           ['Error', (e) => {

@@ -12,7 +12,8 @@ const STYLE = [
   { selector: 'node.switch.gone', style: { 'background-color': '#9aa6b2' } },
   { selector: 'node.host', style: { shape: 'ellipse', width: 18, height: 18, 'background-color': '#3c9d5d' } },
   { selector: 'edge', style: { width: 3, 'line-color': '#51606f', 'curve-style': 'bezier', label: 'data(label)',
-    'font-size': 8, 'text-rotation': 'autorotate', color: '#51606f' } },
+    'font-size': 9, 'text-rotation': 'autorotate', color: '#51606f', 'text-background-color': '#fff',
+    'text-background-opacity': 1, 'text-background-padding': 2 } },
   { selector: 'edge.unidirectional', style: { 'line-style': 'dashed', 'target-arrow-shape': 'triangle',
     'target-arrow-color': '#51606f' } },
   { selector: 'edge.attachment', style: { width: 1, 'line-color': '#9fb8a8', label: '' } },
@@ -27,7 +28,7 @@ function elements(sessions, links, hosts) {
     switches.set(s.dpid, up);
   }
   for (const [dpid, up] of switches) {
-    nodes.push({ group: 'nodes', data: { id: dpid, label: dpid.slice(-11), kind: 'switch' }, classes: up ? 'switch' : 'switch gone' });
+    nodes.push({ group: 'nodes', data: { id: dpid, label: dpid, kind: 'switch' }, classes: up ? 'switch' : 'switch gone' });
   }
   const seen = new Set();
   for (const link of links) {
@@ -38,7 +39,7 @@ function elements(sessions, links, hosts) {
     for (const dpid of [link['src-switch'], link['dst-switch']]) {
       if (!switches.has(dpid)) {
         switches.set(dpid, false);
-        nodes.push({ group: 'nodes', data: { id: dpid, label: dpid.slice(-11), kind: 'switch' }, classes: 'switch gone' });
+        nodes.push({ group: 'nodes', data: { id: dpid, label: dpid, kind: 'switch' }, classes: 'switch gone' });
       }
     }
     edges.push({ group: 'edges', data: { id, source: link['src-switch'], target: link['dst-switch'],
