@@ -15,7 +15,8 @@ VENV := .venv-$(shell py=$$(.ci/find-python $(PYTHON)) && $$py -c 'import sys; p
 endif
 endif
 BIN := $(VENV)/bin
-APT_PACKAGES := openvswitch-switch mininet ethtool iputils-ping curl tcpdump iproute2 openssl iperf
+# chromium and chromium-driver: the web UI's browser tests (tests/protocol/test_ui.py, tests/e2e/test_ui.py).
+APT_PACKAGES := openvswitch-switch mininet ethtool iputils-ping curl tcpdump iproute2 openssl iperf chromium chromium-driver
 RYU_ARGS ?=
 
 .PHONY: install run test system-deps ovs-start bench clean

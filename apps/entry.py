@@ -23,6 +23,7 @@ from apps.switches import SwitchesApp
 from controller import of10
 from rest import connections as connections_rest
 from rest import core as core_rest
+from rest import ui as ui_rest
 from rest.service import RestConfigError, build_rest_server
 
 LOG = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class EntryApp(BackgroundLoops, app_manager.RyuApp):
         self.switches = kwargs['switches']
         mount(self.wsgi, core_rest.ROUTES, kwargs['switches'])
         mount(self.wsgi, connections_rest.ROUTES, kwargs['switches'])
+        mount(self.wsgi, ui_rest.ROUTES, None)  # the web UI's files: they read no app's state
         self.rest_server = None
 
     def start(self):

@@ -8,8 +8,8 @@ same checks run again (harmless: they pass).
 
 - A body over `max_body` bytes gets 413 before it is read (Content-Length) or as soon as the limit is passed
   (chunked); a Content-Length that is not a number gets 400.
-- With a token, every request but OPEN_PATHS needs `Authorization: Bearer <token>`: 401 with
-  `WWW-Authenticate: Bearer` otherwise. Tokens are compared in constant time.
+- With a token, every request but OPEN_PATHS and OPEN_PREFIXES (the web UI's files) needs
+  `Authorization: Bearer <token>`: 401 with `WWW-Authenticate: Bearer` otherwise. Tokens are compared in constant time.
 - Anything the application raises becomes a JSON 500 and a logged traceback: eventlet's own handler would
   send the traceback to the client.
 - Cross-origin requests (CORS) from the origins of `cors_origins` (--rest-cors-origins; `*` for any): web UIs
@@ -25,7 +25,10 @@ from rest.http import error_parts
 
 LOG = logging.getLogger(__name__)
 
-OPEN_PATHS = frozenset(['/wm/core/health/json'])
+OPEN_PATHS = frozenset(['/wm/core/health/json', '/', '/ui'])
+# The web UI's static files (rest/ui.py): a browser cannot send a header on a page load, and the files hold no
+# data; the page sends the token with every API call it makes (docs/security.md).
+OPEN_PREFIXES = ('/ui/',)
 TOKEN_NEEDED = 'this controller needs "Authorization: Bearer <token>" (see --rest-token-file)'
 ANY_ORIGIN = '*'
 # What a cross-origin page may send: every method of the API, and the request headers a UI sets (a browser asks
@@ -67,11 +70,13 @@ class RestGuard:
     """`raw_routes`: {path: handler(body, respond)} that rest.server calls for a POST to that path, after the
     head checks and with the body read (rest.staticflow.raw_routes)."""
 
-    def __init__(self, app, max_body=1 << 20, token=None, open_paths=OPEN_PATHS, raw_routes=None, cors_origins=()):
+    def __init__(self, app, max_body=1 << 20, token=None, open_paths=OPEN_PATHS, raw_routes=None, cors_origins=(),
+                 open_prefixes=OPEN_PREFIXES):
         self.app = app
         self.max_body = max_body
         self.token = token.encode('ascii') if token else None
         self.open_paths = open_paths
+        self.open_prefixes = open_prefixes
         self.raw_routes = dict(raw_routes or {})
         self.cors_origins = frozenset(origin.rstrip('/') for origin in cors_origins)
 
@@ -94,7 +99,7 @@ class RestGuard:
             return None
         if not path.startswith('/'):
             return error_parts(404, 'no such resource: %s' % path[:100])
-        if path not in self.open_paths and not self._authorized(authorization or ''):
+        if not self._open(path) and not self._authorized(authorization or ''):
             return error_parts(401, TOKEN_NEEDED, {'WWW-Authenticate': 'Bearer'})
         return None
 
@@ -130,10 +135,13 @@ class RestGuard:
         path = environ.get('PATH_INFO', '')
         if not path.startswith('/'):  # the router's JSON 404 catches '/...' only; webob would answer in HTML
             return error_app(404, 'no such resource: %s' % path[:100])
-        if self.token is not None and environ.get('PATH_INFO', '') not in self.open_paths:
+        if self.token is not None and not self._open(path):
             if not self._authorized(environ.get('HTTP_AUTHORIZATION', '')):
                 return error_app(401, TOKEN_NEEDED, {'WWW-Authenticate': 'Bearer'})
         return self._body_refusal(environ)
+
+    def _open(self, path):
+        return path in self.open_paths or path.startswith(self.open_prefixes)
 
     def _authorized(self, header):
         scheme, _, credentials = header.strip().partition(' ')

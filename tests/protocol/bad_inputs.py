@@ -109,7 +109,7 @@ def cases(max_body):
             out.append(('wrong method', method, base + suffix, b'{}' if method != 'GET' else None, 405))
     out.append(('wrong method', 'POST', '/wm/core/controller/switches/json', b'{}', 405))
     out.append(('wrong method', 'DELETE', '/wm/core/controller/switches/json', None, 405))
-    for path in ('/', '/wm', '/wm/', '/wm/nothing/json', '/wm/staticflowpusher', '/wm/staticflowpusher/list/all',
+    for path in ('/uix', '/wm', '/wm/', '/wm/nothing/json', '/wm/staticflowpusher', '/wm/staticflowpusher/list/all',
                  '/wm/staticflowpusher/list/all/json/extra', '/wm/core/controller/switches/json/x',
                  '/wm/staticflowpusher/%00/json', '/wm/staticflowpusher/list//json', '/' + 'a' * 4000,
                  '/wm/staticflowpusher/json/', '/WM/STATICFLOWPUSHER/JSON', '/wm/core/controller/switches',
