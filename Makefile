@@ -15,7 +15,7 @@ VENV := .venv-$(shell py=$$(.ci/find-python $(PYTHON)) && $$py -c 'import sys; p
 endif
 endif
 BIN := $(VENV)/bin
-APT_PACKAGES := openvswitch-switch mininet ethtool iputils-ping curl tcpdump iproute2 openssl iperf
+APT_PACKAGES := openvswitch-switch mininet ethtool iputils-ping curl tcpdump iproute2 openssl iperf etcd-server etcd-client
 RYU_ARGS ?=
 
 .PHONY: install run test system-deps ovs-start bench clean
