@@ -156,7 +156,8 @@ class EtcdClient:
         while True:
             endpoint = self.endpoints[self.current]
             try:
-                return self._post(endpoint, path, body)
+                # no try outlives the deadline (a keepalive's is shorter than the request timeout)
+                return self._post(endpoint, path, body, max(0.05, min(self.request_timeout, end - self.clock())))
             except _Retry as failure:
                 last = failure
             tried += 1
@@ -169,11 +170,13 @@ class EtcdClient:
             if tried % len(self.endpoints) == 0:
                 self.sleep(RETRY_PAUSE)
 
-    def _post(self, endpoint, path, body):
+    def _post(self, endpoint, path, body, timeout):
         idle = self._idle.setdefault(endpoint, [])
-        conn = idle.pop() if idle else self.connection_class(endpoint[0], endpoint[1],
-                                                             timeout=self.request_timeout)
+        conn = idle.pop() if idle else self.connection_class(endpoint[0], endpoint[1], timeout=timeout)
+        conn.timeout = timeout
         try:
+            if conn.sock is not None:
+                conn.sock.settimeout(timeout)
             conn.request('POST', '/v3' + path, body, {'Content-Type': 'application/json'})
             resp = conn.getresponse()
             data = resp.read()
