@@ -167,7 +167,13 @@ def test_every_acknowledged_entry_is_back_after_every_instance_restarts(start_co
         push_ok(a if i % 2 else b, entry(dpid, i))
     a.kill()
     b.kill()
-    c = start_on(start_controller, cluster, tmp_path, 'c')
+    # the store named in a config file, as an operator deploys it
+    (tmp_path / 'c').mkdir()
+    config = tmp_path / 'c' / 'controller.conf'
+    config.write_text('[DEFAULT]\nstore = %s\n' % cluster.url)
+    c = start_controller(NO_OVSDB + LEASE + ('--config-file', str(config)),
+                         db_path=str(tmp_path / 'c' / 'staticflows.sqlite3'))
+    assert 'restored from etcd://' in c.log()
     listed = list_entries(c)[colon_dpid(dpid)]
     assert sorted(next(iter(e)) for e in listed) == sorted('e%d' % i for i in range(50))
     peer = connect_peer(c, dpid)
