@@ -61,6 +61,9 @@ class EtcdEntryStore:
         self.revision = 0        # the revision of the last listing: the watch starts after it
         self._dpids = {}         # name -> dpid of every entry in etcd as this instance knows it (clear(dpid))
         self._own = {}           # name -> revision of this instance's last write of it (its echo is skipped)
+        # name -> request text of a put whose txn has not answered yet: the watch (another connection) can bring
+        # its echo first, and it must not be taken for another instance's push
+        self._in_flight = {}
 
     def _key(self, name):
         return self.prefix + name
@@ -87,7 +90,13 @@ class EtcdEntryStore:
             ops = [put_op(self._key(entry.name), json.dumps({
                 'dialect': dialect_name, 'dpid': entry.dpid, 'request': entry.request_text}))
                 for entry, dialect_name in chunk]
-            _, _, revision = self._call(self.client.txn, (), ops)
+            for entry, _ in chunk:
+                self._in_flight[entry.name] = entry.request_text
+            try:
+                _, _, revision = self._call(self.client.txn, (), ops)
+            finally:
+                for entry, _ in chunk:
+                    self._in_flight.pop(entry.name, None)
             for entry, _ in chunk:
                 self._own[entry.name] = revision
                 self._dpids[entry.name] = entry.dpid
@@ -169,6 +178,8 @@ class EtcdEntryStore:
                 deleted.append(name)
                 continue
             row = self._row(event.kv, unreadable)
+            if row is not None and self._in_flight.get(name) == json.loads(event.kv.value)['request']:
+                continue  # this instance's put, echoed before its txn answered
             if row is not None:
                 deleted = [gone for gone in deleted if gone != name]
                 rows.append(row)

@@ -58,3 +58,12 @@ def test_an_unreadable_value_is_reported_and_skipped():
     seen = []
     assert store.changes([bad], lambda name, error: seen.append(name)) == ([], [])
     assert seen == ['x']
+
+
+def test_the_echo_of_a_put_still_in_flight_is_not_another_instances_push():
+    store = etcdstore.EtcdEntryStore(etcd_client.EtcdClient([('h', 1)]))
+    store._in_flight['x'] = json.dumps({'name': 'x'})  # what save_all marks while its txn is out
+    rows, _ = store.changes([event('PUT', 'x', 5, {'name': 'x'})])
+    assert rows == []
+    rows, _ = store.changes([event('PUT', 'x', 6, {'name': 'x', 'v': 'another instance'})])
+    assert [r[1] for r in rows] == [{'name': 'x', 'v': 'another instance'}]
