@@ -3,6 +3,8 @@ switches: a push to any instance reaches the master's switch; a SIGKILLed master
 with their entries; one member lost is invisible to REST clients, two lost answer 503 and lose nothing
 acknowledged; every acknowledged entry is back after every instance restarts. docs/scale-out.md."""
 import json
+import os
+import signal
 import statistics
 import time
 
@@ -178,3 +180,31 @@ def test_every_acknowledged_entry_is_back_after_every_instance_restarts(start_co
     assert sorted(next(iter(e)) for e in listed) == sorted('e%d' % i for i in range(50))
     peer = connect_peer(c, dpid)
     wait_for(lambda: len(adds(peer)) == 50, 10, what='every entry installed by the restarted instance')
+
+
+def test_a_stalled_master_writes_nothing_after_its_lease_and_steps_down(start_controller, connect_peer, cluster,
+                                                                        tmp_path):
+    """A master frozen past its TTL (SIGSTOP: a GC pause, a paused VM) loses the switch to a standby; thawed, it
+    must not write what it learns meanwhile (its claims ran out) and asks SLAVE."""
+    a = start_on(start_controller, cluster, tmp_path, 'a')
+    b = start_on(start_controller, cluster, tmp_path, 'b')
+    dpid = 0x5401
+    at_a = connect_peer(a, dpid)
+    wait_role_request(at_a, 'master')
+    at_b = connect_peer(b, dpid)
+    wait_role_request(at_b, 'slave')
+    os.killpg(a.proc.pid, signal.SIGSTOP)
+    try:
+        wait_role_request(at_b, 'master', timeout=10)
+        push_ok(b, entry(dpid, 7))
+        wait_for(lambda: adds(at_b, 107), 5, what='the new master to install the entry')
+        writes_before = len(flow_mods(at_a))
+    finally:
+        os.killpg(a.proc.pid, signal.SIGCONT)
+    wait_role_request(at_a, 'slave', timeout=10)
+    wait_for(lambda: 'e7' in {next(iter(e)) for e in list_entries(a).get(colon_dpid(dpid), [])}, 5,
+             what='the thawed instance to learn the entry')
+    time.sleep(0.5)
+    assert flow_mods(at_a)[writes_before:] == [], 'the stalled former master wrote to the switch'
+    assert json.loads(a.get('/wm/core/role/json')[1])['masters'][colon_dpid(dpid)] != json.loads(
+        a.get('/wm/core/role/json')[1])['instance']
