@@ -60,15 +60,22 @@ def stored_names(cluster):
     return {kv.key.decode()[len('/ofc/entries/'):] for kv in items}
 
 
+def master_and_standby(start_controller, connect_peer, cluster, tmp_path, dpid):
+    """Two instances on the cluster and one switch connected to both, the first master -> ((master, its peer),
+    (standby, its peer))."""
+    pairs = []
+    for name, role in (('m', 'master'), ('s', 'slave')):
+        controller = start_on(start_controller, cluster, tmp_path, name)
+        peer = connect_peer(controller, dpid)
+        wait_role_request(peer, role)
+        pairs.append((controller, peer))
+    return pairs
+
+
 def test_an_entry_pushed_to_one_instance_reaches_the_switch_another_masters(start_controller, connect_peer,
                                                                              cluster, tmp_path):
-    a = start_on(start_controller, cluster, tmp_path, 'a')
-    b = start_on(start_controller, cluster, tmp_path, 'b')
     dpid = 0x5001
-    at_b = connect_peer(b, dpid)
-    wait_role_request(at_b, 'master')
-    at_a = connect_peer(a, dpid)
-    wait_role_request(at_a, 'slave')
+    (b, at_b), (a, at_a) = master_and_standby(start_controller, connect_peer, cluster, tmp_path, dpid)
     latencies = []
     for i in range(40):
         started = time.monotonic()
@@ -186,13 +193,8 @@ def test_a_stalled_master_writes_nothing_after_its_lease_and_steps_down(start_co
                                                                         tmp_path):
     """A master frozen past its TTL (SIGSTOP: a GC pause, a paused VM) loses the switch to a standby; thawed, it
     must not write what it learns meanwhile (its claims ran out) and asks SLAVE."""
-    a = start_on(start_controller, cluster, tmp_path, 'a')
-    b = start_on(start_controller, cluster, tmp_path, 'b')
     dpid = 0x5401
-    at_a = connect_peer(a, dpid)
-    wait_role_request(at_a, 'master')
-    at_b = connect_peer(b, dpid)
-    wait_role_request(at_b, 'slave')
+    (a, at_a), (b, at_b) = master_and_standby(start_controller, connect_peer, cluster, tmp_path, dpid)
     os.killpg(a.proc.pid, signal.SIGSTOP)
     try:
         wait_role_request(at_b, 'master', timeout=10)
