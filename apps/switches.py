@@ -46,6 +46,7 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         os.makedirs(os.path.dirname(os.path.abspath(CONF.staticflow_db)), exist_ok=True)
         self.etcd = None  # (EtcdClient, prefix) with --store etcd://...; StaticFlowApp's entries use it too
         self._lease_failing_since = None  # etcd: when keepalives started failing
+        self._renewing = hub.Semaphore(1)
         self._renew_soon = False  # a claim of another instance was deleted: renew (and claim) at once
         if etcdstore.is_etcd(CONF.store):
             try:
@@ -356,6 +357,12 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
                 LOG.exception('mastership renewal failed')
 
     def _renew_leases(self, now, connecting=None):
+        # etcd's renewal waits on the network: a switch connecting meanwhile (its own green thread) renews after it,
+        # not beside it (two at once would each grant a lease, and the claims under the forgotten one would lapse)
+        with self._renewing:
+            self._renew_leases_now(now, connecting)
+
+    def _renew_leases_now(self, now, connecting):
         wanted, released = self.policy.wanted_leases(self.tracker.dpids())
         try:
             held = self.leases.renew(wanted, released, now, CONF.mastership_lease)
