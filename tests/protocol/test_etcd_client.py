@@ -6,7 +6,7 @@ import eventlet
 import pytest
 from eventlet.green.http import client as green_http
 
-from controller import etcd_client
+from controller import etcd_client, etcdstore
 from controller.etcd_client import EtcdClient, EtcdUnavailable, compare, delete_op, put_op
 from tests.lib.etcdcluster import EtcdCluster, etcd_installed
 
@@ -213,3 +213,46 @@ def test_a_txn_with_guarded_delete_and_range_ops(cluster):
     rev = client.put('/g/x', b'1')
     ok, _, _ = client.txn([compare('/g/x', 'MOD', rev)], [delete_op('/g/x')])
     assert ok and client.get('/g/x') is None
+
+
+# --- the store's two backends (controller/etcdstore.py) on the cluster --------------------------------------------
+
+class Entry:
+    def __init__(self, name, dpid):
+        self.name, self.dpid = name, dpid
+        self.request_text = '{"name": "%s", "switch": "%d"}' % (name, dpid)
+
+
+def test_mastership_claims_a_dead_instances_switch_and_fences_its_store_writes(cluster):
+    vacated = []
+    a = etcdstore.EtcdMastership(green_client(cluster), '/ofc/', 'a:1:x', ttl=2)
+    b = etcdstore.EtcdMastership(green_client(cluster), '/ofc/', 'b:2:y', ttl=2, on_vacated=vacated.append)
+    entries = etcdstore.EtcdEntryStore(green_client(cluster), '/ofc/')
+    now = time.time()
+    assert set(a.renew({1, 2}, set(), now, 2)) == {1, 2}
+    b.load()
+    watch = b.watch()
+    thread = eventlet.spawn(watch.run)
+    try:
+        assert b.renew({1, 2}, set(), now, 2) == {}
+        assert b.holders(now) == {1: 'a:1:x', 2: 'a:1:x'} and b.other_instances(now) == {'a:1:x'}
+        entries.save_all([(Entry('e1', 1), 'floodlight'), (Entry('e2', 1), 'floodlight')])
+        stale_guard = a.guard(1)
+        # a stops renewing (stalled or dead): its lease ends on the members, b's watch sees the claims go
+        green_wait(lambda: sorted(vacated) == [1, 2], 6, 'the claims to be vacated')
+        held = b.renew({1, 2}, set(), time.time(), 2)
+        assert set(held) == {1, 2} and b.guard(1)[1] > stale_guard[1]
+        # the former master's guarded write fails; the new master's succeeds
+        assert entries.delete('e1', guard=stale_guard) is False
+        assert entries.delete('e1', guard=b.guard(1)) is True
+        assert [request['name'] for _, request in entries.load()] == ['e2']
+        # a renews again: its lease is gone, so are its claims, and b holds them
+        assert a.renew({1, 2}, set(), time.time(), 2) == {}
+        # b stops cleanly: its claims go at once (a, without a watch here, reads them again)
+        b.close()
+        a.load()
+        assert a.holders(time.time()) == {}
+        assert set(a.renew({1}, set(), time.time(), 2)) == {1}
+    finally:
+        watch.stop()
+        thread.wait()
