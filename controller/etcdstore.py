@@ -260,14 +260,43 @@ class EtcdMastership:
             if generation is not None:
                 self._call(self.client.txn, [compare(self._key(dpid), 'MOD', generation)],
                            [delete_op(self._key(dpid))])
-        for dpid in wanted:
-            if dpid in self.mine:
-                continue
-            holder = self.claims.get(dpid)
-            if holder is not None and holder[0] != self.owner:
-                continue  # another instance's claim, alive until its watch says it is deleted
-            self._claim(dpid)
+        free = [dpid for dpid in sorted(wanted) if dpid not in self.mine and self.claims.get(
+            dpid, (self.owner,))[0] == self.owner]  # another's claim lives until the watch says it is deleted
+        for start in range(0, len(free), MAX_TXN_OPS):
+            self._claim_many(free[start:start + MAX_TXN_OPS])
         return {dpid: self.expiry for dpid in self.mine if dpid in wanted}
+
+    def _claim_many(self, dpids):
+        """Claim every one of `dpids` in one txn (a takeover of a dead instance's switches is one round trip,
+        not one per switch); when one of them is held (another standby was quicker), learn the holders and claim
+        the free ones one by one."""
+        if len(dpids) == 1:
+            return self._claim(dpids[0])
+        keys = [self._key(dpid) for dpid in dpids]
+        done, responses, revision = self._call(self.client.txn, [compare(key, 'CREATE', 0) for key in keys],
+                                               [put_op(key, self.owner, self.lease) for key in keys],
+                                               [range_op(key) for key in keys])
+        if done:
+            for dpid in dpids:
+                self.mine[dpid] = revision
+                self.claims[dpid] = (self.owner, revision)
+            return None
+        free = [dpid for dpid, response in zip(dpids, responses) if not self._learn(dpid, response)]
+        for dpid in free:
+            self._claim(dpid)
+        return None
+
+    def _learn(self, dpid, response):
+        """A range response of a claim key -> whether it exists (its holder noted; this instance's own claim made
+        by a try whose answer was lost is taken as made)."""
+        kvs = response.get('response_range', {}).get('kvs') or []
+        if not kvs:
+            return False
+        kv = KeyValue(kvs[0])
+        self.claims[dpid] = (kv.value.decode(), kv.mod_revision)
+        if kv.value.decode() == self.owner and kv.lease == self.lease:
+            self.mine[dpid] = kv.mod_revision
+        return True
 
     def _claim(self, dpid):
         key = self._key(dpid)
@@ -277,13 +306,8 @@ class EtcdMastership:
         if done:
             self.mine[dpid] = revision
             self.claims[dpid] = (self.owner, revision)
-            return
-        kvs = (responses[0]['response_range'].get('kvs') or []) if responses else []
-        if kvs:
-            kv = KeyValue(kvs[0])
-            self.claims[dpid] = (kv.value.decode(), kv.mod_revision)
-            if kv.value.decode() == self.owner and kv.lease == self.lease:
-                self.mine[dpid] = kv.mod_revision  # a retried claim whose first try committed
+        elif responses:
+            self._learn(dpid, responses[0])
 
     def guard(self, dpid):
         """(claim key, generation) for a store write only this switch's master may make, or None."""
