@@ -136,9 +136,10 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         for name, error in failed:
             LOG.error('entry %r committed by another instance does not parse here (%s)', name, error)
         self._send(msgs)
+        # etcd brings each change alone within milliseconds: a line per push elsewhere would flood the log
         LOG.log(logging.DEBUG if isinstance(self.store, etcdstore.EtcdEntryStore) else logging.INFO,
-                'entries changed by another instance: now %d entries (%d added or changed)',
-                  len(self.table.entries), changed)
+                'entries changed by another instance: now %d entries (%d added or changed)', len(self.table.entries),
+                changed)
 
     def _unreadable_row(self, name, error):
         LOG.error('stored entry %r skipped: %s (in %s)', name, error, self.store.path)

@@ -19,7 +19,8 @@ from apps import config
 from apps import session as sessions
 from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
-from controller import connections, entrystore, etcdstore, health, identity, mastership, of10, ovsdb, roles, storefaults
+from controller import (connections, entrystore, etcdstore, health, identity, mastership, of10, ovsdb, roles,
+                        storefaults)
 from controller.connections import ConnectionTracker
 from controller.dpid import format_dpid
 from controller.storefaults import StoreFault
@@ -48,8 +49,10 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         self._lease_failing_since = None  # etcd: when keepalives started failing
         self._renewing = hub.Semaphore(1)
         self._renew_soon = False  # a claim of another instance was deleted: renew (and claim) at once
-        if etcdstore.is_etcd(CONF.store):
+        if CONF.store != 'sqlite':
             try:
+                if not etcdstore.is_etcd(CONF.store):
+                    raise ValueError('not "sqlite" nor etcd://HOST:PORT[,HOST:PORT...][/PREFIX]')
                 self.etcd = etcdstore.connect(CONF.store)
             except ValueError as error:
                 LOG.error('--store %s: %s; not starting', CONF.store, error)

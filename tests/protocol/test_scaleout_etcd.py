@@ -6,13 +6,14 @@ import json
 import os
 import signal
 import statistics
+import subprocess
 import time
 
 import pytest
 from ryu.ofproto import ofproto_v1_0 as ofp
 
 from controller.etcd_client import EtcdClient
-from tests.lib.controller import wait_for
+from tests.lib.controller import RYU_MANAGER, free_port, wait_for
 from tests.lib.etcdcluster import EtcdCluster, etcd_installed
 from tests.protocol.helpers import colon_dpid, list_entries, push, push_ok
 from tests.protocol.test_connections import flow_mods, role_requests, wait_role_request
@@ -210,3 +211,18 @@ def test_a_stalled_master_writes_nothing_after_its_lease_and_steps_down(start_co
     assert flow_mods(at_a)[writes_before:] == [], 'the stalled former master wrote to the switch'
     assert json.loads(a.get('/wm/core/role/json')[1])['masters'][colon_dpid(dpid)] != json.loads(
         a.get('/wm/core/role/json')[1])['instance']
+
+
+@pytest.mark.parametrize('store, says', [
+    ('mysql://db', '--store mysql://db: not "sqlite" nor etcd://'),
+    ('etcd://h1:port', "--store etcd://h1:port: etcd endpoint 'h1:port' is not HOST:PORT"),
+    # nothing listens there: starting without the entries would delete every static flow at reconcile
+    ('etcd://127.0.0.1:%d' % free_port(), 'cannot read the static flow entries at start; not starting'),
+])
+def test_a_store_that_cannot_be_used_stops_the_start_with_one_line(tmp_path, store, says):
+    result = subprocess.run([RYU_MANAGER, 'controller.apps', '--ofp-tcp-listen-port', str(free_port()),
+                             '--wsapi-host', '127.0.0.1', '--wsapi-port', str(free_port()), '--ovsdb', 'none',
+                             '--store', store], cwd=str(tmp_path), capture_output=True, text=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-2000:]
+    assert says in output and 'Traceback' not in output, output[-2000:]
