@@ -15,8 +15,10 @@ VENV := .venv-$(shell py=$$(.ci/find-python $(PYTHON)) && $$py -c 'import sys; p
 endif
 endif
 BIN := $(VENV)/bin
-# chromium and chromium-driver: the web UI's browser tests (tests/protocol/test_ui.py, tests/e2e/test_ui.py).
-APT_PACKAGES := openvswitch-switch mininet ethtool iputils-ping curl tcpdump iproute2 openssl iperf chromium chromium-driver
+# chromium and chromium-driver: the web UI's browser tests (tests/protocol/test_ui.py, tests/e2e/test_ui.py);
+# etcd-server and etcd-client: the 3-member cluster of the --store etcd:// tests (tests/lib/etcdcluster.py).
+APT_PACKAGES := openvswitch-switch mininet ethtool iputils-ping curl tcpdump iproute2 openssl iperf chromium \
+	chromium-driver etcd-server etcd-client
 RYU_ARGS ?=
 
 .PHONY: install run test system-deps ovs-start bench clean

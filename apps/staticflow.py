@@ -15,7 +15,7 @@ from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.rest_routes import mount, mount_raw
 from apps.switches import SwitchesApp
-from controller import entrystore, of10
+from controller import entrystore, etcdstore, of10
 from controller.dpid import format_dpid
 from controller.entrystore import EntryStore
 from controller.pusher import StaticFlowPusher
@@ -49,23 +49,38 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self.health = self.switches.health
         self.pusher = StaticFlowPusher(barrier_delay=cfg.CONF.push_barrier_delay, max_entries=cfg.CONF.max_entries)
         self.table = self.pusher.table
-        self.store = open_store(cfg.CONF.staticflow_db, cfg.CONF.durability == 'full', cfg.CONF.staticflow_db_recover)
+        if self.switches.etcd is not None:
+            self.store = etcdstore.EtcdEntryStore(*self.switches.etcd)
+        else:
+            self.store = open_store(cfg.CONF.staticflow_db, cfg.CONF.durability == 'full',
+                                    cfg.CONF.staticflow_db_recover)
         self._faults = FaultReport(self.health, STORE, LOG, STORE_FAULT_LOG_INTERVAL)
         self._commits = {}  # PushBatch -> _Commit, made by the first push that joins it
-        for name, error in self.pusher.restore(self.store.iter_load(self._unreadable_row), time.time(),
-                                               parse_stored):
+        for name, error in self.pusher.restore(self._stored_rows(), time.time(), parse_stored):
             LOG.error('stored entry %r no longer parses (%s); left in %s', name, error, self.store.path)
         LOG.info('%d static flow entries restored from %s (durability %s)', len(self.table.entries),
-                 self.store.path, cfg.CONF.durability)
+                 self.store.path, 'etcd quorum' if self.switches.etcd is not None else cfg.CONF.durability)
         if self.store.fault is not None:
             self._store_failed(self.store.fault)
         wsgi = kwargs['wsgi']
         mount(wsgi, staticflow_rest.ROUTES, self)
         mount_raw(wsgi, staticflow_rest.raw_routes(self))
 
+    def _stored_rows(self):
+        if not isinstance(self.store, etcdstore.EtcdEntryStore):
+            return self.store.iter_load(self._unreadable_row)
+        try:
+            return self.store.load(self._unreadable_row)
+        except StoreFault as fault:
+            # Starting with no entries would delete every static flow from the switches (reconcile): not starting
+            LOG.error('%s: cannot read the static flow entries at start; not starting', fault.reason)
+            raise SystemExit(2) from None
+
     def start(self):
         thread = super().start()
         self.spawn_loop(self._watch_store)
+        if isinstance(self.store, etcdstore.EtcdEntryStore):
+            self.spawn_loop(self._watch_etcd)
         # Barrier replies (one per push, shared) skip Ryu's message object, event and the switch to this app's
         # thread when this app is the event's one observer (see fast_barrier_reply for the order of events).
         self.switches.take_messages(self, ofp_event.EventOFPBarrierReply, of10.OFPT_BARRIER_REPLY,
@@ -85,15 +100,46 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
                 if self.health.faulty(STORE):
                     self._recheck_store()
                 if self.store.changed_elsewhere():
-                    msgs, changed, failed = self.pusher.sync(self.store.load(self._unreadable_row), time.time(),
-                                                             parse_stored)
-                    for name, error in failed:
-                        LOG.error('entry %r committed by another instance does not parse here (%s)', name, error)
-                    self._send(msgs)
-                    LOG.info('entries changed by another instance: now %d entries (%d added or changed)',
-                             len(self.table.entries), changed)
+                    self._apply(*self.pusher.sync(self.store.load(self._unreadable_row), time.time(),
+                                                  parse_stored))
             except Exception:  # the watcher must outlive a bad row or a locked database
                 LOG.exception('reading entries other instances committed to %s failed', self.store.path)
+
+    def _watch_etcd(self):
+        """etcd: changes any instance committed arrive by the watch (from the start-up listing's revision on),
+        and go to this instance's switches (the master's write; controller.roles)."""
+        while True:
+            try:
+                self.store.watch(self._entries_changed, self._entries_compacted).run()
+            except Exception:  # never let the watch die: pushes to other instances would stop arriving
+                LOG.exception('the watch of entries in %s failed; starting it again', self.store.path)
+            hub.sleep(STORE_WATCH_INTERVAL)
+
+    def _entries_changed(self, events):
+        rows, deleted = self.store.changes(events, self._unreadable_row)
+        if rows or deleted:
+            self._apply(*self.pusher.apply_changes(rows, deleted, time.time(), parse_stored))
+
+    def _entries_compacted(self, revision):
+        """The watch's revision was compacted away: read every entry again and apply the difference."""
+        while True:
+            try:
+                rows = self.store.load(self._unreadable_row)
+                break
+            except StoreFault as fault:
+                LOG.warning('%s; reading the entries again after a compaction (revision %d)', fault.reason, revision)
+                hub.sleep(STORE_WATCH_INTERVAL)
+        self._apply(*self.pusher.sync(rows, time.time(), parse_stored))
+        return self.store.revision + 1
+
+    def _apply(self, msgs, changed, failed):
+        for name, error in failed:
+            LOG.error('entry %r committed by another instance does not parse here (%s)', name, error)
+        self._send(msgs)
+        # etcd brings each change alone within milliseconds: a line per push elsewhere would flood the log
+        LOG.log(logging.DEBUG if isinstance(self.store, etcdstore.EtcdEntryStore) else logging.INFO,
+                'entries changed by another instance: now %d entries (%d added or changed)', len(self.table.entries),
+                changed)
 
     def _unreadable_row(self, name, error):
         LOG.error('stored entry %r skipped: %s (in %s)', name, error, self.store.path)
@@ -260,7 +306,16 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         dpid = msg.datapath.id
         name = self.pusher.flow_removed(dpid, msg.reason, msg.cookie, msg.priority, of10.match_key(msg.match))
         if name is not None:
-            self.store.delete(name)
+            try:
+                # etcd: guarded by this instance's claim on the switch (its generation): a former master whose
+                # lease ran out deletes nothing its successor keeps
+                if self.store.delete(name, guard=self.switches.leases.guard(dpid)) is False:
+                    LOG.warning('static flow %s on %s expired, but this instance is no longer the switch\'s master: '
+                                'the entry is left to the master', name, format_dpid(dpid))
+                    return
+            except StoreFault as fault:
+                self._store_failed(fault)
+                return
             LOG.info('static flow %s on %s expired; entry removed', name, format_dpid(dpid))
 
     @set_ev_cls(ofp_event.EventOFPErrorMsg, MAIN_DISPATCHER)

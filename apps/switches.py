@@ -19,9 +19,11 @@ from apps import config
 from apps import session as sessions
 from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
-from controller import connections, entrystore, health, identity, mastership, of10, ovsdb, roles, storefaults
+from controller import (connections, entrystore, etcdstore, health, identity, mastership, of10, ovsdb, roles,
+                        storefaults)
 from controller.connections import ConnectionTracker
 from controller.dpid import format_dpid
+from controller.storefaults import StoreFault
 
 LOG = logging.getLogger(__name__)
 CONF = cfg.CONF
@@ -43,8 +45,23 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         self.instance_id = mastership.owner_id(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
         self.policy = roles.RolePolicy(self.instance_id, CONF.controller_role, now)
         os.makedirs(os.path.dirname(os.path.abspath(CONF.staticflow_db)), exist_ok=True)
-        self.leases = mastership.MastershipLeases(CONF.staticflow_db + '-mastership', self.instance_id,
-                                                  mastership.dead_on_this_host(socket.gethostname()))
+        self.etcd = None  # (EtcdClient, prefix) with --store etcd://...; StaticFlowApp's entries use it too
+        self._lease_failing_since = None  # etcd: when keepalives started failing
+        self._renewing = hub.Semaphore(1)
+        self._renew_soon = False  # a claim of another instance was deleted: renew (and claim) at once
+        if CONF.store != 'sqlite':
+            try:
+                if not etcdstore.is_etcd(CONF.store):
+                    raise ValueError('not "sqlite" nor etcd://HOST:PORT[,HOST:PORT...][/PREFIX]')
+                self.etcd = etcdstore.connect(CONF.store)
+            except ValueError as error:
+                LOG.error('--store %s: %s; not starting', CONF.store, error)
+                raise SystemExit(2) from None
+            self.leases = etcdstore.EtcdMastership(self.etcd[0], self.etcd[1], self.instance_id,
+                                                   CONF.mastership_lease, on_vacated=self._claim_vacated)
+        else:
+            self.leases = mastership.MastershipLeases(CONF.staticflow_db + '-mastership', self.instance_id,
+                                                      mastership.dead_on_this_host(socket.gethostname()))
         self._role_xids = {}    # xid of a role request -> the session it went to
         self.fast_handlers = {}  # message type -> handler(session, buf, offset, msg_len), see set_fast_handler
         self.session_factory = sessions.SessionFactory(self.fast_handlers, CONF.ofp_handshake_timeout,
@@ -81,6 +98,8 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
 
     def start(self):
         thread = super().start()
+        if self.etcd is not None:
+            self.spawn_loop(self._watch_claims)
         self.spawn_loop(self._lease_loop)
         for listener in self.listeners:
             self.spawn_loop(listener.serve_forever)
@@ -299,9 +318,40 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
 
     # --- mastership leases --------------------------------------------------------------------------------
 
+    def stop(self):
+        super().stop()
+        self.leases.close()  # etcd: the lease is revoked, so the standbys take the switches at once
+
+    def _watch_claims(self):
+        """etcd: every instance's claims, listed then watched (controller.etcdstore.EtcdMastership), so that a
+        standby claims a switch as soon as its master's claim is deleted."""
+        while True:
+            try:
+                self.leases.load()
+                self.leases.watch().run()
+            except StoreFault as fault:
+                LOG.warning('mastership claims cannot be read: %s; trying again', fault)
+            except Exception:  # never let the watch die: standbys would stop taking over
+                LOG.exception('the watch of mastership claims failed; starting it again')
+            hub.sleep(CONF.mastership_renew)
+
+    def _claim_vacated(self, dpid):
+        if dpid in self.tracker.dpids():
+            self._renew_soon = True
+
     def _lease_loop(self):
         while True:
-            hub.sleep(CONF.mastership_renew)
+            # etcd: woken within 20 ms when a claim this instance can take is deleted (takeover without a round)
+            step = 0.02 if self.etcd is not None else CONF.mastership_renew
+            period = CONF.mastership_renew
+            if self.etcd is not None and self.policy.held and self._lease_failing_since is not None:
+                # not renewed: the next round no later than the first claim runs out (it stops writing then)
+                period = min(period, max(0.0, min(self.policy.held.values()) - time.time()))
+            slept = 0.0
+            while slept < period and not self._renew_soon:
+                hub.sleep(step)
+                slept += step
+            self._renew_soon = False
             try:
                 now = time.time()
                 self._renew_leases(now)
@@ -310,13 +360,22 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
                 LOG.exception('mastership renewal failed')
 
     def _renew_leases(self, now, connecting=None):
+        # etcd's renewal waits on the network: a switch connecting meanwhile (its own green thread) renews after it,
+        # not beside it (two at once would each grant a lease, and the claims under the forgotten one would lapse)
+        with self._renewing:
+            self._renew_leases_now(now, connecting)
+
+    def _renew_leases_now(self, now, connecting):
         wanted, released = self.policy.wanted_leases(self.tracker.dpids())
         try:
             held = self.leases.renew(wanted, released, now, CONF.mastership_lease)
             self.policy.saw_instances(self.leases.other_instances(now))
         except sqlite3.Error as error:
             held = self._lease_store_failed(error, wanted, now)
+        except StoreFault as fault:
+            held = self._lease_not_renewed(fault, wanted, now)
         else:
+            self._lease_failing_since = None
             if self.health.clear(LEASE_STORE):
                 LOG.info('mastership lease store %s is written again', self.leases.path)
         _gained, lost, takeovers = self.policy.leases_renewed(self.tracker, held, now, connecting)
@@ -339,6 +398,28 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
             'this is the only instance sharing it, so it stays master of its switches' if alone else
             'other instances share it (%s): this one stands down as its leases expire' % ', '.join(
                 sorted(self.policy.other_instances)))
+        if self.health.fault(LEASE_STORE, reason, now):
+            LOG.error('%s', reason)
+        return held
+
+    def _lease_not_renewed(self, fault, wanted, now):
+        """etcd: the lease was not kept alive. It ends on the etcd members TTL after the last keepalive they got,
+        whatever this instance does, and another instance may then claim its switches: so, alone or not, the
+        claims are kept only until the last keepalive sent + TTL; then this instance asks SLAVE and stops
+        writing (controller.roles). A keepalive missed during a leader election (a second or two) is a warning;
+        the health board has it once this instance has gone a TTL without one (it wrote to no switch since)."""
+        held = self.policy.store_busy(wanted, time.time())  # the failed keepalive took time: now, not the round's
+        if self._lease_failing_since is None:
+            self._lease_failing_since = now
+            LOG.warning('mastership store %s: a lease keepalive failed (%s); this instance keeps its %d switches '
+                        'until %s unless one succeeds', self.leases.path, fault.detail, len(held),
+                        time.strftime('%H:%M:%S', time.localtime(max(held.values(), default=now))))
+        stood_down = bool(self.policy.held) and not held
+        if not stood_down and (held or now - self._lease_failing_since < CONF.mastership_lease):
+            return held
+        reason = ('mastership store %s: the lease has not been renewed since %s (%s); this instance writes to no '
+                  'switch (SLAVE) until it is' % (self.leases.path, time.strftime('%H:%M:%S', time.localtime(
+                      self._lease_failing_since)), fault.detail))
         if self.health.fault(LEASE_STORE, reason, now):
             LOG.error('%s', reason)
         return held
@@ -416,9 +497,14 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
             conn = self.tracker.current(dpid)
             if conn is None:
                 continue
-            if not self.policy.may_write(dpid):
+            if not self.policy.may_write(dpid) or self._claim_ran_out(dpid):
                 msgs = [m for m in msgs if not of10.is_write(m)]
             conn.handle.put(msgs)
+
+    def _claim_ran_out(self, dpid):
+        """etcd: this instance's lease may have ended on the members (no keepalive answered for its TTL) although
+        the renewal that drops the claim has not returned yet: write nothing from that moment on."""
+        return self.etcd is not None and self.policy.held.get(dpid, float('inf')) <= time.time()
 
     def is_current(self, session):
         conn = self.tracker.current(session.id)

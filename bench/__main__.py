@@ -14,17 +14,17 @@ import tempfile
 import time
 import traceback
 
-from bench import cbench, controllers, listing, memory, packetin, reconnect, rest
+from bench import cbench, controllers, listing, memory, packetin, reconnect, rest, scaleout
 from bench.results import Results, machine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCHMARKS = ('packetin', 'rtt', 'rest', 'reconnect', 'memory', 'listing', 'cbench')
+BENCHMARKS = ('packetin', 'rtt', 'rest', 'reconnect', 'memory', 'listing', 'cbench', 'scaleout')
 QUICK = dict(switches=2, macs=50, macs_big=200, window=16, rtt_samples=200, rest_entries=100, reconnect_entries=200,
              mem_switches=4, mem_entries=20, reconnects=4, listing_entries=2000, cbench_switches=2, cbench_macs=50,
-             cbench_seconds=4)
+             cbench_seconds=4, scaleout_switches=4)
 DEFAULTS = dict(switches=16, macs=1000, macs_big=100000, window=64, rtt_samples=10000, rest_entries=5000,
                 reconnect_entries=10000, mem_switches=100, mem_entries=1000, reconnects=100, listing_entries=200000,
-                cbench_switches=16, cbench_macs=100000, cbench_seconds=60)
+                cbench_switches=16, cbench_macs=100000, cbench_seconds=60, scaleout_switches=64)
 
 
 class Context:
@@ -369,7 +369,8 @@ def _short(detail):
 
 
 RUNNERS = {'packetin': run_packetin, 'rtt': run_rtt, 'rest': run_rest, 'reconnect': run_reconnect,
-           'memory': run_memory, 'listing': run_listing, 'cbench': run_cbench}
+           'memory': run_memory, 'listing': run_listing, 'cbench': run_cbench,
+           'scaleout': scaleout.run}
 
 if __name__ == '__main__':
     sys.exit(main())

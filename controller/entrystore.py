@@ -176,7 +176,9 @@ class EntryStore:
             raise self._fault(error) from None
         self.fault = None
 
-    def delete(self, name):
+    def delete(self, name, guard=None):
+        """guard: the etcd store's fencing token (controller.etcdstore); SQLite's instances share one host and
+        its locks, and have none."""
         self._write('DELETE FROM static_flow_entries WHERE name = ?', (name,))
 
     def clear(self, dpid=None):

@@ -34,6 +34,10 @@ OPTIONS = [
                help='SQLite file that keeps static flow entries across restarts (relative to the working '
                     'directory; default var/staticflows.sqlite3)'),
     # --- the store (docs/reliability.md) ---
+    cfg.StrOpt('store', default='sqlite',
+               help='where entries and mastership live: sqlite (default: --staticflow-db and its -mastership file, '
+                    'instances on one host), or an etcd 3.4 cluster shared by instances on several hosts, '
+                    'etcd://HOST:PORT[,HOST:PORT...][/PREFIX] (default prefix /ofc/; docs/scale-out.md)'),
     cfg.StrOpt('durability', default='normal', choices=('normal', 'full'),
                help='normal: an acknowledged entry survives a crash or SIGKILL of the controller (SQLite '
                     'synchronous=NORMAL); full: also an OS crash or power cut, with an fsync per commit '

@@ -168,11 +168,18 @@ class StaticFlowPusher:
         number of entries added or changed, [(name, error)] of rows that do not parse here). Entries gone from
         the store are deleted; new or changed ones (their request text differs) pushed."""
         stored = {request.get('name'): (dialect_name, request) for dialect_name, request in rows}
+        return self.apply_changes(stored.values(), [n for n in self.table.names() if n not in stored], now, parse)
+
+    def apply_changes(self, rows, deleted, now, parse):
+        """Changes another instance made (the etcd store's watch: controller.etcdstore): rows put, names deleted
+        -> as `sync`."""
         out = {}
-        for name in [n for n in self.table.names() if n not in stored]:
-            _extend(out, self.delete(name))
+        for name in deleted:
+            if name in self.table:
+                _extend(out, self.delete(name))
         changed, failed = 0, []
-        for name, (dialect_name, request) in stored.items():
+        for dialect_name, request in rows:
+            name = request.get('name')
             # The table keeps a digest of each entry's request text (json.dumps of the request, as parse_entry
             # makes it), not the text: the same dumps of the stored request tells an unchanged entry unparsed.
             if self.table.same_request(name, json.dumps(request)):

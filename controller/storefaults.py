@@ -11,6 +11,7 @@ READ_ONLY = 'read-only'    # SQLITE_READONLY, EROFS, a file that cannot be opene
 DAMAGED = 'damaged'        # SQLITE_CORRUPT, SQLITE_NOTADB, a failed quick_check
 BUSY = 'busy'              # another instance holds the write lock: retried, not a fault
 UNAVAILABLE = 'unavailable'  # any other I/O failure: HTTP 503
+NO_QUORUM = 'no-quorum'    # the etcd store (controller.etcdstore): no member answered with a quorum in time: 503
 
 # SQLite's primary result codes (an extended code's low byte is its primary code).
 _SQLITE_KINDS = {13: FULL, 8: READ_ONLY, 14: READ_ONLY, 3: READ_ONLY, 11: DAMAGED, 26: DAMAGED,
@@ -20,7 +21,8 @@ _ERRNO_KINDS = {errno.ENOSPC: FULL, errno.EDQUOT: FULL, errno.EROFS: READ_ONLY, 
 
 WHAT = {FULL: 'the disk is full', READ_ONLY: 'the file system is read-only or the file cannot be written',
         DAMAGED: 'the database file is damaged', BUSY: 'another instance holds the write lock',
-        UNAVAILABLE: 'the disk failed a write'}
+        UNAVAILABLE: 'the disk failed a write',
+        NO_QUORUM: 'no etcd member answered with a quorum in time'}
 
 
 class StoreFault(Exception):
@@ -35,8 +37,12 @@ class StoreFault(Exception):
 
     @property
     def reason(self):
-        return 'the entry store %s cannot be written: %s (%s); nothing was changed' % (self.path, WHAT[self.kind],
-                                                                                       self.detail)
+        # etcd: a write whose answer timed out may still be applied once a quorum is back (and then reaches every
+        # instance through its watch); it was not acknowledged either way.
+        outcome = ('nothing was acknowledged; the change is applied everywhere if the members committed it'
+                   if self.kind == NO_QUORUM else 'nothing was changed')
+        return 'the entry store %s cannot be written: %s (%s); %s' % (self.path, WHAT[self.kind], self.detail,
+                                                                     outcome)
 
 
 class StoreDamaged(Exception):
@@ -116,6 +122,6 @@ class FaultReport:
     def written(self):
         if not self.health.clear(self.component):
             return False
-        for kind in (FULL, READ_ONLY, UNAVAILABLE):
+        for kind in (FULL, READ_ONLY, UNAVAILABLE, NO_QUORUM):
             self._limiter.over(kind)
         return True

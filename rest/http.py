@@ -283,7 +283,8 @@ def streamed_json(value):
 
 def _json_pieces(value, depth):
     if depth == 0 or not isinstance(value, (dict, list)) or not is_large(value, depth):
-        yield _piece(value)
+        # in a list: json_bytes takes a plain str for JSON text already made, and a member's str is a value
+        yield _piece([value])[1:-1]
         return
     is_dict = isinstance(value, dict)
     members = list(value.items()) if is_dict else value

@@ -59,7 +59,8 @@ def push(app, dialect, body, respond):
 
 # A fault of the disk -> the HTTP status of the refusal (rest.http.HttpError): 507 Insufficient Storage when the
 # disk is full, 503 Service Unavailable while it cannot be written (read-only, I/O errors).
-STORE_FAULT_STATUS = {storefaults.FULL: 507, storefaults.READ_ONLY: 503, storefaults.UNAVAILABLE: 503}
+STORE_FAULT_STATUS = {storefaults.FULL: 507, storefaults.READ_ONLY: 503, storefaults.UNAVAILABLE: 503,
+                      storefaults.NO_QUORUM: 503}
 
 
 def store_refusal(error):

@@ -27,6 +27,9 @@ PURE_MODULES += ['controller.roles', 'controller.options']
 REST_HANDLERS = ['rest.core', 'rest.connections', 'rest.devices', 'rest.topology', 'rest.stats', 'rest.staticflow']
 PURE_MODULES += REST_HANDLERS
 
+# The etcd store (issue 16): plain sockets, green under ryu-manager's monkey-patching, no eventlet of its own.
+PURE_MODULES += ['controller.etcd_client', 'controller.etcdstore']
+
 # The ACL (issue 14).
 PURE_MODULES += ['controller.acl', 'controller.aclstore', 'rest.acl']
 # The load balancer (issue 14): its decisions, and its REST handlers.

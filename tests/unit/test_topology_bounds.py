@@ -210,7 +210,10 @@ def test_a_large_plain_body_is_encoded_in_pieces_to_the_same_json():
     flows = [{'cookie': str(i), 'match': {'eth_src': '02:00:00:00:00:%02x' % (i % 256)}, 'name': 'é'} for i in
              range(PIECE_ITEMS * 3 + 7)]
     for body in ({'00:01': {'flows': flows}, '00:02': {'flows': []}, '00:03': {'ERROR': 'x'}}, {'flows': flows},
-                 flows, {str(i): i for i in range(PIECE_ITEMS + 1)}, [flows, flows[:3]]):
+                 flows, {str(i): i for i in range(PIECE_ITEMS + 1)}, [flows, flows[:3]],
+                 # GET /wm/core/role/json with more than 100 switches: strings beside a large member
+                 {'role': 'MASTER', 'instance': 'h:1:x',
+                  'switches': {str(i): 'SLAVE' for i in range(PIECE_ITEMS + 1)}}):
         assert is_large(body)
         pieces = list(streamed_json(body).pieces)
         assert len(pieces) > 3 and b''.join(pieces) == json_bytes(body)[0]
