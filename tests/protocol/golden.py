@@ -7,9 +7,12 @@ import re
 CAPTURES = pathlib.Path(__file__).resolve().parents[1] / 'fixtures' / 'floodlight'
 
 # Keys that are data, not names: DPIDs (colon form or as a URL wrote them), Java dates, MACs, IP addresses,
-# numbers. An object whose keys all look so is a map: its values are compared, not its keys.
+# numbers, Java class names (the module lists). An object whose keys all look so is a map: its values are
+# compared, not its keys.
 _DATA_KEY = re.compile(r'^([0-9a-f]{2}(:[0-9a-f]{2}){5,7}(:0x0)?([_/].*)?|\d+|[A-Z][a-z]{2} [A-Z][a-z]{2} .* \d{4}'
-                       r'|\d+\.\d+\.\d+\.\d+|[0-9a-f]{16})$')
+                       r'|\d+\.\d+\.\d+\.\d+|[0-9a-f]{16}|(net|org)\.[\w.]+)$')
+# Objects whose keys are data though they read as names: Floodlight 1.x's flow match (one key per matched field).
+_MAP_FIELDS = ('match',)
 
 
 def capture_body(name):
@@ -32,13 +35,18 @@ def _kind(value):
     return 'null'
 
 
-def _is_map(value):
-    return isinstance(value, dict) and value and all(_DATA_KEY.match(key) for key in value)
+def _is_map(value, where=''):
+    if not isinstance(value, dict):
+        return False
+    if where.rsplit('.', 1)[-1] in _MAP_FIELDS and 'wildcards' not in value:  # 0.9x's match is a fixed bean
+        return True
+    return bool(value) and all(_DATA_KEY.match(key) for key in value)
 
 
 def shape_differences(ours, theirs, where='$', extra_keys=False):
     """[difference, ...] between two JSON values' shapes: object keys (a map's keys, see _DATA_KEY, are data and
-    only its values count), value types; each element of our array must have the shape of one of theirs. A null
+    only its values count), value types; each element of our array (value of our map) must have the shape of one
+    of theirs. A null
     of theirs (a value Floodlight did not know) takes any value. extra_keys: ours may add keys (a superset)."""
     if theirs is None:
         return []
@@ -54,12 +62,17 @@ def shape_differences(ours, theirs, where='$', extra_keys=False):
                 out.extend(min(options, key=len))
         return out
     if isinstance(theirs, dict):
-        if _is_map(theirs) or (not theirs and _is_map(ours)):
+        if not theirs:  # Floodlight's {} (nothing kept) says nothing of the keys
+            return []
+        if _is_map(theirs, where) or (not theirs and _is_map(ours, where)):
             if not ours or not theirs:
                 return []
-            first = next(iter(theirs.values()))
-            return [d for key, value in ours.items() for d in shape_differences(value, first, '%s.%s' % (where, key),
-                                                                                 extra_keys)]
+            out = []
+            for key, value in ours.items():
+                options = [shape_differences(value, one, '%s.%s' % (where, key), extra_keys) for one in theirs.values()]
+                if all(options):
+                    out.extend(min(options, key=len))
+            return out
         out = []
         missing = set(theirs) - set(ours)
         added = set(ours) - set(theirs)
