@@ -18,7 +18,7 @@ from ryu.lib import hub
 
 from apps import config
 from apps.background import BackgroundLoops
-from apps.events import EventSwitchGone, EventSwitchReady
+from apps.events import EventSwitchGone
 from apps.rest_routes import mount
 from apps.switches import SwitchesApp
 from controller import bandwidth, of10
@@ -49,6 +49,7 @@ class StatsApp(BackgroundLoops, app_manager.RyuApp):
         # Each switch's last FEATURES_REPLY and description, for the 0.9x keys of the switch list.
         self.features = {}
         self.descriptions = {}
+        self._described = set()  # switches asked for their description on this connection
         self.bandwidth = bandwidth.BandwidthTable()
         self.collecting = cfg.CONF.statistics_collection
         self._collect_wakeup = hub.Event()
@@ -109,6 +110,14 @@ class StatsApp(BackgroundLoops, app_manager.RyuApp):
                 stat, parts, cfg.CONF.floodlight_api)
         return results
 
+    def describe(self, dpids):
+        """Ask each switch among `dpids` whose description is not known for it, once per connection, without
+        waiting: the switch list shows the answer from its next reading on (desc_reply_handler keeps it)."""
+        for dpid in dpids:
+            if dpid not in self.descriptions and dpid not in self._described:
+                self._described.add(dpid)
+                self.switches.send({dpid: [of10.stats_request('desc')]})
+
     def _ask(self, dpids, stat):
         """{dpid: (reply parts, None) or (None, why there is no answer)} for the connected switches among
         `dpids` (None: all), one `stat` request each, asked concurrently."""
@@ -167,16 +176,11 @@ class StatsApp(BackgroundLoops, app_manager.RyuApp):
         self.features[ev.msg.datapath_id] = ev.msg
         self._reply(ev.msg, ev.msg)
 
-    @set_ev_cls(EventSwitchReady)
-    def switch_ready(self, ev):
-        """One description request per connection, as Floodlight asked it at the handshake: the switch list's
-        0.9x `description` (nobody waits for it; the answer lands in desc_reply_handler)."""
-        self.switches.send({ev.dpid: [of10.stats_request('desc')]})
-
     @set_ev_cls(EventSwitchGone)
     def switch_gone(self, ev):
         self.features.pop(ev.dpid, None)
         self.descriptions.pop(ev.dpid, None)
+        self._described.discard(ev.dpid)
 
     @set_ev_cls(ofp_event.EventOFPErrorMsg, MAIN_DISPATCHER)
     def error_handler(self, ev):

@@ -240,8 +240,8 @@ _NO_DESCRIPTION = {'datapath': '', 'serialNum': '', 'software': '', 'manufacture
 def v0_switch_json(features, desc, ports, role, roles_supported):
     """The keys Floodlight 0.91's switch list had beyond 1.x's (its web UI keys switches by `dpid`, OpenVIM's client
     reads `ports` for port names): features: the session's FEATURES_REPLY (None before it is known); desc: its
-    OFPDescStats (None until the switch answered); ports: the session's current ports (kept by port status);
-    role: 'MASTER'|'SLAVE'|'EQUAL'."""
+    OFPDescStats (None until the switch answered the request the first switch list sent: empty strings until
+    then); ports: the session's current ports (kept by port status); role: 'MASTER'|'SLAVE'|'EQUAL'."""
     out = {'harole': role, 'attributes': {'supportsOfppFlood': True, 'supportsOfppTable': True,
                                           'FastWildcards': of10.OFPFW_ALL, 'supportsNxRole': roles_supported}}
     out['description'] = dict(_NO_DESCRIPTION) if desc is None else {
@@ -290,13 +290,15 @@ def bandwidth_json(rates):
 # --- handlers ---------------------------------------------------------------------------------------------
 
 # ROUTES read the StatsApp (apps/stats.py mounts them with it): query(dpids, stat), started, switches (the
-# SwitchesApp), features and descriptions ({dpid: the switch's last FEATURES_REPLY / OFPDescStats}).
+# SwitchesApp), features and descriptions ({dpid: the switch's last FEATURES_REPLY / OFPDescStats}), and
+# describe(dpids), which asks for the descriptions not known yet without waiting.
 
 def switches(app, request):
     """/wm/core/controller/switches/json: one superset both generations' clients read, 1.x's keys
     (core.switches_json) and 0.91's (`dpid`, `ports`, `description`, `attributes`, ...). OpenVIM's client takes a
     list with `dpid` and `ports` for Floodlight 0.9 and then uses the 0.9x URLs, which are served too."""
     sessions = app.switches.tracker.current_sessions()
+    app.describe([conn.dpid for conn in sessions])  # 0.91's `description`: asked once, shown from then on
     roles = app.switches.policy.switch_roles(app.switches.tracker)
     out = core.switches_json(sessions)
     for item, conn in zip(out, sessions):

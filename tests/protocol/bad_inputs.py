@@ -119,18 +119,20 @@ def cases(max_body):
 
 
 def counts(max_body=65536):
+    return _tally(cases(max_body))
+
+
+def _tally(rows):
     tally = {}
-    for kind, *_ in cases(max_body):
+    for kind, *_ in rows:
         tally[kind] = tally.get(kind, 0) + 1
     return tally
 
 
-if __name__ == '__main__':
-    total = 0
-    for kind, count in counts().items():
+def _print(tally):
+    for kind, count in tally.items():
         print('%-28s %4d' % (kind, count))
-        total += count
-    print('%-28s %4d' % ('total', total))
+    print('%-28s %4d' % ('total', sum(tally.values())))
 
 
 # --- the firewall, ACL, load balancer and statistics routes (issue 14) -------------------------------------------
@@ -237,3 +239,9 @@ def service_cases():
     add('wrong method', 'POST', '/wm/core/switch/all/flow/json', [b'{}'], 405)
     add('wrong method', 'POST', '/wm/core/counter/all/json', [b'{}'], 405)
     return out
+
+
+if __name__ == '__main__':
+    _print(counts())
+    print()
+    _print(_tally(service_cases()))

@@ -247,8 +247,9 @@ def test_switch_list_is_a_superset_of_both_generations():
                                  handle=types.SimpleNamespace(ports=features.ports))
     tracker = types.SimpleNamespace(current_sessions=lambda: [conn])
     policy = types.SimpleNamespace(switch_roles=lambda tracker: {1: 'MASTER'})
+    asked = []
     app = types.SimpleNamespace(switches=types.SimpleNamespace(tracker=tracker, policy=policy),
-                                features={1: features}, descriptions={1: desc})
+                                features={1: features}, descriptions={1: desc}, describe=asked.append)
     (ours,) = stats.switches(app, get())
     v0 = capture_body('v0.91/004_switches.txt')[0]
     v1 = capture_body('v1.2/004_switches.txt')[0]
@@ -260,3 +261,4 @@ def test_switch_list_is_a_superset_of_both_generations():
     # before the switch's description arrived: the keys with empty values
     app.descriptions = {}
     assert set(stats.switches(app, get())[0]['description']) == set(v0['description'])
+    assert asked == [[1], [1]]  # the app asks once per connection (apps/stats.py StatsApp.describe)
