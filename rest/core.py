@@ -1,7 +1,8 @@
 """Floodlight's core URLs: the connected switches list, the module lists, the storage tables, the counters; and
 the JSON 404 (or 405) for every unknown path.
 
-apps/entry.py mounts ROUTES with the SwitchesApp (switches_json's list is served by rest.stats), and not_found last of all (apps/rest_routes.mount_fallback).
+apps/entry.py mounts ROUTES with the SwitchesApp, and not_found last of all (apps/rest_routes.mount_fallback); the
+switch list (switches_json and rest.stats.v0_switch_json) is served by rest.stats.switches.
 COUNTER_ROUTES read the ForwardingApp's state too: rest.stats.SUMMARY_ROUTES carries them (mounted with it).
 """
 import time
@@ -30,8 +31,8 @@ def api_generation():
 
 
 def switches_json(sessions):
-    """A superset both generations' clients read: Floodlight 1.x's inetAddress, connectedSince, switchDPID and
-    0.9x's `dpid` (what its web UI and example/cli.py key switches by)."""
+    """The keys both generations share: Floodlight 1.x's inetAddress, connectedSince, switchDPID and 0.9x's `dpid`
+    (what its web UI and example/cli.py key switches by); rest.stats.switches adds 0.91's other keys."""
     return [{'inetAddress': '/' + s.remote, 'connectedSince': int(s.since * 1000), 'switchDPID': format_dpid(s.dpid),
              'dpid': format_dpid(s.dpid)}
             for s in sessions]

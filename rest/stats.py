@@ -211,7 +211,8 @@ def v0_features_json(msg):
     """The OFFeaturesReply bean: n_tables as Java's signed byte (254 -> -2), its own type, version and xid."""
     return {'actions': msg.actions, 'buffers': msg.n_buffers, 'capabilities': msg.capabilities,
             'datapathId': format_dpid(msg.datapath_id),
-            'length': of10.SWITCH_FEATURES_SIZE + of10.PHY_PORT_SIZE * len(msg.ports), 'ports': v0_ports_json(msg.ports),
+            'length': of10.SWITCH_FEATURES_SIZE + of10.PHY_PORT_SIZE * len(msg.ports),
+            'ports': v0_ports_json(msg.ports),
             'tables': msg.n_tables - 0x100 if msg.n_tables & 0x80 else msg.n_tables, 'type': 'FEATURES_REPLY',
             'version': of10.OFP_VERSION, 'xid': msg.xid or 0}
 

@@ -229,7 +229,8 @@ def service_cases():
                  '/wm/core/switch/zz/flow/json', '/wm/core/switch/-1/port/json',
                  '/wm/core/counter/categories/zz/OFPacketIn/L3/json'):
         add('malformed DPID or port', 'GET', path, [None])
-    for path in ('/wm/core/switch/00:00:00:00:00:00:0b:ad/bogus/json', '/wm/core/switch/00:00:00:00:00:00:00:09/flow/json',
+    for path in ('/wm/core/switch/00:00:00:00:00:00:0b:ad/bogus/json',
+                 '/wm/core/switch/00:00:00:00:00:00:00:09/flow/json',
                  '/wm/statistics/bandwidth/all/all', '/wm/statistics/config/json'):
         add('unknown path', 'GET', path, [None], 404)
     for method in ('GET', 'DELETE'):

@@ -1,16 +1,18 @@
-"""Every request Floodlight answered in its captures (tests/fixtures/floodlight/v0.90, v0.91, v1.2) replayed, in
-order, against a controller with the captures' network: two switches joined by a cable, a host on each, and what
-the captures pushed. Where Floodlight answered 2xx with JSON, our reply must have its keys (more are allowed: a
-client reads the keys it knows) and JSON value types (tests/protocol/golden.py; a Floodlight null takes any value); where it answered 4xx/5xx (or an "ERROR" blob), ours
-must be a 4xx with a JSON reason. A capture that answers otherwise on purpose is in DOCUMENTED with the status
-docs/compatibility.md gives it. The static flow pusher's replies are also compared byte for byte
-(test_golden_replay.py), the firewall's and ACL's value for value (tests/unit/test_firewall.py, test_acl.py).
-A capture that none of these checks, because ours or theirs had nothing to compare (an empty list against a
-full one), fails test_every_captured_route_is_checked unless it is in NOT_COMPARED with the reason.
+"""Every request Floodlight answered in its captures (tests/fixtures/floodlight/v0.90, v0.91, v1.2) replayed, in order,
+against a controller with the captures' network: two switches joined by a cable, a host on each, and what the
+captures pushed. Where Floodlight answered 2xx with JSON, our reply must have its keys (more are allowed: a client
+reads the keys it knows) and JSON value types (tests/protocol/golden.py; a Floodlight null takes any value); where
+it answered 4xx/5xx (or an "ERROR" blob), ours must be a 4xx with a JSON reason. A capture that answers otherwise on
+purpose is in DOCUMENTED with the status docs/compatibility.md gives it. The static flow pusher's replies are also
+compared byte for byte (test_golden_replay.py), the firewall's and ACL's value for value
+(tests/unit/test_firewall.py, test_acl.py). A capture that none of these checks, because ours or theirs had nothing
+to compare (an empty list against a full one), fails test_every_captured_route_is_checked unless it is in
+NOT_COMPARED with the reason.
 
 The 0.9x sets run with --floodlight-api 0.9 (0.91's shapes; v0.90's few other keys are DOCUMENTED). Not here:
-floodlight-captures/v0.90-role/rest.txt (replies without their requests: role changes, tests/protocol/test_connections.py
-and the role rows of docs/compatibility.md) and the switch-wire.jsonl files (what switches received).
+floodlight-captures/v0.90-role/rest.txt (replies without their requests: role changes,
+tests/protocol/test_connections.py and the role rows of docs/compatibility.md) and the switch-wire.jsonl files (what
+switches received).
 """
 import json
 import re
@@ -204,7 +206,8 @@ def results():
 
 @pytest.mark.parametrize('version', sorted(VERSIONS))
 def test_captured_requests_answer_in_floodlights_shapes(version, start_controller, connect_peer, results):
-    controller = start_controller(extra_args=VERSIONS[version] + ('--port-quarantine', '0.2', '--statistics-interval', '1'))
+    controller = start_controller(extra_args=VERSIONS[version] + ('--port-quarantine', '0.2',
+                                                                  '--statistics-interval', '1'))
     build_network(controller, connect_peer)
     problems = []
     for path in capture_files(version):
