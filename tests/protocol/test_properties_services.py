@@ -30,16 +30,27 @@ values = st.one_of(
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=1))
 
 
-def documents(keys):
-    return st.dictionaries(st.sampled_from(keys + ('nonsense', 'ACTION', 'Src-IP')), values, max_size=6)
+def documents(keys, valid):
+    """Any object of the route's keys (and a few others), or a valid one with up to two keys changed or dropped."""
+    changes = st.dictionaries(st.sampled_from(keys + ('nonsense', 'ACTION', 'Src-IP')), values, max_size=2)
+    drops = st.sets(st.sampled_from(sorted(valid)), max_size=1)
+    edited = st.builds(lambda change, drop: {k: v for k, v in dict(valid, **change).items() if k not in drop},
+                       changes, drops)
+    return st.one_of(st.dictionaries(st.sampled_from(keys + ('nonsense', 'ACTION', 'Src-IP')), values, max_size=6),
+                     edited)
 
 
 requests = st.one_of(
-    st.tuples(st.just('/wm/firewall/rules/json'), documents(FIREWALL_KEYS)),
-    st.tuples(st.just('/wm/acl/rules/json'), documents(ACL_KEYS)),
-    st.tuples(st.just('/quantum/v1.0/vips/'), documents(VIP_KEYS)),
-    st.tuples(st.just('/quantum/v1.0/pools/'), documents(POOL_KEYS)),
-    st.tuples(st.just('/quantum/v1.0/members/'), documents(MEMBER_KEYS)))
+    st.tuples(st.just('/wm/firewall/rules/json'), documents(FIREWALL_KEYS, {
+        'src-ip': '10.0.0.5/32', 'dst-ip': '10.0.0.6/32', 'nw-proto': 'TCP', 'tp-dst': '80', 'action': 'DENY',
+        'priority': '3'})),
+    st.tuples(st.just('/wm/acl/rules/json'), documents(ACL_KEYS, {
+        'src-ip': '10.0.0.5/32', 'dst-ip': '10.0.0.6/32', 'nw-proto': 'UDP', 'tp-dst': '53', 'action': 'deny'})),
+    st.tuples(st.just('/quantum/v1.0/vips/'), documents(VIP_KEYS, {
+        'id': 'v2', 'name': 'web', 'address': '10.0.0.200', 'protocol': 'tcp', 'port': '80'})),
+    st.tuples(st.just('/quantum/v1.0/pools/'), documents(POOL_KEYS, {'id': 'p2', 'protocol': 'tcp', 'vip_id': 'v1'})),
+    st.tuples(st.just('/quantum/v1.0/members/'), documents(MEMBER_KEYS, {
+        'id': 'm2', 'address': '10.0.0.7', 'port': '80', 'pool_id': 'p1'})))
 
 
 def listings(controller):
