@@ -160,13 +160,17 @@ def _json_bodies(good, key_values):
     return out
 
 
+JSON_TYPE = {'Content-Type': 'application/json'}
+
+
 def service_cases():
-    """(kind, method, path, body, expected status) for the firewall, ACL, load balancer and statistics routes."""
+    """(kind, method, path, body, expected status, request headers) for the firewall, ACL, load balancer and
+    statistics routes, and the other routes of docs/openapi.yaml that take a body or a path parameter."""
     out = []
 
-    def add(kind, method, path, bodies, status=400):
+    def add(kind, method, path, bodies, status=400, headers=None):
         for body in bodies:
-            out.append((kind, method, path, body, status))
+            out.append((kind, method, path, body, status, headers))
 
     rule = {'src-ip': '10.0.0.7/32', 'action': 'DENY'}
     add('firewall rule', 'POST', FIREWALL, _json_bodies(rule, [
@@ -237,6 +241,32 @@ def service_cases():
         for what in ('enable', 'disable'):
             add('wrong method', method, '/wm/statistics/config/%s/json' % what, [None], 405)
     add('wrong method', 'POST', '/wm/statistics/bandwidth/all/all/json', [b'{}'], 405)
+
+    # the load balancer's other ways in: PUT on a collection, POST/PUT on one object; health monitors
+    for plural, good in (('vips', {'address': '10.0.0.109'}), ('pools', {'protocol': 'tcp'}),
+                         ('members', {'address': '10.0.0.9', 'pool_id': 'p1'})):
+        bodies = _json_bodies(good, [('nonsense', '1'), ('port', '70000')])[:8]
+        add('load balancer %s' % plural, 'PUT', '%s/%s/' % (LB, plural), bodies)
+        for method in ('POST', 'PUT'):
+            add('load balancer %s' % plural, method, '%s/%s/x9' % (LB, plural), bodies)
+    for method in ('GET', 'DELETE'):
+        add('load balancer unknown id', method, LB + '/health_monitors/h1', [None], 404)
+    # the static flow pusher's other URLs (the push table above is /wm/staticflowpusher/json's)
+    for family in FAMILIES:
+        for method, suffix in (('POST', '/json'), ('POST', '/json/store'), ('POST', '/json/delete'),
+                               ('DELETE', '/json')):
+            add('static flow family', method, '/wm/%s%s' % (family, suffix),
+                [b'', b'[]', b'{', b'{"name":{}}', json.dumps(dict(GOOD, actions='output=bogus')).encode()
+                 if method == 'POST' and suffix != '/json/delete' else b'{"nam":"x"}'])
+    # roles: JSON only (415 otherwise), one of MASTER, SLAVE, EQUAL
+    for method in ('POST', 'PUT'):
+        add('role', method, '/wm/core/role/json', [b'{"role":"MASTER"}'], 415)
+        add('role', method, '/wm/core/role/json', [b'', b'{', b'[]', b'{"role":"KING"}', b'{"role":1}', b'{}',
+                                                   b'{"role":null}'], headers=JSON_TYPE)
+    for path in ('/wm/core/switch/zz/role/json', '/wm/core/controller/connections/zz/history/json',
+                 '/wm/topology/route/zz/1/00:00:00:00:00:00:00:02/1/json',
+                 '/wm/topology/route/1/70000/2/1/json', '/wm/topology/route/1/1/2/x/json'):
+        add('malformed DPID or port', 'GET', path, [None])
     add('wrong method', 'POST', '/wm/core/switch/all/flow/json', [b'{}'], 405)
     add('wrong method', 'POST', '/wm/core/counter/all/json', [b'{}'], 405)
     return out

@@ -129,7 +129,7 @@ def service_snapshot(controller):
     for path in ('/wm/firewall/rules/json', '/wm/firewall/module/status/json', '/wm/firewall/module/storageRules/json',
                  '/wm/firewall/module/subnet-mask/json', '/wm/acl/rules/json', '/quantum/v1.0/vips/',
                  '/quantum/v1.0/pools/', '/quantum/v1.0/members/', '/wm/statistics/bandwidth/all/all/json',
-                 '/wm/staticflowpusher/list/all/json'):
+                 '/wm/staticflowpusher/list/all/json', '/wm/core/role/json'):
         status, text, _ = controller.get(path)
         assert status == 200, (path, status, text)
         out[path] = text
@@ -147,8 +147,8 @@ def test_bad_requests_to_the_firewall_acl_load_balancer_and_statistics_change_no
     mark = peer.mark()
     cases = bad_inputs.service_cases()
     wrong = []
-    for kind, method, path, body, expected in cases:
-        status, text, headers = controller.request(method, path, body)
+    for kind, method, path, body, expected, request_headers in cases:
+        status, text, headers = controller.request(method, path, body, headers=request_headers)
         what = '%s: %s %s %r' % (kind, method, path[:60], (body or b'')[:60])
         if status != expected:
             wrong.append('%s -> %d %s' % (what, status, text[:120]))
