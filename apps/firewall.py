@@ -7,6 +7,7 @@ the rules itself; disabling clears it. Every change sends the flow deletions con
 """
 import functools
 import logging
+import time
 
 from ryu import cfg
 from ryu.app.wsgi import WSGIApplication
@@ -20,9 +21,12 @@ from apps.rest_routes import mount
 from apps.switches import SwitchesApp
 from controller import firewall, of10
 from controller.firewallstore import FirewallStore
+from controller.storefaults import FaultReport, StoreFault
 from rest import firewall as firewall_rest
 
 LOG = logging.getLogger(__name__)
+STORE = 'firewall-store'  # the rules' store on the health board
+STORE_FAULT_LOG_INTERVAL = 10.0  # seconds: one log line per kind of store fault per interval
 
 
 class FirewallApp(app_manager.RyuApp):
@@ -37,6 +41,7 @@ class FirewallApp(app_manager.RyuApp):
         self.api = conf.floodlight_api
         self.fw = firewall.FirewallState()
         self.store = FirewallStore(conf.staticflow_db, power_safe=conf.durability == 'full')
+        self._faults = FaultReport(self.switches.health, STORE, LOG, STORE_FAULT_LOG_INTERVAL)
         for rule in self.store.load():
             firewall.insert_rule(self.fw, rule)
         self.forwarding = None  # the ForwardingApp's state, found at start (every app exists by then)
@@ -70,7 +75,7 @@ class FirewallApp(app_manager.RyuApp):
     def add_rule(self, rule):
         """-> the rule as stored (with its id); committed to the store before it takes effect."""
         stored = firewall.new_rule(self.fw, rule)
-        self.store.add(stored)
+        self._write(self.store.add, stored)
         firewall.insert_rule(self.fw, stored)
         self._send(firewall.rules_changed(self.fw, self.forwarding))
         return stored
@@ -78,17 +83,28 @@ class FirewallApp(app_manager.RyuApp):
     def delete_rule(self, ruleid):
         if firewall.find_rule(self.fw, ruleid) is None:
             return False
-        self.store.delete(ruleid)
+        self._write(self.store.delete, ruleid)
         firewall.remove_rule(self.fw, ruleid)
         self._send(firewall.rules_changed(self.fw, self.forwarding))
         return True
+
+    def _write(self, method, *args):
+        """A rule written to the store before it takes effect; a fault of the disk is on the health board (and
+        logged) until a write succeeds, then raised for the REST handler's 503 or 507."""
+        try:
+            method(*args)
+        except StoreFault as fault:
+            self._faults.failed(fault, time.time())
+            raise
+        if self._faults.written():
+            LOG.warning('firewall rules are written to %s again', self.store.path)
 
     # --- switches ------------------------------------------------------------------------------------------
 
     @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)
     def flow_removed_handler(self, ev):
         msg = ev.msg
-        if msg.cookie == of10.FORWARDING_COOKIE and self.fw.flows:
+        if msg.cookie == of10.FORWARDING_COOKIE and self.fw.flows and self.switches.is_current(msg.datapath):
             firewall.flow_removed(self.fw, msg.datapath.id, of10.flow_match(msg.match))
 
     @set_ev_cls(EventSwitchGone)

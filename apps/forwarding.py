@@ -20,10 +20,11 @@ from apps.events import EventSwitchGone, EventSwitchReady
 from apps.background import BackgroundLoops
 from apps.rest_routes import mount
 from apps.switches import SwitchesApp
-from controller import forwarding, of10
+from controller import forwarding, of10, perfmon
 from controller.lldp import load_secret
 from rest import devices as devices_rest
 from rest import loadbalancer as loadbalancer_rest
+from rest import performance as performance_rest
 from rest import stats as stats_rest
 from rest import topology as topology_rest
 
@@ -63,6 +64,9 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
         mount(wsgi, devices_rest.ROUTES, self)
         mount(wsgi, stats_rest.SUMMARY_ROUTES, self)  # its counts are this app's state and switches
         mount(wsgi, loadbalancer_rest.ROUTES, self)  # VIPs live in the state the packet-in path reads
+        mount(wsgi, performance_rest.ROUTES, self)   # the monitor times this state's packet-in path
+        stages = [s for s in perfmon.STAGES if s != perfmon.VIRTUAL_NETWORK or conf.virtual_network_filter]
+        self._perfmon_stages = tuple(stages)
 
     def start(self):
         thread = super().start()
@@ -85,6 +89,11 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
             else:
                 msgs.append(msg)
         self.switches.send(by_dpid)
+
+    def set_perfmon(self, enabled):
+        """Start a fresh measurement of packet-in times (/wm/performance), or stop measuring."""
+        LOG.info('performance monitor %s', 'enabled' if enabled else 'disabled')
+        self.state.perfmon = perfmon.PerfMonitor(time.time(), self._perfmon_stages) if enabled else None
 
     def _ticker(self):
         while True:
@@ -113,7 +122,11 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
             return True  # an older session of a switch that has a newer one: ignored
         in_port, start, end, buffer_id = of10.packet_in_fields(buf, offset, msg_len)
         try:
-            out = forwarding.handle_packet_in(state, dpid, in_port, buf[start:end], time.time(), buffer_id)
+            if state.perfmon is None:
+                out = forwarding.handle_packet_in(state, dpid, in_port, buf[start:end], time.time(), buffer_id)
+            else:
+                out = perfmon.timed_packet_in(state.perfmon, state, dpid, in_port, buf[start:end], time.time(),
+                                              buffer_id)
             if out:
                 self._send(out)
         except Exception:  # one packet's bug must not end the switch's session (the receive loop would)
@@ -125,7 +138,12 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
         msg = ev.msg
         if self.switches.is_superseded(msg.datapath):
             return
-        out = forwarding.handle_packet_in(self.state, msg.datapath.id, msg.in_port, msg.data, time.time(),
+        state = self.state
+        if state.perfmon is None:
+            out = forwarding.handle_packet_in(state, msg.datapath.id, msg.in_port, msg.data, time.time(),
+                                              msg.buffer_id)
+        else:
+            out = perfmon.timed_packet_in(state.perfmon, state, msg.datapath.id, msg.in_port, msg.data, time.time(),
                                           msg.buffer_id)
         if out:
             self._send(out)
@@ -162,6 +180,8 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
         msg = ev.msg
         if msg.cookie != of10.FORWARDING_COOKIE or msg.priority != self.state.priority:
             return
+        if not self.switches.is_current(msg.datapath):
+            return  # only the holding session's table is the one forwarding keeps track of
         match = msg.match
         forwarding.flow_removed(self.state, msg.datapath.id, match.in_port, match.dl_vlan, bytes(match.dl_src),
                                 bytes(match.dl_dst))

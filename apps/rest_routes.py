@@ -54,7 +54,7 @@ def raw_routes(wsgi):
 def mount_fallback(wsgi):
     """Connect last: any path no app claimed gets rest.core.not_found's JSON 404 (405 when another method has a
     route there) instead of webob's HTML page."""
-    wsgi.mapper.connect(None, '/{path:.*}', controller=FloodlightRestRoutes, action=FALLBACK_ACTION,
+    wsgi.mapper.connect(None, r'/{path:[\s\S]*}', controller=FloodlightRestRoutes, action=FALLBACK_ACTION,
                         **{ROUTE_KEY: _Mounted(core.not_found, _RoutedMethods(wsgi.mapper))})
 
 

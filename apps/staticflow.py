@@ -15,11 +15,11 @@ from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
 from apps.rest_routes import mount, mount_raw
 from apps.switches import SwitchesApp
-from controller import entrystore, of10, storefaults
+from controller import entrystore, of10
 from controller.dpid import format_dpid
 from controller.entrystore import EntryStore
 from controller.pusher import StaticFlowPusher
-from controller.storefaults import RepeatLimiter, StoreDamaged, StoreFault
+from controller.storefaults import FaultReport, StoreDamaged, StoreFault
 from rest import floodlight
 from rest import staticflow as staticflow_rest
 
@@ -50,7 +50,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self.pusher = StaticFlowPusher(barrier_delay=cfg.CONF.push_barrier_delay, max_entries=cfg.CONF.max_entries)
         self.table = self.pusher.table
         self.store = open_store(cfg.CONF.staticflow_db, cfg.CONF.durability == 'full', cfg.CONF.staticflow_db_recover)
-        self._fault_log = RepeatLimiter(STORE_FAULT_LOG_INTERVAL)
+        self._faults = FaultReport(self.health, STORE, LOG, STORE_FAULT_LOG_INTERVAL)
         self._commits = {}  # PushBatch -> _Commit, made by the first push that joins it
         for name, error in self.pusher.restore(self.store.iter_load(self._unreadable_row), time.time(),
                                                parse_stored):
@@ -101,24 +101,17 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
     # --- faults of the disk: health while they last, one log line per kind per interval -------------------
 
     def _store_failed(self, fault):
-        now = time.time()
-        self.health.fault(STORE, fault.reason, now)
-        repeats = self._fault_log.note(fault.kind, now)
-        if repeats is not None:
-            LOG.error('%s%s', fault.reason, ' (and %d more times in the last %g s)' % (
-                repeats, STORE_FAULT_LOG_INTERVAL) if repeats else '')
+        self._faults.failed(fault, time.time())
 
     def _store_written(self):
-        if self.health.clear(STORE):
-            for kind in (storefaults.FULL, storefaults.READ_ONLY, storefaults.UNAVAILABLE):
-                self._fault_log.over(kind)
+        if self._faults.written():
             LOG.warning('entry store %s is written again', self.store.path)
 
     def _recheck_store(self):
         try:
             self.store.recheck()
         except StoreFault as fault:
-            self.health.fault(STORE, fault.reason, time.time())  # still failing: the log has it already
+            self._faults.still_failing(fault, time.time())
         else:
             self._store_written()
 
@@ -241,6 +234,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
 
     @set_ev_cls(ofp_event.EventOFPBarrierReply, MAIN_DISPATCHER)
     def barrier_reply_handler(self, ev):
+        if not self.switches.is_current(ev.msg.datapath):
+            return  # a held newcomer's reply to an xid it never got from us confirms nothing (apps/switches)
         self.pusher.barrier_reply(ev.msg.datapath.id, ev.msg.xid, time.time())
 
     def fast_barrier_reply(self, ryu_dp, buf, offset, msg_len):
@@ -249,6 +244,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         must be handled first): -> False leaves it to the event."""
         if not self.events.empty():
             return False
+        if not self.switches.is_current(ryu_dp):
+            return True  # as barrier_reply_handler: only the holding session's replies count
         try:
             self.pusher.barrier_reply(ryu_dp.id, of10.xid_at(buf, offset), time.time())
         except Exception:  # as a failing event handler: logged, the session goes on
@@ -269,6 +266,8 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
     @set_ev_cls(ofp_event.EventOFPErrorMsg, MAIN_DISPATCHER)
     def error_handler(self, ev):
         msg = ev.msg
+        if not self.switches.is_current(msg.datapath):
+            return  # entry status is the holding session's word (a held newcomer's errors are not about our writes)
         dpid = msg.datapath.id
         name, error = self.pusher.switch_error(dpid, msg.xid, msg.type, msg.code, time.time())
         if name is None and len(msg.data or b'') >= of10.HEADER_SIZE and of10.type_of(msg.data) == of10.OFPT_VENDOR:

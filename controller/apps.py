@@ -16,6 +16,7 @@ require_app('apps.forwarding')
 require_app('apps.stats')
 require_app('apps.firewall')
 require_app('apps.acl')
+require_app('apps.virtualnetwork')
 
 
 class FloodlightReplacementApp(EntryApp):

@@ -17,6 +17,8 @@ sender or IPv4 source address), logs nothing, and builds its messages from packe
   tree); a known destination gets one flow per switch of the shortest path, installed from the last switch
   back to the first, then the packet itself goes out of the first switch's output port (or, when the switch
   buffered it, the first switch's flow-mod names the buffer and releases it: one message, no frame sent back).
+  Before that, the virtual network filter (state.network_filter) and then the firewall (state.packet_filter), when
+  set, may answer instead; state.flood_scope narrows a flood's ports to the sender's virtual network.
 """
 from controller import loadbalancer, of10
 from controller.devices import (ADDRESS_MASK, DEFAULT_MAX_HOSTS, DEFAULT_MAX_HOSTS_PER_PORT, ENTITY_CLEANUP_INTERVAL,
@@ -67,6 +69,13 @@ class ForwardingState:
         self.installed = {}
         # The firewall's filter_packet while it is enabled (controller/firewall.py), else None.
         self.packet_filter = None
+        # The virtual network filter's filter_packet and flood_scope (controller/virtualnetwork.py) when it is
+        # loaded (--virtual-network-filter), else None. The network filter is asked before the firewall.
+        self.network_filter = None
+        self.flood_scope = None
+        # The performance monitor while it measures (controller/perfmon.py, /wm/performance), else None: the glue
+        # checks it once per packet-in.
+        self.perfmon = None
         self.next_lldp = 0.0     # when the next LLDP round is due
         self.next_device_cleanup = None  # when devices not seen for an hour are next forgotten
         self.started = None
@@ -133,6 +142,10 @@ def handle_packet_in(state, dpid, in_port, data, now, buffer_id=NO_BUFFER):
             return (moved_out or []) + list(balanced)
     if not state.forwarding:
         return moved_out or _NOTHING
+    if state.network_filter is not None:
+        out = state.network_filter(state, dpid, in_port, vlan, eth_type, l3, data, now, buffer_id)
+        if out is not None:
+            return moved_out + list(out) if moved_out else out
     if state.packet_filter is not None:
         out = state.packet_filter(state, dpid, in_port, vlan, eth_type, l3, data, now, buffer_id)
         if out is not None:
@@ -144,10 +157,10 @@ def handle_packet_in(state, dpid, in_port, data, now, buffer_id=NO_BUFFER):
 
 def _forward(state, topology, dpid, in_port, vlan, src, data, now, buffer_id):
     if data[0] & 1:
-        return _flood(topology, dpid, in_port, data, now, buffer_id)
+        return _flood(state, dpid, in_port, data, now, buffer_id)
     where = state.devices.by_mac.get(data[0:6])  # the destination's Attachment
     if where is None:
-        return _flood(topology, dpid, in_port, data, now, buffer_id)
+        return _flood(state, dpid, in_port, data, now, buffer_id)
     dst_dpid, dst_port = where.dpid, where.port
     if dst_dpid == dpid:
         if dst_port == in_port:
@@ -156,8 +169,25 @@ def _forward(state, topology, dpid, in_port, vlan, src, data, now, buffer_id):
     else:
         path = topology.route(dpid, dst_dpid)
         if path is None:
-            return _flood(topology, dpid, in_port, data, now, buffer_id)
+            return _flood(state, dpid, in_port, data, now, buffer_id)
     return _install_path(state, path, in_port, vlan, src, data[0:6], dst_port, data, buffer_id)
+
+
+def forward_once(state, dpid, in_port, data, now, buffer_id=NO_BUFFER):
+    """The packet alone toward its destination, no flow installed (a filter lets it through, but not the
+    packets after it: they are asked about again). An unknown or unreachable destination: flooded."""
+    where = state.devices.by_mac.get(data[0:6])
+    if where is None:
+        return _flood(state, dpid, in_port, data, now, buffer_id)
+    out_port = where.port
+    if where.dpid != dpid:
+        path = state.topology.route(dpid, where.dpid)
+        if path is None:
+            return _flood(state, dpid, in_port, data, now, buffer_id)
+        out_port = state.topology.adjacency[dpid][path[1]]
+    if out_port == in_port:
+        return _NOTHING
+    return ((dpid, of10.packet_out(in_port, of10.output_actions((out_port,)), data, buffer_id)),)
 
 
 def _install_path(state, path, in_port, vlan, src, dst, dst_port, data, buffer_id=NO_BUFFER):
@@ -225,8 +255,10 @@ def _forget_flows(state, predicate, dpid=None):
     return out
 
 
-def _flood(topology, dpid, in_port, data, now, buffer_id=NO_BUFFER):
-    ports = topology.flood_ports(dpid, in_port, now)
+def _flood(state, dpid, in_port, data, now, buffer_id=NO_BUFFER):
+    ports = state.topology.flood_ports(dpid, in_port, now)
+    if ports and state.flood_scope is not None:
+        ports = state.flood_scope(state, dpid, data, ports)
     if not ports:
         return _NOTHING
     return ((dpid, of10.packet_out(in_port, of10.output_actions(ports), data, buffer_id)),)

@@ -71,6 +71,10 @@ OPTIONS = [
     cfg.StrOpt('rest-token-file', default=None,
                help='file holding a bearer token; when set, every REST request but /wm/core/health/json '
                     'needs "Authorization: Bearer <token>" (401 otherwise)'),
+    cfg.ListOpt('rest-cors-origins', default=[],
+                help='web page origins (scheme://host:port) allowed to call the REST API from a browser (CORS), '
+                     'e.g. http://10.0.0.5:8000 for floodlight-webui served by another web server; * for any '
+                     '(Floodlight\'s accessControlAllowAllOrigins=TRUE). Empty (default): no CORS headers'),
     cfg.StrOpt('rest-cert', default=None, help='PEM certificate: serve REST over HTTPS (with --rest-key)'),
     cfg.StrOpt('rest-key', default=None, help='PEM private key of --rest-cert'),
     # The REST server's own limits (rest/server.py).
@@ -118,6 +122,10 @@ OPTIONS = [
     cfg.BoolOpt('statistics-collection', default=False,
                 help='poll every switch\'s port counters for /wm/statistics/bandwidth from the start (Floodlight '
                      '1.2: StatisticsCollector.enable=FALSE; POST /wm/statistics/config/enable/json turns it on)'),
+    cfg.BoolOpt('virtual-network-filter', default=False,
+                help='load Floodlight\'s VirtualNetworkFilter (its neutron.properties module, not in its default '
+                     'set): MAC-based tenant networks at /networkService/v1.1; a host attached to no network can '
+                     'reach only its gateway and DHCP (docs/compatibility.md)'),
     cfg.FloatOpt('statistics-interval', default=10.0, min=1.0,
                  help='seconds between two port counter polls of the bandwidth statistics (Floodlight 1.2: 10)'),
 ]

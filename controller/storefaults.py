@@ -89,3 +89,33 @@ class RepeatLimiter:
     def over(self, kind):
         """The fault is over: the next one is logged at once."""
         self._last.pop(kind, None)
+
+
+class FaultReport:
+    """A store's faults on the health board while they last, logged one line per kind per `interval` seconds
+    (repeats counted in the next line). `failed(fault, now)` on every failed write, `written()` on every write
+    that succeeded -> True when that ended a fault (the caller says so once)."""
+
+    def __init__(self, health, component, log, interval):
+        self.health = health
+        self.component = component
+        self._log = log
+        self._limiter = RepeatLimiter(interval)
+
+    def failed(self, fault, now):
+        self.health.fault(self.component, fault.reason, now)
+        repeats = self._limiter.note(fault.kind, now)
+        if repeats is not None:
+            self._log.error('%s%s', fault.reason, ' (and %d more times in the last %g s)' % (
+                repeats, self._limiter.interval) if repeats else '')
+
+    def still_failing(self, fault, now):
+        """A recheck that failed again: health keeps the newest reason, the log has the fault already."""
+        self.health.fault(self.component, fault.reason, now)
+
+    def written(self):
+        if not self.health.clear(self.component):
+            return False
+        for kind in (FULL, READ_ONLY, UNAVAILABLE):
+            self._limiter.over(kind)
+        return True

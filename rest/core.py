@@ -52,8 +52,9 @@ _DEVICES = (_FL + 'devicemanager.IDeviceService', _FL + 'devicemanager.internal.
 _COUNTERS = (_FL + 'debugcounter.IDebugCounterService', _FL + 'debugcounter.DebugCounterServiceImpl')
 _STATIC = (_FL + 'staticflowentry.IStaticFlowEntryPusherService', _FL + 'staticflowentry.StaticFlowEntryPusher')
 
-# Floodlight's module class -> (loaded here, [services it depends on], [services it provides]); each is the
-# Floodlight name of what plays its part here: FloodlightProvider and OFSwitchManager are apps/switches.py,
+# Floodlight's module class -> (loaded here: True, or the name of the setting that loads it, [services it depends
+# on], [services it provides]); each is the Floodlight name of what plays its part here: FloodlightProvider and
+# OFSwitchManager are apps/switches.py,
 # MemoryStorageSource is the SQLite store of static entries (--staticflow-db), DebugCounterServiceImpl the counters
 # below, StatisticsCollector apps/stats.py. Firewall, ACL and LoadBalancer are listed as not loaded until their
 # apps are part of the controller (issue 14): set True where they are mounted.
@@ -76,6 +77,11 @@ MODULES = {
         (_FL + 'accesscontrollist.IACLService', _FL + 'accesscontrollist.ACL')]),
     _FL + 'loadbalancer.LoadBalancer': (True, [_DEVICES, _TOPOLOGY, _ROUTING, _PROVIDER, _STATIC, _REST], [
         (_FL + 'loadbalancer.ILoadBalancerService', _FL + 'loadbalancer.LoadBalancer')]),
+    _FL + 'perfmon.PktInProcessingTime': (True, [_REST, _PROVIDER], [
+        (_FL + 'perfmon.IPktInProcessingTimeService', _FL + 'perfmon.PktInProcessingTime')]),
+    # loaded with --virtual-network-filter only (Floodlight's neutron.properties, not its default set)
+    _FL + 'virtualnetwork.VirtualNetworkFilter': ('virtual_network_filter', [_PROVIDER, _REST, _DEVICES], [
+        (_FL + 'virtualnetwork.IVirtualNetworkService', _FL + 'virtualnetwork.VirtualNetworkFilter')]),
 }
 
 
@@ -84,6 +90,8 @@ def modules_json(loaded_only, forwarding=True):
     `forwarding`: whether reactive forwarding runs (--no-forwarding: Forwarding is not loaded)."""
     out = {}
     for name, (loaded, depends, provides) in MODULES.items():
+        if isinstance(loaded, str):  # the name of the setting that loads it
+            loaded = setting(loaded, False)
         if name.endswith('.Forwarding'):
             loaded = loaded and forwarding
         if loaded_only and not loaded:

@@ -12,6 +12,10 @@ same checks run again (harmless: they pass).
   `WWW-Authenticate: Bearer` otherwise. Tokens are compared in constant time.
 - Anything the application raises becomes a JSON 500 and a logged traceback: eventlet's own handler would
   send the traceback to the client.
+- Cross-origin requests (CORS) from the origins of `cors_origins` (--rest-cors-origins; `*` for any): web UIs
+  served from another address than the API's, such as floodlight-webui. rest.server adds `cors_headers` to every
+  reply of the request and answers a preflight (`preflight`) before the token check, since browsers send no
+  credentials with it. Without `cors_origins` nothing changes: no header, OPTIONS is routed as any method.
 """
 import hmac
 import io
@@ -23,6 +27,12 @@ LOG = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset(['/wm/core/health/json'])
 TOKEN_NEEDED = 'this controller needs "Authorization: Bearer <token>" (see --rest-token-file)'
+ANY_ORIGIN = '*'
+# What a cross-origin page may send: every method of the API, and the request headers a UI sets (a browser asks
+# in its preflight; the token header included, so that a UI can send it).
+CORS_METHODS = 'GET, POST, PUT, DELETE'
+CORS_ALLOWED_HEADERS = 'Content-Type, Accept, Authorization, X-Requested-With'
+CORS_MAX_AGE = '600'  # seconds a browser may keep a preflight's answer
 
 
 class TokenFileError(ValueError):
@@ -57,12 +67,13 @@ class RestGuard:
     """`raw_routes`: {path: handler(body, respond)} that rest.server calls for a POST to that path, after the
     head checks and with the body read (rest.staticflow.raw_routes)."""
 
-    def __init__(self, app, max_body=1 << 20, token=None, open_paths=OPEN_PATHS, raw_routes=None):
+    def __init__(self, app, max_body=1 << 20, token=None, open_paths=OPEN_PATHS, raw_routes=None, cors_origins=()):
         self.app = app
         self.max_body = max_body
         self.token = token.encode('ascii') if token else None
         self.open_paths = open_paths
         self.raw_routes = dict(raw_routes or {})
+        self.cors_origins = frozenset(origin.rstrip('/') for origin in cors_origins)
 
     def __call__(self, environ, start_response):
         refusal = self._refusal(environ)
@@ -86,6 +97,29 @@ class RestGuard:
         if path not in self.open_paths and not self._authorized(authorization or ''):
             return error_parts(401, TOKEN_NEEDED, {'WWW-Authenticate': 'Bearer'})
         return None
+
+    def cors_headers(self, origin):
+        """The CORS headers every reply to a request with this `Origin` header (None: no header) carries: none
+        unless the origin is allowed. The origin is echoed (not `*`), so that a page that sends credentials
+        can read the reply too; `Vary` keeps caches from serving one origin's reply to another."""
+        if not origin or not self.cors_origins:
+            return ()
+        if ANY_ORIGIN not in self.cors_origins and origin not in self.cors_origins:
+            return ()
+        return (('Access-Control-Allow-Origin', origin), ('Vary', 'Origin'))
+
+    def preflight(self, method, origin, requested_method):
+        """A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method) -> (status line, headers,
+        body) of its answer: 204 naming what may be sent, or 403 for an origin that is not allowed. None for any
+        other request, and always None without --rest-cors-origins (OPTIONS then meets the router: 405)."""
+        if method != 'OPTIONS' or not self.cors_origins or not origin or not requested_method:
+            return None
+        if not self.cors_headers(origin):
+            return error_parts(403, 'cross-origin requests from %s are not allowed (see --rest-cors-origins)'
+                               % origin[:100])
+        return ('204 No Content', [('Access-Control-Allow-Methods', CORS_METHODS),
+                                   ('Access-Control-Allow-Headers', CORS_ALLOWED_HEADERS),
+                                   ('Access-Control-Max-Age', CORS_MAX_AGE)], b'')
 
     def raw_route(self, method, path):
         """The handler(body, respond) of a raw route (a POST to one of `raw_routes`), or None: rest.server then

@@ -25,7 +25,7 @@ def build_rest_server(wsgi_application, conf, raw_routes=None):
     """-> a rest.server.HttpServer (listening already; call it, or its serve_forever, in a green thread to
     serve) for `wsgi_application` (ryu's WSGIApplication, or any WSGI app) with the REST options of `conf`
     (controller.options: wsapi_host, wsapi_port, rest_max_body, rest_token_file, rest_cert, rest_key,
-    rest_max_connections, rest_request_timeout), and `raw_routes` ({path: handler(body, respond)}: the POSTs the
+    rest_max_connections, rest_request_timeout, rest_cors_origins), and `raw_routes` ({path: handler(body, respond)}: the POSTs the
     server takes without WSGI, rest.staticflow.raw_routes). Raises RestConfigError."""
     from rest.guard import RestGuard, read_token_file
     from rest.server import HttpServer
@@ -47,7 +47,7 @@ def build_rest_server(wsgi_application, conf, raw_routes=None):
             raise RestConfigError('cannot serve HTTPS with %s and %s: %s' % (conf.rest_cert, conf.rest_key, error)) \
                 from None
     guard = RestGuard(wsgi_application, max_body=conf.rest_max_body, token=token,
-                      raw_routes=raw_routes)
+                      raw_routes=raw_routes, cors_origins=conf.rest_cors_origins)
     server = HttpServer(guard, conf.wsapi_host, conf.wsapi_port, ssl_context=context,
                         idle_timeout=REST_IDLE_TIMEOUT, request_timeout=conf.rest_request_timeout,
                         max_connections=conf.rest_max_connections)
@@ -56,6 +56,12 @@ def build_rest_server(wsgi_application, conf, raw_routes=None):
     if token is not None and server.scheme == 'http' and not _is_loopback(conf.wsapi_host):
         LOG.warning('REST bearer token sent over plain HTTP on %s:%s can be read off the network; add '
                     '--rest-cert and --rest-key', conf.wsapi_host, conf.wsapi_port)
+    if conf.rest_cors_origins:
+        LOG.info('REST answers cross-origin requests from %s', ', '.join(conf.rest_cors_origins))
+        if token is None and '*' in conf.rest_cors_origins:
+            LOG.warning('REST API open to every web page (--rest-cors-origins *) without authentication: a page '
+                        'opened in a browser that reaches this controller can read and change flows; name the '
+                        'UI\'s origin or set --rest-token-file')
     if token is None and not _is_loopback(conf.wsapi_host):
         LOG.warning('REST API open without authentication on %s:%s: anyone who reaches this address can change '
                     'flows; set --rest-token-file (and --rest-cert/--rest-key) or --wsapi-host 127.0.0.1',

@@ -112,7 +112,8 @@ def cases(max_body):
     for path in ('/', '/wm', '/wm/', '/wm/nothing/json', '/wm/staticflowpusher', '/wm/staticflowpusher/list/all',
                  '/wm/staticflowpusher/list/all/json/extra', '/wm/core/controller/switches/json/x',
                  '/wm/staticflowpusher/%00/json', '/wm/staticflowpusher/list//json', '/' + 'a' * 4000,
-                 '/wm/staticflowpusher/json/', '/WM/STATICFLOWPUSHER/JSON', '/wm/core/controller/switches'):
+                 '/wm/staticflowpusher/json/', '/WM/STATICFLOWPUSHER/JSON', '/wm/core/controller/switches',
+                 '/wm/nothing%0Ahere/json'):  # an encoded newline: still the JSON 404, not webob's HTML page
         out.append(('unknown path', 'GET', path, None, 404))
         out.append(('unknown path', 'POST', path, good_text.encode(), 404))
     return out

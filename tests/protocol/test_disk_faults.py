@@ -24,6 +24,8 @@ DPID = 0x0000000000000d15
 NX_ROLE_MASTER, NX_ROLE_SLAVE = 1, 2
 HEALTH_URL = '/wm/core/health/json'
 ROLE_URL = '/wm/core/switch/all/role/json'
+FIREWALL_RULES_URL = '/wm/firewall/rules/json'
+FIREWALL_RULE = {'action': 'DENY', 'priority': '5', 'src-ip': '10.0.0.9/32'}
 
 
 def entry(index, dpid=DPID):
@@ -173,9 +175,16 @@ def test_a_read_only_store_at_start_installs_its_entries_and_recovers_once_writa
             assert names(controller) == {'disk-%04d' % i for i in range(5)}
             assert len(peer.flow_table()) == 5
             assert set(faulty_components(controller)) >= {'store'}
+            # the firewall's rules share the file: refused the same way, on the board under their own name
+            status, text, _ = controller.post(FIREWALL_RULES_URL, json.dumps(FIREWALL_RULE))
+            assert status == 503 and 'read-only' in json.loads(text)['reason'], (status, text)
+            assert 'firewall-store' in faulty_components(controller)
+            assert json.loads(controller.get(FIREWALL_RULES_URL)[1]) == []
 
             subprocess.run(['mount', '-o', 'remount,bind,rw', str(view)], check=True)
             wait_for(lambda: push(controller, entry(5))[0] == 200, 10, what='a push once the store is writable')
+            status, text, _ = controller.post(FIREWALL_RULES_URL, json.dumps(FIREWALL_RULE))
+            assert status == 200, (status, text)
             wait_for(lambda: not faulty_components(controller), 10, what='health clear')
             peer.wait_for_message(ofp.OFPT_FLOW_MOD, where=lambda fm: fm.priority == 1005)
             assert delete(controller, 'disk-0000')[0] == 200

@@ -52,15 +52,19 @@ def cable(a, pa, b, pb):
     b.send_packet_in(pb, data)
 
 
+def cable_both_ways(a, pa, b, pb):
+    """cable() a:pa to b:pb, then the reverse LLDP b sends out of pb at once (it is asked for) back to a."""
+    cable(a, pa, b, pb)
+    back = b.wait_for(lambda msgs: [m for m in b.received(ofp.OFPT_PACKET_OUT)
+                                    if m.data and parse_lldp(m.data) == (b.dpid, pb)], what='reverse LLDP')
+    a.send_packet_in(pa, back[-1].data)
+
+
 def test_links_hosts_and_a_path_over_two_switches(start_controller, connect_peer):
     controller = start_controller(FAST)
     a = connect_peer(controller, DPID_A)
     b = connect_peer(controller, DPID_B)
-    cable(a, 3, b, 3)
-    # the reverse direction is asked for at once: b sends LLDP back out of port 3
-    back = b.wait_for(lambda msgs: [m for m in b.received(ofp.OFPT_PACKET_OUT)
-                                    if m.data and parse_lldp(m.data) == (DPID_B, 3)], what='reverse LLDP')
-    a.send_packet_in(3, back[-1].data)
+    cable_both_ways(a, 3, b, 3)
     links = wait_for(lambda: [l for l in get_json(controller, '/wm/topology/links/json')
                               if l['direction'] == 'bidirectional'], 5, what='a bidirectional link')
     assert links == [{'src-switch': colon_dpid(DPID_A), 'src-port': 3, 'dst-switch': colon_dpid(DPID_B),

@@ -20,6 +20,12 @@ EXAMPLES_PER_OPERATION = 12
 DPID = 0x0000000000000a0a
 
 
+@pytest.fixture
+def controller(start_controller):
+    """With the virtual network filter loaded (it is off by default), so that its routes are checked too."""
+    return start_controller(('--virtual-network-filter',))
+
+
 def routed_paths():
     """Every path template the controller's REST modules connect (the catch-all 404 aside)."""
     import re

@@ -13,10 +13,11 @@ import time
 
 import pytest
 from ryu.ofproto import ofproto_v1_0 as ofp
+from ryu.ofproto import ofproto_v1_0_parser as parser
 
 from tests.lib.controller import ControllerProcess, wait_for
 from tests.protocol.helpers import colon_dpid, list_entries, listed, push_ok, wait_listed, wait_synced
-from tests.protocol.ofpeer import HANDSHAKE_TYPES, OFPeer
+from tests.protocol.ofpeer import DATAPATH, HANDSHAKE_TYPES, OFPeer
 from tests.protocol.test_security_rest import make_certificate
 
 pytestmark = pytest.mark.protocol
@@ -253,3 +254,33 @@ def test_switch_certs_without_tls_stops_the_controller(tmp_path):
     with pytest.raises(AssertionError, match='controller exited with 2'):
         controller.start()
     assert '--ofp-switch-certs binds certificates of switches: it needs OpenFlow over TLS' in controller.log()
+
+
+def test_an_error_or_barrier_reply_from_a_held_session_changes_no_entry_status(start_controller, connect_peer):
+    """Entry status is the holding session's word: a held newcomer answering the xid of the holder's flow-mod
+    (an error) or barrier (a reply) neither marks the entry failed nor installed."""
+    controller = start_controller(['--takeover-probe-timeout', '2'])
+    holder = connect_peer(controller, DPID, answer_barrier=False)
+    mark = holder.mark()
+    push_ok(controller, entry('guarded', 100))
+    flow = holder.wait_for_message(ofp.OFPT_FLOW_MOD, since=mark)
+    barrier = holder.wait_for_message(ofp.OFPT_BARRIER_REQUEST, since=mark)
+
+    def state():
+        status, text, _ = controller.get('/wm/staticflowpusher/status/%s/json' % colon_dpid(DPID))
+        assert status == 200, (status, text)
+        return json.loads(text)[colon_dpid(DPID)]['guarded']['state']
+    assert state() == 'sent'
+
+    forger = connect_peer(controller, DPID, wait=None)
+    forger.wait_handshake()
+    forger.send(parser.OFPErrorMsg(DATAPATH, ofp.OFPET_BAD_ACTION, ofp.OFPBAC_BAD_OUT_PORT, bytes(flow.buf[:64])),
+                xid=flow.xid)
+    forger.send(parser.OFPBarrierReply(DATAPATH), xid=barrier.xid)
+    assert forger.wait_closed(5.0) and forger.closed_by_controller, forger.dump()
+    time.sleep(0.3)
+    assert state() == 'sent'
+    assert not log_lines(controller, 'rejected')
+
+    holder.send(parser.OFPBarrierReply(DATAPATH), xid=barrier.xid)  # the holder's own answer does count
+    wait_for(lambda: state() == 'installed', 5.0, what='the entry to be installed')

@@ -161,3 +161,33 @@ def test_guards_are_pure(module):
             '"ryu.app", "eventlet"))]; print(bad); sys.exit(1 if bad else 0)' % module)
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cors_headers_only_for_allowed_origins():
+    """floodlight-webui served by another web server calls the API from its own origin (--rest-cors-origins)."""
+    closed = RestGuard(echo_app)
+    assert closed.cors_headers('http://ui.example:8000') == ()
+    assert closed.preflight('OPTIONS', 'http://ui.example:8000', 'POST') is None  # routed as before: 405
+    named = RestGuard(echo_app, cors_origins=['http://ui.example:8000/'])  # a trailing slash is no other origin
+    assert named.cors_headers('http://ui.example:8000') == (
+        ('Access-Control-Allow-Origin', 'http://ui.example:8000'), ('Vary', 'Origin'))
+    for other in ('http://ui.example:8001', 'https://ui.example:8000', 'null', '', None):
+        assert named.cors_headers(other) == (), other
+    anyone = RestGuard(echo_app, cors_origins=['*'])
+    assert anyone.cors_headers('http://elsewhere:1') == (
+        ('Access-Control-Allow-Origin', 'http://elsewhere:1'), ('Vary', 'Origin'))  # echoed, not *
+
+
+def test_cors_preflight():
+    guard = RestGuard(echo_app, token='t0ken', cors_origins=['http://ui.example:8000'])
+    status, headers, body = guard.preflight('OPTIONS', 'http://ui.example:8000', 'POST')
+    assert (status, body) == ('204 No Content', b'')
+    assert dict(headers) == {'Access-Control-Allow-Methods': 'GET, POST, PUT, DELETE',
+                             'Access-Control-Allow-Headers': 'Content-Type, Accept, Authorization, X-Requested-With',
+                             'Access-Control-Max-Age': '600'}
+    status, headers, body = guard.preflight('OPTIONS', 'http://evil.example', 'DELETE')
+    assert status == '403 Forbidden' and 'http://evil.example' in json.loads(body)['reason']
+    # not a preflight: no Origin, no requested method, or another method
+    assert guard.preflight('OPTIONS', None, 'POST') is None
+    assert guard.preflight('OPTIONS', 'http://ui.example:8000', None) is None
+    assert guard.preflight('GET', 'http://ui.example:8000', 'POST') is None

@@ -59,7 +59,7 @@ def test_controller_apps_loads_the_apps_package():
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ("['AclApp', 'FirewallApp', 'FloodlightReplacementApp', 'ForwardingApp', "
-                                     "'OFPHandler', 'StaticFlowApp', 'StatsApp']")
+                                     "'OFPHandler', 'StaticFlowApp', 'StatsApp', 'VirtualNetworkApp']")
 
 
 # --- only controller/of10 knows OpenFlow 1.0's wire formats ----------------------------------------------------
@@ -89,7 +89,9 @@ NOT_OPENFLOW = {
 # Functions that slice a packet's Ethernet frame (Ethernet, VLAN, ARP, IPv4 headers), not an OpenFlow message:
 # the byte-offset rule does not apply inside them; every other rule does.
 FRAME_PARSERS = {
-    'controller/forwarding.py': {'handle_packet_in', '_forward'},
+    'controller/forwarding.py': {'handle_packet_in', '_forward', 'forward_once'},
+    'controller/perfmon.py': {'is_lldp'},
+    'controller/virtualnetwork.py': {'is_dhcp_frame', 'filter_packet', 'flood_scope'},
     'controller/failmode.py': {'is_fail_open_packet_in'},
     'controller/firewall.py': {'packet_fields'},
 }

@@ -8,7 +8,7 @@ import types
 import pytest
 
 from controller.health import HealthBoard
-from rest import connections, core, devices, staticflow, stats, topology
+from rest import connections, core, devices, performance, staticflow, stats, topology, virtualnetwork
 from rest.http import HttpError, Request, Route
 
 pytestmark = pytest.mark.unit
@@ -16,7 +16,8 @@ pytestmark = pytest.mark.unit
 DPID1 = '00:00:00:00:00:00:00:01'
 TABLES = {'core': core.ROUTES, 'connections': connections.ROUTES, 'devices': devices.ROUTES,
           'topology': topology.ROUTES, 'stats': stats.ROUTES, 'stats.summary': stats.SUMMARY_ROUTES,
-          'staticflow': staticflow.ROUTES}
+          'staticflow': staticflow.ROUTES, 'performance': performance.ROUTES,
+          'virtualnetwork': virtualnetwork.ROUTES}
 
 
 def get(path='/', params=None):

@@ -120,7 +120,7 @@ def test_the_routed_push_answers_through_the_same_function():
 
 def conf(**settings):
     values = dict(wsapi_host='127.0.0.1', wsapi_port=0, rest_max_body=100, rest_token_file=None, rest_cert=None,
-                  rest_key=None, rest_max_connections=3, rest_request_timeout=0.5)
+                  rest_key=None, rest_max_connections=3, rest_request_timeout=0.5, rest_cors_origins=[])
     values.update(settings)
     return types.SimpleNamespace(**values)
 

@@ -11,7 +11,8 @@ import pytest
 
 from controller import storefaults
 from controller.entrystore import EntryStore, recover
-from controller.storefaults import (BUSY, DAMAGED, FULL, READ_ONLY, UNAVAILABLE, RepeatLimiter, StoreDamaged,
+from controller.health import HealthBoard
+from controller.storefaults import (BUSY, DAMAGED, FULL, READ_ONLY, UNAVAILABLE, FaultReport, RepeatLimiter, StoreDamaged,
                                     StoreFault, classify)
 from rest import floodlight as fl
 from rest.staticflow import store_refusal
@@ -81,6 +82,26 @@ def test_one_log_line_per_kind_per_interval_with_the_count_of_repeats():
     assert limiter.note(FULL, 10.0) == 3
     limiter.over(FULL)
     assert limiter.note(FULL, 11.0) == 0       # a new fault is logged at once
+
+
+def test_a_fault_report_keeps_the_board_and_the_log_in_step():
+    lines = []
+
+    class Log:
+        def error(self, fmt, *args):
+            lines.append(fmt % args)
+    board = HealthBoard()
+    report = FaultReport(board, 'firewall-store', Log(), 10.0)
+    full = StoreFault(FULL, '/var/db', 'database or disk is full')
+    assert not report.written()                       # nothing to clear: nothing said
+    report.failed(full, 0.0)
+    report.failed(full, 1.0)
+    assert [r['component'] for r in board.reasons()] == ['firewall-store'] and len(lines) == 1
+    report.failed(full, 10.5)
+    assert lines[-1].endswith('(and 1 more times in the last 10 s)')
+    assert report.written() and board.healthy()
+    report.failed(full, 11.0)                         # a new episode is logged at once
+    assert len(lines) == 3
 
 
 def test_a_full_store_refuses_writes_changes_nothing_and_recovers(tmp_path):
