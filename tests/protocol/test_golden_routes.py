@@ -87,9 +87,6 @@ FLOODLIGHT_REFUSALS = re.compile(r'"status" ?: ?"(Error|Warning|Failed)|Could no
 # Routes of Floodlight's default modules that are not served yet: they must still answer a JSON 404 (when one is
 # written, its capture leaves this list and is compared).
 NOT_SERVED_YET = {
-    'v1.2/073_perf.txt': 'the performance monitor (/wm/performance/...), issue 14',
-    'v0.91/063_perf.txt': 'the performance monitor (/wm/performance/...), issue 14',
-    'v0.90/063_perf.txt': 'the performance monitor (/wm/performance/...), issue 14',
     # v0.90's event history (0.91 answered 404 itself, as here)
     'v0.90/037_core_event-history_topology-switch_5_json.txt': 'v0.90 event history',
     'v0.90/038_core_event-history_topology-link_5_json.txt': 'v0.90 event history',
