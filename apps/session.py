@@ -140,6 +140,9 @@ class Session(ryu_controller.Datapath):
         self.fast_handlers = fast_handlers
         self.service_target = service_target
         self.last_received = time.time()
+        # Floodlight's per-switch counters (rest.core): PACKET_INs received, flow-mods sent on this session.
+        self.packet_ins = 0
+        self.flow_mods = 0
         self._queue = collections.deque()
         self._drainer = None
 
@@ -163,6 +166,7 @@ class Session(ryu_controller.Datapath):
         check = self.peer_check
         header_at = of10.header_at
         HEADER_SIZE = of10.HEADER_SIZE  # noqa: N806  a local: read on every message
+        PACKET_IN = of10.OFPT_PACKET_IN  # noqa: N806
         fast_handler = self.fast_handlers.get
         writer = self.writer
         buf = b''
@@ -189,6 +193,8 @@ class Session(ryu_controller.Datapath):
                     if end - offset < msg_len:
                         break
                     check.received()
+                    if msg_type == PACKET_IN:
+                        self.packet_ins += 1
                     handler = fast_handler(msg_type)
                     if not (handler is not None and self.state == MAIN_DISPATCHER
                             and handler(self, buf, offset, msg_len)):
@@ -290,6 +296,7 @@ class Session(ryu_controller.Datapath):
         for msg in msgs:
             msg.datapath = self
             self.set_xid(msg)
+            self.flow_mods += of10.flow_mods_in(msg)
         if self._drainer is None and len(msgs) <= self.DIRECT_LIMIT:
             if self.is_active and msgs:
                 for msg in msgs:

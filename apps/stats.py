@@ -13,11 +13,12 @@ from ryu import cfg
 from ryu.app.wsgi import WSGIApplication
 from ryu.base import app_manager
 from ryu.controller import ofp_event
-from ryu.controller.handler import MAIN_DISPATCHER, set_ev_cls
+from ryu.controller.handler import CONFIG_DISPATCHER, MAIN_DISPATCHER, set_ev_cls
 from ryu.lib import hub
 
 from apps import config
 from apps.background import BackgroundLoops
+from apps.events import EventSwitchGone
 from apps.rest_routes import mount
 from apps.switches import SwitchesApp
 from controller import bandwidth, of10
@@ -45,6 +46,10 @@ class StatsApp(BackgroundLoops, app_manager.RyuApp):
         self.switches = kwargs['switches']
         self.started = time.time()
         self._pending = {}  # (dpid, xid) -> _Pending
+        # Each switch's last FEATURES_REPLY and description, for the 0.9x keys of the switch list.
+        self.features = {}
+        self.descriptions = {}
+        self._described = set()  # switches asked for their description on this connection
         self.bandwidth = bandwidth.BandwidthTable()
         self.collecting = cfg.CONF.statistics_collection
         self._collect_wakeup = hub.Event()
@@ -101,8 +106,17 @@ class StatsApp(BackgroundLoops, app_manager.RyuApp):
         """
         results = {}
         for dpid, (parts, error) in self._ask(dpids, stats_rest.REQUESTED.get(stat, stat)).items():
-            results[dpid] = {'ERROR': error} if error is not None else stats_rest.stat_json(stat, parts)
+            results[dpid] = {'ERROR': error} if error is not None else stats_rest.stat_json(
+                stat, parts, cfg.CONF.floodlight_api)
         return results
+
+    def describe(self, dpids):
+        """Ask each switch among `dpids` whose description is not known for it, once per connection, without
+        waiting: the switch list shows the answer from its next reading on (desc_reply_handler keeps it)."""
+        for dpid in dpids:
+            if dpid not in self.descriptions and dpid not in self._described:
+                self._described.add(dpid)
+                self.switches.send({dpid: [of10.stats_request('desc')]})
 
     def _ask(self, dpids, stat):
         """{dpid: (reply parts, None) or (None, why there is no answer)} for the connected switches among
@@ -147,14 +161,26 @@ class StatsApp(BackgroundLoops, app_manager.RyuApp):
 
     @set_ev_cls([ofp_event.EventOFPFlowStatsReply, ofp_event.EventOFPPortStatsReply,
                  ofp_event.EventOFPTableStatsReply, ofp_event.EventOFPQueueStatsReply,
-                 ofp_event.EventOFPAggregateStatsReply, ofp_event.EventOFPDescStatsReply], MAIN_DISPATCHER)
+                 ofp_event.EventOFPAggregateStatsReply], MAIN_DISPATCHER)
     def stats_reply_handler(self, ev):
         msg = ev.msg
         self._reply(msg, msg.body, of10.is_last_stats_part(msg))
 
-    @set_ev_cls(ofp_event.EventOFPSwitchFeatures, MAIN_DISPATCHER)
+    @set_ev_cls(ofp_event.EventOFPDescStatsReply, MAIN_DISPATCHER)
+    def desc_reply_handler(self, ev):
+        self.descriptions[ev.msg.datapath.id] = ev.msg.body
+        self._reply(ev.msg, ev.msg.body)
+
+    @set_ev_cls(ofp_event.EventOFPSwitchFeatures, [CONFIG_DISPATCHER, MAIN_DISPATCHER])
     def features_reply_handler(self, ev):
+        self.features[ev.msg.datapath_id] = ev.msg
         self._reply(ev.msg, ev.msg)
+
+    @set_ev_cls(EventSwitchGone)
+    def switch_gone(self, ev):
+        self.features.pop(ev.dpid, None)
+        self.descriptions.pop(ev.dpid, None)
+        self._described.discard(ev.dpid)
 
     @set_ev_cls(ofp_event.EventOFPErrorMsg, MAIN_DISPATCHER)
     def error_handler(self, ev):

@@ -1,9 +1,11 @@
 """Floodlight's core URLs: the connected switches list, the module lists, the storage tables, the counters; and
 the JSON 404 (or 405) for every unknown path.
 
-apps/entry.py mounts ROUTES with the SwitchesApp, and not_found last of all (apps/rest_routes.mount_fallback).
+apps/entry.py mounts ROUTES with the SwitchesApp, and not_found last of all (apps/rest_routes.mount_fallback); the
+switch list (switches_json and rest.stats.v0_switch_json) is served by rest.stats.switches.
 COUNTER_ROUTES read the ForwardingApp's state too: rest.stats.SUMMARY_ROUTES carries them (mounted with it).
 """
+import time
 
 from controller.dpid import DpidError, format_dpid, parse_dpid
 from rest.http import HttpError, Route
@@ -29,15 +31,11 @@ def api_generation():
 
 
 def switches_json(sessions):
-    """A superset both generations' clients read: Floodlight 1.x's inetAddress, connectedSince, switchDPID and
-    0.9x's `dpid` (what its web UI and example/cli.py key switches by)."""
+    """The keys both generations share: Floodlight 1.x's inetAddress, connectedSince, switchDPID and 0.9x's `dpid`
+    (what its web UI and example/cli.py key switches by); rest.stats.switches adds 0.91's other keys."""
     return [{'inetAddress': '/' + s.remote, 'connectedSince': int(s.since * 1000), 'switchDPID': format_dpid(s.dpid),
              'dpid': format_dpid(s.dpid)}
             for s in sessions]
-
-
-def switches(app, request):
-    return switches_json(app.tracker.current_sessions())
 
 
 # --- module lists ------------------------------------------------------------------------------------------
@@ -118,8 +116,8 @@ def storage_tables(app, request):
     return list(STORAGE_TABLES)
 
 
+# The switch list is rest.stats.switches (mounted with the StatsApp: its 0.9x keys need the switches' features).
 ROUTES = [
-    Route(('GET',), '/wm/core/controller/switches/json', switches),
     Route(('GET',), '/wm/core/module/all/json', modules_all),
     Route(('GET',), '/wm/core/module/loaded/json', modules_loaded),
     Route(('GET',), '/wm/core/storage/tables/json', storage_tables),
@@ -131,7 +129,8 @@ ROUTES = [
 def counter_values(state, tracker):
     """{(module, hierarchy): (value, description)}: the counts the controller keeps, named in the style of
     Floodlight 1.x's debug counters. `state`: the ForwardingApp's controller.forwarding state; `tracker`: the
-    SwitchesApp's connection tracker. There is no per-switch packet-in or flow-mod count (yet)."""
+    SwitchesApp's connection tracker. Per switch, the PACKET_INs received and flow-mods sent on its current session
+    (Floodlight 1.x's OFSwitchManager connection counters: `<dpid>:0x0/read/PACKET_IN`, `.../write/FLOW_MOD`)."""
     values = {
         ('core', 'switches-connected'): (len(tracker.current_sessions()), 'switches with a live session'),
         ('forwarding', 'flows-installed'): (state.flow_count(), 'reactive forwarding flows believed installed'),
@@ -143,7 +142,38 @@ def counter_values(state, tracker):
         values[('linkdiscovery', 'lldp-rejected/' + reason)] = (count, 'LLDP frames ignored: ' + reason)
     for reason, count in sorted(tracker.refusals_view()['refused'].items()):
         values[('core', 'connections-refused/' + reason)] = (count, 'OpenFlow connections refused: ' + reason)
+    for dpid, (packet_ins, flow_mods) in switch_message_counts(tracker).items():
+        connection = '%s:0x0' % format_dpid(dpid)  # Floodlight 1.x: DPID and auxiliary connection id
+        values[(SWITCH_COUNTER_MODULE, connection + '/read/PACKET_IN')] = (
+            packet_ins, 'Number of PACKET_IN messages in this connection')
+        values[(SWITCH_COUNTER_MODULE, connection + '/write/FLOW_MOD')] = (
+            flow_mods, 'Number of FLOW_MOD messages in this connection')
     return values
+
+
+SWITCH_COUNTER_MODULE = 'OFSwitchManager'
+# Floodlight 0.9x's CounterStore names of the per-switch message counters (its OFType class names).
+V0_SWITCH_COUNTERS = ('OFPacketIn', 'OFFlowMod')
+
+
+def switch_message_counts(tracker):
+    """{dpid: (PACKET_INs received, flow-mods sent)} of each connected switch's current session (counted by the
+    session, apps/session.py: they start again from 0 when the switch reconnects)."""
+    return {conn.dpid: (conn.handle.packet_ins, conn.handle.flow_mods) for conn in tracker.current_sessions()}
+
+
+def v0_switch_counters(tracker):
+    """{"<dpid>__OFPacketIn": n, "<dpid>__OFFlowMod": n, ...} and the controller-wide sums
+    ("controller__OFPacketIn"), as 0.91's CounterStore named them."""
+    flat = {}
+    totals = [0, 0]
+    for dpid, counts in switch_message_counts(tracker).items():
+        for index, (name, count) in enumerate(zip(V0_SWITCH_COUNTERS, counts)):
+            flat['%s__%s' % (format_dpid(dpid), name)] = count
+            totals[index] += count
+    for name, total in zip(V0_SWITCH_COUNTERS, totals):
+        flat['controller__' + name] = total
+    return flat
 
 
 def _flat_name(module, hierarchy):
@@ -151,10 +181,12 @@ def _flat_name(module, hierarchy):
     return '__'.join([module] + hierarchy.split('/'))
 
 
-def counter_title_json(values, title):
+def counter_title_json(values, title, v0_flat=None):
     """0.9x /wm/core/counter/<title>/json: every counter for `all`, else {title: value} (0 for a name nobody
-    counts, as Floodlight answered)."""
-    flat = {_flat_name(module, hierarchy): value for (module, hierarchy), (value, _desc) in values.items()}
+    counts, as Floodlight answered). v0_flat: counters already in 0.9x's flat names (v0_switch_counters)."""
+    flat = {_flat_name(module, hierarchy): value for (module, hierarchy), (value, _desc) in values.items()
+            if module != SWITCH_COUNTER_MODULE}
+    flat.update(v0_flat or {})
     if title == 'all':
         return flat
     return {title: flat.get(title, 0)}
@@ -191,18 +223,31 @@ def _values(app):
 
 
 def counter_title(app, request, title):
-    return counter_title_json(_values(app), title)
+    return counter_title_json(_values(app), title, v0_switch_counters(app.switches.tracker))
+
+
+def v0_switch_counter_json(counts, switch_text, dpid, name, now):
+    """0.9x /counter/<dpid>/<name>/json: {"<switch as written>": {"<Java date of now>": value}} for OFPacketIn
+    and OFFlowMod of a connected switch, {} otherwise (Floodlight's answer for a counter it did not have, `all`
+    included). counts: switch_message_counts()."""
+    if dpid not in counts or name not in V0_SWITCH_COUNTERS:
+        return {}
+    return {switch_text: {java_date(now): counts[dpid][V0_SWITCH_COUNTERS.index(name)]}}
+
+
+def java_date(epoch):
+    """Java's Date.toString() in UTC, as Floodlight wrote times: "Wed Nov 25 23:52:29 UTC 2026"."""
+    return time.strftime('%a %b %d %H:%M:%S UTC %Y', time.gmtime(epoch))
 
 
 def counter_two(app, request, first, second):
     """0.9x /counter/<dpid>/<name>/json and 1.x /counter/<module>/<title>/json share one URL pattern: a DPID
-    in the first place is the 0.9x form. No counter is kept per switch: {} (Floodlight's answer for a switch
-    without that counter)."""
+    in the first place is the 0.9x form."""
     try:
-        parse_dpid(first)
+        dpid = parse_dpid(first)
     except DpidError:
         return counter_module_json(_values(app), first, second)
-    return {}
+    return v0_switch_counter_json(switch_message_counts(app.switches.tracker), first, dpid, second, time.time())
 
 
 def counter_categories(app, request, switch, name, layer):

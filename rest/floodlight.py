@@ -665,6 +665,21 @@ _V0_ACTION_BEANS = {
 }
 
 
+def v0_actions_json(actions):
+    """openflowj's action beans of parsed actions (of10.ryu_actions' tuples): the 0.9x list's and flow stats'."""
+    return [_V0_ACTION_BEANS[a[0]](a) for a in actions]
+
+
+def signed16(value):
+    """A 16-bit field as Java's short held it (0.9x wrote priorities and ports so)."""
+    return _signed16(value)
+
+
+def signed64(value):
+    """A 64-bit field (a cookie) as Java's long held it."""
+    return value - (1 << 64) if value & (1 << 63) else value
+
+
 def v0_match_json(entry, wildcards):
     match = entry.match_dict()
     nw_src, nw_src_len = match.get('nw_src', ('0.0.0.0', 0))
@@ -695,7 +710,7 @@ def v0_entry_json(entry):
         'match': v0_match_json(entry, wildcards), 'cookie': entry.cookie, 'command': of10.OFPFC_ADD,
         'idleTimeout': entry.idle_timeout, 'hardTimeout': entry.hard_timeout, 'priority': _signed16(entry.priority),
         'bufferId': -1, 'outPort': -1, 'flags': flags,
-        'actions': [_V0_ACTION_BEANS[a[0]](a) for a in entry.actions] if has_actions else None,
+        'actions': v0_actions_json(entry.actions) if has_actions else None,
         'lengthU': length,
     }
 

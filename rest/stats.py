@@ -1,10 +1,12 @@
-"""Floodlight 1.x core statistics and controller URLs.
+"""Floodlight's core statistics and controller URLs.
 
 /wm/core/switch/<dpid|all>/<flow|port|desc|aggregate|features|table|queue|port-desc>/json, /wm/core/memory/json,
 /wm/core/health/json, /wm/core/system/uptime/json, /wm/core/controller/summary/json; Floodlight 1.2's statistics
 module: /wm/statistics/config/<enable|disable>/json, /wm/statistics/bandwidth/<dpid|all>/<port|all>/json.
 The *_json functions turn ryu's parsed OpenFlow 1.0 replies into Floodlight 1.x bodies (every number a string,
-"version":"OF_10"); they read attributes only, so tests feed them the parser's own objects.
+"version":"OF_10"), the v0_*_json ones into Floodlight 0.91's (Jackson dumps of openflowj's beans: numbers as
+numbers, signed where Java held them signed), served with --floodlight-api 0.9; they read attributes only, so tests
+feed them the parser's own objects.
 """
 import os
 import time
@@ -128,8 +130,10 @@ def features_json(msg):
     }
 
 
-def stat_json(stat, parts):
-    """parts: the bodies of every reply part (or the FEATURES_REPLY for features)."""
+def stat_json(stat, parts, generation=core.API_1_X):
+    """parts: the bodies of every reply part (or the FEATURES_REPLY for features). generation: --floodlight-api."""
+    if generation == core.API_0_9:
+        return v0_stat_json(stat, parts)
     if stat == 'flow':
         return flow_json([s for body in parts for s in body])
     if stat == 'port':
@@ -148,6 +152,107 @@ def stat_json(stat, parts):
     if stat == 'port-desc':
         return port_desc_json(parts[0])
     raise ValueError(stat)
+
+
+# --- Floodlight 0.91's bodies (--floodlight-api 0.9): each is the value under the switch's key -------------
+
+def v0_flow_json(stats_list):
+    """OFFlowStatisticsReply beans: the match and actions as the 0.9x static flow list writes them."""
+    return [{'tableId': s.table_id, 'match': floodlight.v0_match_json(_Match(of10.flow_match(s.match)),
+                                                                      s.match.wildcards),
+             'durationSeconds': s.duration_sec, 'durationNanoseconds': s.duration_nsec,
+             'priority': floodlight.signed16(s.priority), 'idleTimeout': s.idle_timeout,
+             'hardTimeout': s.hard_timeout, 'cookie': floodlight.signed64(s.cookie), 'packetCount': s.packet_count,
+             'byteCount': s.byte_count, 'actions': floodlight.v0_actions_json(of10.ryu_actions(s.actions))}
+            for s in stats_list]
+
+
+def v0_port_json(stats_list):
+    """OFPortStatisticsReply beans; port numbers unsigned (LOCAL is 65534), as 0.91 wrote them."""
+    return [dict([('portNumber', s.port_no)] + [(key, getattr(s, attr)) for key, attr in _PORT_COUNTERS])
+            for s in sorted(stats_list, key=lambda s: s.port_no)]
+
+
+def v0_desc_json(stats):
+    return [{'manufacturerDescription': _text(stats.mfr_desc), 'hardwareDescription': _text(stats.hw_desc),
+             'softwareDescription': _text(stats.sw_desc), 'serialNumber': _text(stats.serial_num),
+             'datapathDescription': _text(stats.dp_desc)}]
+
+
+def v0_aggregate_json(stats):
+    return [{'packetCount': stats.packet_count, 'byteCount': stats.byte_count, 'flowCount': stats.flow_count}]
+
+
+def v0_table_json(stats_list):
+    return [{'tableId': s.table_id, 'name': _text(s.name), 'wildcards': s.wildcards,
+             'maximumEntries': s.max_entries, 'activeCount': s.active_count, 'lookupCount': s.lookup_count,
+             'matchedCount': s.matched_count, 'length': of10.TABLE_STATS_SIZE} for s in stats_list]
+
+
+def v0_queue_json(stats_list):
+    """[] for a switch without queues (0.91's answer for OVS); else OFQueueStatisticsReply beans."""
+    return [{'portNumber': s.port_no, 'queueId': s.queue_id, 'transmitBytes': s.tx_bytes,
+             'transmitPackets': s.tx_packets, 'transmitErrors': s.tx_errors} for s in stats_list]
+
+
+def v0_ports_json(ports):
+    """OFPhysicalPort beans of a FEATURES_REPLY's (or a session's) ports, by port number (LOCAL 65534 last)."""
+    out = []
+    for port in sorted(ports.values(), key=lambda p: p.port_no):
+        hw = port.hw_addr if isinstance(port.hw_addr, str) else ':'.join('%02x' % b for b in port.hw_addr)
+        out.append({'portNumber': port.port_no, 'hardwareAddress': hw, 'name': _text(port.name),
+                    'config': port.config, 'state': port.state, 'currentFeatures': port.curr,
+                    'advertisedFeatures': port.advertised, 'supportedFeatures': port.supported,
+                    'peerFeatures': port.peer})
+    return out
+
+
+def v0_features_json(msg):
+    """The OFFeaturesReply bean: n_tables as Java's signed byte (254 -> -2), its own type, version and xid."""
+    return {'actions': msg.actions, 'buffers': msg.n_buffers, 'capabilities': msg.capabilities,
+            'datapathId': format_dpid(msg.datapath_id),
+            'length': of10.SWITCH_FEATURES_SIZE + of10.PHY_PORT_SIZE * len(msg.ports),
+            'ports': v0_ports_json(msg.ports),
+            'tables': msg.n_tables - 0x100 if msg.n_tables & 0x80 else msg.n_tables, 'type': 'FEATURES_REPLY',
+            'version': of10.OFP_VERSION, 'xid': msg.xid or 0}
+
+
+def v0_stat_json(stat, parts):
+    """0.91's value under the switch's key. port-desc did not exist in 0.9x: here it is the features' port list."""
+    if stat in ('flow', 'port', 'table', 'queue'):
+        flat = [s for body in parts for s in body]
+        return {'flow': v0_flow_json, 'port': v0_port_json, 'table': v0_table_json, 'queue': v0_queue_json}[stat](
+            flat)
+    if stat == 'desc':
+        return v0_desc_json(parts[0])
+    if stat == 'aggregate':
+        body = parts[0]
+        return v0_aggregate_json(body[0] if isinstance(body, list) else body)
+    if stat == 'features':
+        return v0_features_json(parts[0])
+    if stat == 'port-desc':
+        return v0_ports_json(parts[0].ports)
+    raise ValueError(stat)
+
+
+_NO_DESCRIPTION = {'datapath': '', 'serialNum': '', 'software': '', 'manufacturer': '', 'hardware': ''}
+
+
+def v0_switch_json(features, desc, ports, role, roles_supported):
+    """The keys Floodlight 0.91's switch list had beyond 1.x's (its web UI keys switches by `dpid`, OpenVIM's client
+    reads `ports` for port names): features: the session's FEATURES_REPLY (None before it is known); desc: its
+    OFPDescStats (None until the switch answered the request the first switch list sent: empty strings until
+    then); ports: the session's current ports (kept by port status); role: 'MASTER'|'SLAVE'|'EQUAL'."""
+    out = {'harole': role, 'attributes': {'supportsOfppFlood': True, 'supportsOfppTable': True,
+                                          'FastWildcards': of10.OFPFW_ALL, 'supportsNxRole': roles_supported}}
+    out['description'] = dict(_NO_DESCRIPTION) if desc is None else {
+        'datapath': _text(desc.dp_desc), 'serialNum': _text(desc.serial_num), 'software': _text(desc.sw_desc),
+        'manufacturer': _text(desc.mfr_desc), 'hardware': _text(desc.hw_desc)}
+    out['ports'] = v0_ports_json(ports)
+    out['actions'] = features.actions if features is not None else 0
+    out['buffers'] = features.n_buffers if features is not None else 0
+    out['capabilities'] = features.capabilities if features is not None else 0
+    return out
 
 
 def memory_json(resident=None, available=None):
@@ -176,23 +281,37 @@ def _proc_memory():
     return resident, available
 
 
-def java_date(epoch):
-    """Java's Date.toString() in UTC, as Floodlight wrote times: "Wed Nov 25 23:52:29 UTC 2026"."""
-    return time.strftime('%a %b %d %H:%M:%S UTC %Y', time.gmtime(epoch))
-
-
 def bandwidth_json(rates):
     """Floodlight 1.2's SwitchPortBandwidth list (controller.bandwidth.PortRate each): numbers as strings."""
-    return [{'dpid': format_dpid(r.dpid), 'port': _port_name(r.port), 'updated': java_date(r.updated),
+    return [{'dpid': format_dpid(r.dpid), 'port': _port_name(r.port), 'updated': core.java_date(r.updated),
              'link-speed-bits-per-second': str(r.speed_bps), 'bits-per-second-rx': str(r.rx_bps),
              'bits-per-second-tx': str(r.tx_bps)} for r in rates]
 
 
 # --- handlers ---------------------------------------------------------------------------------------------
 
-# ROUTES read the StatsApp (apps/stats.py mounts them with it): query(dpids, stat) and started.
+# ROUTES read the StatsApp (apps/stats.py mounts them with it): query(dpids, stat), started, switches (the
+# SwitchesApp), features and descriptions ({dpid: the switch's last FEATURES_REPLY / OFPDescStats}), and
+# describe(dpids), which asks for the descriptions not known yet without waiting.
+
+def switches(app, request):
+    """/wm/core/controller/switches/json: one superset both generations' clients read, 1.x's keys
+    (core.switches_json) and 0.91's (`dpid`, `ports`, `description`, `attributes`, ...). OpenVIM's client takes a
+    list with `dpid` and `ports` for Floodlight 0.9 and then uses the 0.9x URLs, which are served too."""
+    sessions = app.switches.tracker.current_sessions()
+    app.describe([conn.dpid for conn in sessions])  # 0.91's `description`: asked once, shown from then on
+    roles = app.switches.policy.switch_roles(app.switches.tracker)
+    out = core.switches_json(sessions)
+    for item, conn in zip(out, sessions):
+        item.update(v0_switch_json(app.features.get(conn.dpid), app.descriptions.get(conn.dpid),
+                                   getattr(conn.handle, 'ports', None) or {}, roles.get(conn.dpid, 'MASTER'),
+                                   not conn.roles_unsupported))
+    return out
+
 
 def switch_stat(app, request, switch, stat):
+    """1.x: one switch's body, or {"<dpid>": body} for all. 0.9x (--floodlight-api 0.9): {"<switch>": value}
+    either way, keyed by the DPID as the URL wrote it (0.91 answered /switch/1/flow/json with {"1":[...]})."""
     dpid = switch_param(switch)
     if dpid is None:
         results = app.query(None, stat)
@@ -201,9 +320,9 @@ def switch_stat(app, request, switch, stat):
     if dpid not in results:
         raise HttpError(404, 'switch %s is not connected' % format_dpid(dpid))
     body = results[dpid]
-    if 'ERROR' in body and len(body) == 1:
+    if isinstance(body, dict) and 'ERROR' in body and len(body) == 1:
         raise HttpError(504, body['ERROR'])
-    return body
+    return {switch: body} if core.api_generation() == core.API_0_9 else body
 
 
 def memory(app, request):
@@ -256,6 +375,7 @@ def bandwidth(app, request, switch, port):
 
 
 ROUTES = [
+    Route(('GET',), '/wm/core/controller/switches/json', switches),
     Route(('GET',), '/wm/core/switch/{switch}/{stat}/json', switch_stat, {'stat': '|'.join(STATS)}),
     Route(('GET',), '/wm/core/memory/json', memory),
     Route(('GET',), '/wm/core/health/json', health),

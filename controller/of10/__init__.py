@@ -25,7 +25,8 @@ from controller.of10.wire import (  # noqa: F401
     OFPRR_HARD_TIMEOUT, OFPRR_IDLE_TIMEOUT, OFPSF_REPLY_MORE, OFPT_BARRIER_REPLY, OFPT_BARRIER_REQUEST, OFPT_ECHO_REPLY,
     OFPT_ECHO_REQUEST, OFPT_ERROR, OFPT_FEATURES_REPLY, OFPT_FLOW_MOD, OFPT_FLOW_REMOVED, OFPT_GET_CONFIG_REPLY,
     OFPT_HELLO, OFPT_PACKET_IN, OFPT_PACKET_OUT, OFPT_PORT_STATUS, OFPT_STATS_REPLY, OFPT_VENDOR, PACKET_IN_SIZE,
-    PHY_PORT_SIZE, PRIORITY_OFFSET, SWITCH_MESSAGES, XID_MASK, XID_OFFSET, action_type_names, capability_names,
+    PHY_PORT_SIZE, PRIORITY_OFFSET, SWITCH_FEATURES_SIZE, SWITCH_MESSAGES, TABLE_STATS_SIZE, XID_MASK, XID_OFFSET,
+    action_type_names, capability_names,
     describe_error, flow_identity, header_at, is_expiry, packet_in_fields, port_is_up, port_mac, type_name, type_of,
     xid_at)
 from controller.of10.match import (  # noqa: F401
@@ -35,7 +36,8 @@ from controller.of10.build import (  # noqa: F401
     ENTRY_MESSAGES, FLOW_ADD, FLOW_DELETE_STRICT, FLOW_MOD_BATCH, FLOW_MODIFY_STRICT, FORWARDING_APP_ID,
     FORWARDING_COOKIE, FORWARDING_WILDCARDS, NO_BUFFER, NULL_DATAPATH, ROLE_NAMES, ROLE_NUMBERS, PackedFlowMod,
     PackedFlowModBatch, RawMessage, barrier, batch_flow_mods, flow_add_facts, flow_delete_strict_installed,
-    echo_request, flow_mod_bytes, flow_stats_request, forwarding_flow_add, forwarding_flow_add_and_packet_out,
+    echo_request, flow_mod_bytes, flow_mods_in, flow_stats_request, forwarding_flow_add,
+    forwarding_flow_add_and_packet_out,
     forwarding_flow_delete, get_config_request, is_barrier, is_write, msg_type, output_actions, pack_flow_add,
     packed_command, packed_fields, packed_flow_mod, packet_out, packet_out_port, role_request, serialize,
     stats_request, with_command)

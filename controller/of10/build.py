@@ -271,6 +271,16 @@ class PackedFlowModBatch:
         return 'PackedFlowModBatch(%d flow-mods, xid=%s)' % (len(self.bufs), self.xid)
 
 
+def flow_mods_in(msg):
+    """How many flow-mods an outgoing message carries (the per-switch flow-mod counter): a batch its entries',
+    a RawMessage one per flow-mod among the messages it holds, any other message 1 or 0 by its type."""
+    if isinstance(msg, PackedFlowModBatch):
+        return len(msg.bufs)
+    if isinstance(msg, RawMessage):
+        return sum(1 for offset in msg.offsets if msg.buf[offset + _TYPE_AT] == wire.OFPT_FLOW_MOD)
+    return 1 if msg_type(msg) == wire.OFPT_FLOW_MOD else 0
+
+
 ENTRY_MESSAGES = (PackedFlowMod, PackedFlowModBatch)  # messages whose xids the entry status follows
 FLOW_MOD_BATCH = 256  # at most this many flow-mods in one write: other green threads run between batches
 

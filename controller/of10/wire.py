@@ -154,6 +154,8 @@ ACTION_NW_ADDR = struct.Struct(_ofp.OFP_ACTION_NW_ADDR_PACK_STR)
 ACTION_NW_TOS = struct.Struct(_ofp.OFP_ACTION_NW_TOS_PACK_STR)
 ACTION_TP_PORT = struct.Struct(_ofp.OFP_ACTION_TP_PORT_PACK_STR)
 PHY_PORT_SIZE = _ofp.OFP_PHY_PORT_SIZE
+SWITCH_FEATURES_SIZE = _ofp.OFP_SWITCH_FEATURES_SIZE  # without its ports
+TABLE_STATS_SIZE = _ofp.OFP_TABLE_STATS_SIZE
 
 # Switch-to-controller messages of OpenFlow 1.0, with the smallest length each may have and, for fixed-size ones,
 # the only length (None: variable). Anything else a switch sends is a protocol violation (controller.ofguard).

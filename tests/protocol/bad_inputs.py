@@ -120,15 +120,160 @@ def cases(max_body):
 
 
 def counts(max_body=65536):
+    return _tally(cases(max_body))
+
+
+def _tally(rows):
     tally = {}
-    for kind, *_ in cases(max_body):
+    for kind, *_ in rows:
         tally[kind] = tally.get(kind, 0) + 1
     return tally
 
 
-if __name__ == '__main__':
-    total = 0
-    for kind, count in counts().items():
+def _print(tally):
+    for kind, count in tally.items():
         print('%-28s %4d' % (kind, count))
-        total += count
-    print('%-28s %4d' % ('total', total))
+    print('%-28s %4d' % ('total', sum(tally.values())))
+
+
+# --- the firewall, ACL, load balancer and statistics routes (issue 14) -------------------------------------------
+
+FIREWALL = '/wm/firewall/rules/json'
+ACL = '/wm/acl/rules/json'
+LB = '/quantum/v1.0'
+# What the bad requests below must leave as it is (pushed first by the test): a firewall rule, an ACL rule, and a
+# VIP with a pool and a member. (method, path, body)
+SERVICE_BASELINE = (
+    ('POST', FIREWALL, {'src-ip': '10.0.0.1/32', 'dst-ip': '10.0.0.2/32', 'action': 'ALLOW', 'priority': '5'}),
+    ('POST', ACL, {'src-ip': '10.0.0.1/32', 'dst-ip': '10.0.0.2/32', 'action': 'deny'}),
+    ('POST', LB + '/vips/', {'id': 'v1', 'address': '10.0.0.100', 'protocol': 'tcp', 'port': '80'}),
+    ('POST', LB + '/pools/', {'id': 'p1', 'vip_id': 'v1', 'protocol': 'tcp'}),
+    ('POST', LB + '/members/', {'id': 'm1', 'pool_id': 'p1', 'address': '10.0.0.3', 'port': '80'}),
+)
+
+
+def _json_bodies(good, key_values):
+    """The broken bodies every JSON route gets, then `good` with each (key, value) of key_values put in."""
+    text = json.dumps(good)
+    out = [b'', b' ', b'\xff', b'[]', b'1', b'null', b'"rule"', json.dumps([good]).encode(), b'{',
+           text[:len(text) // 2].encode(), b'{"a":' * 2000 + b'1' + b'}' * 2000]
+    out += [json.dumps(dict(good, **{key: value})).encode() for key, value in key_values]
+    return out
+
+
+JSON_TYPE = {'Content-Type': 'application/json'}
+
+
+def service_cases():
+    """(kind, method, path, body, expected status, request headers) for the firewall, ACL, load balancer and
+    statistics routes, and the other routes of docs/openapi.yaml that take a body or a path parameter."""
+    out = []
+
+    def add(kind, method, path, bodies, status=400, headers=None):
+        for body in bodies:
+            out.append((kind, method, path, body, status, headers))
+
+    rule = {'src-ip': '10.0.0.7/32', 'action': 'DENY'}
+    add('firewall rule', 'POST', FIREWALL, _json_bodies(rule, [
+        ('nonsense', '1'), ('src-ip', '10.0.0.256'), ('src-ip', '10.0.0.0/33'), ('dst-ip', [1]),
+        ('src-mac', '52:54:00'), ('dst-mac', 'zz:zz:zz:zz:zz:zz'), ('switchid', 'g'), ('switchid', {}),
+        ('src-inport', '70000'), ('src-inport', '-1'), ('tp-src', '80'), ('tp-dst', '70000'),
+        ('nw-proto', 'XYZ'), ('dl-type', 'IPV9'), ('action', 'maybe'), ('priority', '99999999999'),
+        ('priority', 1.5), ('action', None)]))
+    add('firewall rule', 'POST', FIREWALL, [json.dumps(SERVICE_BASELINE[0][2]).encode()], 409)  # the same rule
+    add('firewall delete', 'DELETE', FIREWALL, [b'', b'{}', b'{"ruleid":"abc"}', b'{"ruleid":[1]}', b'[]',
+                                                b'{"ruleid":"1","nonsense":1}'])
+    add('firewall delete', 'DELETE', FIREWALL, [b'{"ruleid":"12345"}'], 404)
+    add('firewall subnet mask', 'POST', '/wm/firewall/module/subnet-mask/json', [
+        b'', b'{}', b'[]', b'{"subnet-mask":"255.0.255.0"}', b'{"subnet-mask":"300.0.0.0"}',
+        b'{"subnet-mask":[255]}', b'{"subnet-mask":"255.255.255.0","x":1}'])
+    add('wrong method', 'DELETE', '/wm/firewall/module/status/json', [None], 405)
+    add('wrong method', 'POST', '/wm/firewall/module/enable/json', [b'{}'], 405)
+    add('wrong method', 'PUT', FIREWALL, [b'{}'], 405)
+    add('unknown path', 'GET', '/wm/firewall/module/reboot/json', [None], 404)
+
+    acl = {'src-ip': '10.0.0.8/32', 'action': 'deny'}
+    add('ACL rule', 'POST', ACL, _json_bodies(acl, [
+        ('nonsense', '1'), ('src-ip', '10.0.0.256/32'), ('dst-ip', 'a.b.c.d/8'), ('src-ip', [1]),
+        ('nw-proto', 'XYZ'), ('nw-proto', '256'), ('tp-dst', '80'), ('action', 'maybe'), ('action', {})]))
+    add('ACL rule', 'POST', ACL, [json.dumps(dict(acl, **{'nw-proto': 'TCP', 'tp-dst': '70000'})).encode()])
+    add('ACL rule', 'POST', ACL, [json.dumps(SERVICE_BASELINE[1][2]).encode()], 409)  # inside the existing rule
+    add('ACL delete', 'DELETE', ACL, [b'', b'{}', b'{"ruleid":"abc"}', b'{"ruleid":{}}', b'[]'])
+    add('ACL delete', 'DELETE', ACL, [b'{"ruleid":"999"}'], 404)
+    add('wrong method', 'PUT', ACL, [b'{}'], 405)
+    add('wrong method', 'POST', '/wm/acl/clear/json', [b'{}'], 405)
+
+    vip = {'id': 'v9', 'address': '10.0.0.109', 'protocol': 'tcp', 'port': '80'}
+    add('load balancer VIP', 'POST', LB + '/vips/', _json_bodies(vip, [
+        ('nonsense', '1'), ('address', '10.0.0.300'), ('address', 167772260), ('port', '70000'), ('port', '-1'),
+        ('protocol', 'XYZ'), ('name', {}), ('id', ['x'])]))
+    add('load balancer VIP', 'POST', LB + '/vips/', [json.dumps(dict(vip, address='10.0.0.100')).encode()], 409)
+    add('load balancer VIP', 'POST', LB + '/vips/', [json.dumps(dict(vip, pool_id='nope')).encode()], 404)
+    add('load balancer VIP', 'PUT', LB + '/vips/v1', [json.dumps(dict(vip, id='v2')).encode()])
+    add('load balancer pool', 'POST', LB + '/pools/', _json_bodies({'id': 'p9', 'protocol': 'tcp'}, [
+        ('lb_method', '70000'), ('protocol', 'XYZ'), ('nonsense', '1')]))
+    add('load balancer pool', 'POST', LB + '/pools/', [b'{"id":"p9","vip_id":"nope"}'], 404)
+    add('load balancer member', 'POST', LB + '/members/', _json_bodies(
+        {'id': 'm9', 'pool_id': 'p1', 'address': '10.0.0.9'}, [
+            ('address', 'x'), ('port', '70000'), ('connection_limit', '-1'), ('nonsense', '1')]))
+    add('load balancer member', 'POST', LB + '/members/', [b'{"id":"m9","pool_id":"p1"}',
+                                                           b'{"id":"m9","address":"10.0.0.9"}'])
+    add('load balancer member', 'POST', LB + '/members/', [b'{"id":"m9","pool_id":"nope","address":"10.0.0.9"}'],
+        404)
+    for plural in ('vips', 'pools', 'members'):
+        add('load balancer unknown id', 'GET', '%s/%s/nope' % (LB, plural), [None], 404)
+        add('load balancer unknown id', 'DELETE', '%s/%s/nope' % (LB, plural), [None], 404)
+        add('wrong method', 'DELETE', '%s/%s/' % (LB, plural), [None], 405)
+    add('load balancer unknown id', 'GET', LB + '/pools/nope/members', [None], 404)
+    add('wrong method', 'POST', LB + '/health_monitors/', [b'{}'], 405)
+    add('unknown path', 'GET', LB + '/networks/', [None], 404)
+
+    for path in ('/wm/statistics/bandwidth/zz/1/json', '/wm/statistics/bandwidth/all/-1/json',
+                 '/wm/statistics/bandwidth/all/70000/json', '/wm/statistics/bandwidth/all/x/json',
+                 '/wm/statistics/bandwidth/00:00:00:00:00:00:00:00:01/all/json',
+                 '/wm/core/switch/zz/flow/json', '/wm/core/switch/-1/port/json',
+                 '/wm/core/counter/categories/zz/OFPacketIn/L3/json'):
+        add('malformed DPID or port', 'GET', path, [None])
+    for path in ('/wm/core/switch/00:00:00:00:00:00:0b:ad/bogus/json',
+                 '/wm/core/switch/00:00:00:00:00:00:00:09/flow/json',
+                 '/wm/statistics/bandwidth/all/all', '/wm/statistics/config/json'):
+        add('unknown path', 'GET', path, [None], 404)
+    for method in ('GET', 'DELETE'):
+        for what in ('enable', 'disable'):
+            add('wrong method', method, '/wm/statistics/config/%s/json' % what, [None], 405)
+    add('wrong method', 'POST', '/wm/statistics/bandwidth/all/all/json', [b'{}'], 405)
+
+    # the load balancer's other ways in: PUT on a collection, POST/PUT on one object; health monitors
+    for plural, good in (('vips', {'address': '10.0.0.109'}), ('pools', {'protocol': 'tcp'}),
+                         ('members', {'address': '10.0.0.9', 'pool_id': 'p1'})):
+        bodies = _json_bodies(good, [('nonsense', '1'), ('port', '70000')])[:8]
+        add('load balancer %s' % plural, 'PUT', '%s/%s/' % (LB, plural), bodies)
+        for method in ('POST', 'PUT'):
+            add('load balancer %s' % plural, method, '%s/%s/x9' % (LB, plural), bodies)
+    for method in ('GET', 'DELETE'):
+        add('load balancer unknown id', method, LB + '/health_monitors/h1', [None], 404)
+    # the static flow pusher's other URLs (the push table above is /wm/staticflowpusher/json's)
+    for family in FAMILIES:
+        for method, suffix in (('POST', '/json'), ('POST', '/json/store'), ('POST', '/json/delete'),
+                               ('DELETE', '/json')):
+            add('static flow family', method, '/wm/%s%s' % (family, suffix),
+                [b'', b'[]', b'{', b'{"name":{}}', json.dumps(dict(GOOD, actions='output=bogus')).encode()
+                 if method == 'POST' and suffix != '/json/delete' else b'{"nam":"x"}'])
+    # roles: JSON only (415 otherwise), one of MASTER, SLAVE, EQUAL
+    for method in ('POST', 'PUT'):
+        add('role', method, '/wm/core/role/json', [b'{"role":"MASTER"}'], 415)
+        add('role', method, '/wm/core/role/json', [b'', b'{', b'[]', b'{"role":"KING"}', b'{"role":1}', b'{}',
+                                                   b'{"role":null}'], headers=JSON_TYPE)
+    for path in ('/wm/core/switch/zz/role/json', '/wm/core/controller/connections/zz/history/json',
+                 '/wm/topology/route/zz/1/00:00:00:00:00:00:00:02/1/json',
+                 '/wm/topology/route/1/70000/2/1/json', '/wm/topology/route/1/1/2/x/json'):
+        add('malformed DPID or port', 'GET', path, [None])
+    add('wrong method', 'POST', '/wm/core/switch/all/flow/json', [b'{}'], 405)
+    add('wrong method', 'POST', '/wm/core/counter/all/json', [b'{}'], 405)
+    return out
+
+
+if __name__ == '__main__':
+    _print(counts())
+    print()
+    _print(_tally(service_cases()))

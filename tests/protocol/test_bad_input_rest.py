@@ -121,3 +121,42 @@ def test_clear_with_a_bad_dpid_clears_nothing(controller):
         assert status == 400, text
     status, text, _ = controller.get('/wm/staticflowpusher/list/all/json')
     assert [name for item in json.loads(text)[bad_inputs.SWITCH] for name in item] == ['baseline']
+
+
+def service_snapshot(controller):
+    """What the firewall, ACL, load balancer and statistics routes show (and the static entries the ACL makes)."""
+    out = {}
+    for path in ('/wm/firewall/rules/json', '/wm/firewall/module/status/json', '/wm/firewall/module/storageRules/json',
+                 '/wm/firewall/module/subnet-mask/json', '/wm/acl/rules/json', '/quantum/v1.0/vips/',
+                 '/quantum/v1.0/pools/', '/quantum/v1.0/members/', '/wm/statistics/bandwidth/all/all/json',
+                 '/wm/staticflowpusher/list/all/json', '/wm/core/role/json'):
+        status, text, _ = controller.get(path)
+        assert status == 200, (path, status, text)
+        out[path] = text
+    return out
+
+
+def test_bad_requests_to_the_firewall_acl_load_balancer_and_statistics_change_nothing(start_controller,
+                                                                                        connect_peer):
+    controller = start_controller(extra_args=['--rest-max-body', str(MAX_BODY)])
+    peer = connect_peer(controller, DPID)
+    for method, path, body in bad_inputs.SERVICE_BASELINE:
+        status, text, _ = controller.request(method, path, json.dumps(body))
+        assert status == 200, (path, status, text)
+    before = service_snapshot(controller)
+    mark = peer.mark()
+    cases = bad_inputs.service_cases()
+    wrong = []
+    for kind, method, path, body, expected, request_headers in cases:
+        status, text, headers = controller.request(method, path, body, headers=request_headers)
+        what = '%s: %s %s %r' % (kind, method, path[:60], (body or b'')[:60])
+        if status != expected:
+            wrong.append('%s -> %d %s' % (what, status, text[:120]))
+            continue
+        check_json_reason(status, text, what)
+        if status == 405:
+            assert headers.get('Allow'), what
+    assert not wrong, '%d of %d bad requests got another status:\n%s' % (len(wrong), len(cases), '\n'.join(wrong))
+    assert service_snapshot(controller) == before
+    assert peer.flow_mods(since=mark) == [], peer.dump()
+    assert peer.connected

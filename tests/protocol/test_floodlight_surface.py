@@ -93,3 +93,58 @@ def test_floodlight_api_0_9_writes_port_numbers(start_controller, connect_peer):
     golden = [p for p in capture_body('v0.91/042_topo_enabledports_json.txt')
               if p['switch'] == colon_dpid(DPID) and p['port'] < 0xff00]
     assert ports == sorted(golden, key=lambda p: p['port'])
+
+
+def test_per_switch_packet_in_and_flow_mod_counters(start_controller, connect_peer):
+    controller = start_controller(extra_args=['--no-forwarding'])
+    peer = connect_peer(controller, DPID)
+    other = connect_peer(controller, 2)
+    frame = b'\xff' * 6 + bytes.fromhex('020000000001') + b'\x08\x06' + bytes(28)
+    for _ in range(5):
+        peer.send_packet_in(1, frame)
+    other.send_packet_in(1, frame)
+    status, text, _ = controller.post('/wm/staticflowpusher/json', json.dumps({
+        'switch': colon_dpid(DPID), 'name': 'counted', 'eth_dst': '52:54:00:00:00:01', 'actions': 'output=2'}))
+    assert status == 200, text
+    peer.wait_for(lambda msgs: peer.flow_mods(), what='the flow-mod')
+    peer.echo()
+    other.echo()  # the packet-ins arrived before these replies
+    sent = len(peer.flow_mods())
+    connection = colon_dpid(DPID) + ':0x0'
+    counters = wait_for(lambda: (lambda c: c.get(connection + '/read/PACKET_IN') == 5 and c)(
+        get_json(controller, '/wm/core/counter/OFSwitchManager/all/json')), 5, what='5 packet-ins counted')
+    assert counters[connection + '/write/FLOW_MOD'] == sent >= 1
+    assert counters[colon_dpid(2) + ':0x0/read/PACKET_IN'] == 1
+    debug = get_json(controller, '/wm/debugcounter/OFSwitchManager')['counterMap']
+    assert debug['OFSwitchManager/%s/read/PACKET_IN' % connection]['counterValue'] == 5
+    # 0.91's forms: keyed by the switch as written, one date-stamped value
+    (value,) = get_json(controller, '/wm/core/counter/1/OFPacketIn/json')['1'].values()
+    assert value == 5
+    (value,) = get_json(controller, '/wm/core/counter/%s/OFFlowMod/json' % colon_dpid(DPID))[
+        colon_dpid(DPID)].values()
+    assert value == sent
+    flat = get_json(controller, '/wm/core/counter/all/json')
+    assert flat[colon_dpid(DPID) + '__OFPacketIn'] == 5 and flat['controller__OFPacketIn'] == 6
+
+
+def test_floodlight_api_0_9_per_switch_statistics_and_switch_list(start_controller, connect_peer):
+    controller = start_controller(extra_args=['--floodlight-api', '0.9'])
+    peer = connect_peer(controller, DPID)
+    status, text, _ = controller.post('/wm/staticflowentrypusher/json', json.dumps({
+        'switch': colon_dpid(DPID), 'name': 'v0', 'priority': '100', 'src-mac': '52:54:00:00:00:01',
+        'actions': 'output=2'}))
+    assert status == 200, text
+    peer.wait_for(lambda msgs: peer.flow_mods(), what='the flow-mod')
+    (flow,) = get_json(controller, '/wm/core/switch/1/flow/json')['1']  # keyed as the URL wrote it
+    assert (flow['priority'], flow['match']['dataLayerSource'], flow['actions'][0]['port']) == (
+        100, '52:54:00:00:00:01', 2)
+    everyone = get_json(controller, '/wm/core/switch/all/aggregate/json')
+    assert everyone == {colon_dpid(DPID): [{'packetCount': 0, 'byteCount': 0, 'flowCount': 1}]}
+    features = get_json(controller, '/wm/core/switch/%s/features/json' % colon_dpid(DPID))[colon_dpid(DPID)]
+    assert [p['portNumber'] for p in features['ports']] == [1, 2, 3] and features['type'] == 'FEATURES_REPLY'
+    # the switch list: both generations' keys with either setting; the description arrives after the first list
+    (switch,) = get_json(controller, '/wm/core/controller/switches/json')
+    assert switch['dpid'] == switch['switchDPID'] == colon_dpid(DPID)
+    assert [(p['portNumber'], p['name']) for p in switch['ports']] == [(1, 's1-eth1'), (2, 's1-eth2'), (3, 's1-eth3')]
+    wait_for(lambda: get_json(controller, '/wm/core/controller/switches/json')[0]['description']['manufacturer']
+             == 'ofpeer', 5, what='the description')

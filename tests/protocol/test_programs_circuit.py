@@ -59,7 +59,7 @@ def ip_number(text):
     return int.from_bytes(bytes(int(part) for part in text.split('.')), 'big')
 
 
-def run_circuit(controller, peers, family, entries, port_number):
+def run_circuit(controller, peers, family, entries, port_number, switch_flows=None):
     """The add and delete of one circuit h1 -> h2; `entries(switch, name, in_port, out_port)` -> the four
     request bodies of one switch (the generation's keys)."""
     src_switch, src_port = attachment(controller, H1_IP)
@@ -83,9 +83,11 @@ def run_circuit(controller, peers, family, entries, port_number):
         assert flows[(out_port, ip, ip_number(H2_IP), ip_number(H1_IP))] == [in_port]
         assert [ports for key, ports in flows.items() if key[1] == arp] in ([[out_port], [in_port]],
                                                                             [[in_port], [out_port]])
-    # circuitpusher prints this after every pair: a dict keyed by switch, each with its "flows" list
+    # circuitpusher prints this after every pair (through python -mjson.tool): a dict keyed by switch, each with
+    # its flows in the generation's shape (1.x: {"flows": [...]}, 0.9x: the list itself)
     all_flows = get_json(controller, '/wm/core/switch/all/flow/json')
-    assert_shape(all_flows, {SWITCH_A: {'flows': list}, SWITCH_B: {'flows': list}})
+    switch_flows = switch_flows or {'flows': list}
+    assert_shape(all_flows, {SWITCH_A: switch_flows, SWITCH_B: switch_flows})
 
     for switch, name in names:
         assert curl_d(controller, 'DELETE', '/wm/%s/json' % family, {'name': name, 'switch': switch}) == (
@@ -134,4 +136,4 @@ def test_circuitpusher_v0_91_creates_and_deletes_a_circuit(start_controller, con
         assert isinstance(port, int) and not isinstance(port, bool), port
         return port
 
-    run_circuit(controller, peers, 'staticflowentrypusher', entries, port_number)
+    run_circuit(controller, peers, 'staticflowentrypusher', entries, port_number, switch_flows=list)

@@ -39,14 +39,12 @@ def test_openvim_guesses_0_9_and_finds_its_switches(start_controller, connect_pe
     # get_of_switches: the generation guess, then (dpid, inetAddress) per switch
     assert 'dpid' in switches[0] and 'inetAddress' in switches[0]
     assert_shape(switches, [{'dpid': str, 'inetAddress': str}])
-    # the 1.X guess of obtain_port_correspondence (no `ports` key): port names from port-desc
+    # the 1.X branch of obtain_port_correspondence (taken by a client that already guessed 1.X): port-desc names
     desc = get_json(controller, '/wm/core/switch/%s/port-desc/json' % SWITCH_B)
     assert_shape(desc, {'portDesc': [{'name': str, 'portNumber': (str, int)}]})
     assert sorted(int(port['portNumber']) for port in desc['portDesc']) == [1, 2, 3]
 
 
-@pytest.mark.xfail(strict=True, reason='the 0.9x `ports` key of the switch list is not served yet (rest/core.py, '
-                                       'branch shapes): OpenVIM then stops with KeyError: ports')
 def test_openvim_reads_port_names_from_the_switch_list(start_controller, connect_peer):
     controller = start_controller(FAST)
     two_switches(controller, connect_peer)

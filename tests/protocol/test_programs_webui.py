@@ -195,8 +195,6 @@ def test_floodlight_0_91_web_ui_lists_read_their_keys(start_controller, connect_
         assert_shape(get_json(controller, url), shape, url)
 
 
-@pytest.mark.xfail(strict=True, reason='0.9x per-switch statistics shapes are not served yet under --floodlight-api '
-                                       '0.9 (rest/stats.py, branch shapes): the 0.91 UI\'s switch page throws')
 def test_floodlight_0_91_web_ui_switch_page_reads_0_9_statistics(start_controller, connect_peer):
     controller = start_controller(FAST + ('--floodlight-api', '0.9'))
     a, _ = two_switches(controller, connect_peer)

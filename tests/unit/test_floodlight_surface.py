@@ -11,6 +11,7 @@ from ryu.ofproto import ofproto_v1_0_parser as parser
 from controller import bandwidth
 from rest import core, devices, stats, topology
 from rest.http import Request
+from tests.protocol.golden import assert_same_shape, capture_body
 from tests.unit.test_rest_handlers import get, raises
 
 pytestmark = pytest.mark.unit
@@ -40,7 +41,9 @@ def _counter_app(accepted=5, rejected=2):
     state = types.SimpleNamespace(
         lldp_accepted=accepted, lldp_rejected={'unsigned': rejected, 'replayed': 0}, flow_count=lambda: 7,
         devices=types.SimpleNamespace(by_mac={b'a': None, b'b': None}))
-    tracker = types.SimpleNamespace(current_sessions=lambda: [1, 2],
+    sessions = [types.SimpleNamespace(dpid=1, handle=types.SimpleNamespace(packet_ins=4, flow_mods=9)),
+                types.SimpleNamespace(dpid=2, handle=types.SimpleNamespace(packet_ins=1, flow_mods=0))]
+    tracker = types.SimpleNamespace(current_sessions=lambda: sessions,
                                     refusals_view=lambda: {'refused': {'address': 3}, 'recent': []})
     return types.SimpleNamespace(state=state, switches=types.SimpleNamespace(tracker=tracker))
 
@@ -56,7 +59,20 @@ def test_counters_in_both_generations_shapes():
         'lldp-accepted': 5, 'lldp-rejected': 2, 'lldp-rejected/replayed': 0, 'lldp-rejected/unsigned': 2}
     assert core.counter_two(app, get(), first='linkdiscovery', second='lldp-rejected')['lldp-rejected'] == 2
     assert core.counter_two(app, get(), first='core', second='nothing') == {}
-    assert core.counter_two(app, get(), first=DPID1, second='OFPacketIn') == {}
+    # per switch, the session's PACKET_IN and flow-mod counts: 0.91's {"<switch as written>": {"<date>": n}}
+    (when, count), = core.counter_two(app, get(), first=DPID1, second='OFPacketIn')[DPID1].items()
+    assert count == 4 and time.strptime(when, '%a %b %d %H:%M:%S UTC %Y')
+    assert list(core.counter_two(app, get(), first='2', second='OFFlowMod')['2'].values()) == [0]
+    assert core.counter_two(app, get(), first=DPID1, second='all') == {}  # as 0.91 answered (capture 033)
+    assert core.counter_two(app, get(), first='00:00:00:00:00:00:00:09', second='OFPacketIn') == {}
+    assert flat[DPID1 + '__OFPacketIn'] == 4 and flat[DPID1 + '__OFFlowMod'] == 9
+    assert flat['controller__OFPacketIn'] == 5 and flat['controller__OFFlowMod'] == 9
+    # 1.x: Floodlight's OFSwitchManager connection counters
+    assert core.counter_two(app, get(), first='OFSwitchManager', second='all') == {
+        DPID1 + ':0x0/read/PACKET_IN': 4, DPID1 + ':0x0/write/FLOW_MOD': 9,
+        DPID2 + ':0x0/read/PACKET_IN': 1, DPID2 + ':0x0/write/FLOW_MOD': 0}
+    counter_map = core.debugcounter(app, get(), params='OFSwitchManager')['counterMap']
+    assert counter_map['OFSwitchManager/' + DPID2 + ':0x0/read/PACKET_IN']['counterValue'] == 1
     assert core.counter_categories(app, get(), switch=DPID1, name='OFPacketIn', layer='L3') == {
         DPID1 + '__OFPacketIn.L3': []}
     raises(400, core.counter_categories, app, get(), switch='zz', name='OFPacketIn', layer='L3')
@@ -178,3 +194,71 @@ def test_device_debug_lists_each_devices_entities():
           'lastSeenTimestamp': 1000, 'activeSince': 1000}],
         [{'macAddress': '00:00:00:00:00:02', 'ipv4Address': '10.0.0.2', 'vlan': None, 'switchDPID': DPID2,
           'switchPort': 1, 'lastSeenTimestamp': 2000, 'activeSince': 2000}]]
+
+
+# --- Floodlight 0.91's shapes (--floodlight-api 0.9) against its captures -------------------------------------
+
+def _v0_replies():
+    match = parser.OFPMatch(wildcards=ofp.OFPFW_ALL & ~ofp.OFPFW_IN_PORT, in_port=1)
+    flow = parser.OFPFlowStats()
+    (flow.table_id, flow.match, flow.duration_sec, flow.duration_nsec, flow.priority, flow.idle_timeout,
+     flow.hard_timeout, flow.cookie, flow.packet_count, flow.byte_count, flow.actions) = (
+        0, match, 2, 377500772, 0x8000, 0, 0, 45035997351236006, 0, 0, [parser.OFPActionOutput(2, 0x7fff)])
+    port = parser.OFPPortStats(1, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0)
+    desc = parser.OFPDescStats(b'Nicira, Inc.', b'Open vSwitch', b'2.0.2', b'None', b'None')
+    aggregate = parser.OFPAggregateStats(0, 0, 0)
+    table = parser.OFPTableStats(0, b'classifier', ofp.OFPFW_ALL, 1000000, 0, 10, 5)
+    return {'flow': [[flow]], 'port': [[port]], 'desc': [desc], 'aggregate': [[aggregate]], 'table': [[table]],
+            'queue': [[]], 'features': [_features_reply()]}
+
+
+@pytest.mark.parametrize('stat, capture', [
+    ('flow', '084_sw1_flow_after.txt'), ('port', '007_sw1_port.txt'), ('desc', '009_sw1_desc.txt'),
+    ('aggregate', '011_sw1_aggregate.txt'), ('table', '015_sw1_table.txt'), ('queue', '017_sw1_queue.txt'),
+    ('features', '013_sw1_features.txt')])
+def test_v0_switch_statistics_have_floodlight_091s_keys_and_types(stat, capture):
+    golden = capture_body('v0.91/' + capture)[DPID1]
+    ours = stats.stat_json(stat, _v0_replies()[stat], core.API_0_9)
+    assert_same_shape(ours, golden)
+    if stat == 'flow':
+        assert ours[0]['priority'] == -32768 and ours[0]['actions'] == [
+            {'type': 'OUTPUT', 'length': 8, 'port': 2, 'maxLength': 32767, 'lengthU': 8}]
+        assert ours[0]['match']['inputPort'] == 1 and ours[0]['match']['wildcards'] == golden[0]['match'][
+            'wildcards']
+    if stat == 'features':
+        assert (ours['tables'], ours['length'], [p['portNumber'] for p in ours['ports']]) == (-2, 128, [1, 65534])
+    if stat in ('desc', 'aggregate', 'table', 'port'):
+        assert ours == golden[:1]  # the same values give the same body
+
+
+def test_v0_switch_stat_is_keyed_by_the_switch_as_written(monkeypatch):
+    app = types.SimpleNamespace(query=lambda dpids, stat: {1: [{'flowCount': 0}]})
+    monkeypatch.setattr(core, 'api_generation', lambda: core.API_0_9)
+    assert stats.switch_stat(app, get(), switch='1', stat='aggregate') == {'1': [{'flowCount': 0}]}
+    assert stats.switch_stat(app, get(), switch='all', stat='aggregate') == {DPID1: [{'flowCount': 0}]}
+    monkeypatch.setattr(core, 'api_generation', lambda: core.API_1_X)
+    assert stats.switch_stat(app, get(), switch='1', stat='aggregate') == [{'flowCount': 0}]
+
+
+def test_switch_list_is_a_superset_of_both_generations():
+    desc = parser.OFPDescStats(b'Nicira, Inc.', b'Open vSwitch', b'2.0.2', b'None', b'None')
+    features = _features_reply()
+    conn = types.SimpleNamespace(dpid=1, remote='127.0.0.1:51770', since=1795650735.35, roles_unsupported=True,
+                                 handle=types.SimpleNamespace(ports=features.ports))
+    tracker = types.SimpleNamespace(current_sessions=lambda: [conn])
+    policy = types.SimpleNamespace(switch_roles=lambda tracker: {1: 'MASTER'})
+    asked = []
+    app = types.SimpleNamespace(switches=types.SimpleNamespace(tracker=tracker, policy=policy),
+                                features={1: features}, descriptions={1: desc}, describe=asked.append)
+    (ours,) = stats.switches(app, get())
+    v0 = capture_body('v0.91/004_switches.txt')[0]
+    v1 = capture_body('v1.2/004_switches.txt')[0]
+    assert set(ours) == set(v0) | set(v1)
+    assert_same_shape({k: ours[k] for k in v0}, v0)
+    assert_same_shape({k: ours[k] for k in v1}, v1)
+    assert ours['description'] == v0['description'] and ours['attributes']['supportsNxRole'] is False
+    assert [(p['portNumber'], p['name']) for p in ours['ports']] == [(1, 's1-eth1'), (65534, 's1')]
+    # before the switch's description arrived: the keys with empty values
+    app.descriptions = {}
+    assert set(stats.switches(app, get())[0]['description']) == set(v0['description'])
+    assert asked == [[1], [1]]  # the app asks once per connection (apps/stats.py StatsApp.describe)

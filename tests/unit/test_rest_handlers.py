@@ -43,8 +43,7 @@ def test_every_route_row_names_methods_and_a_handler_that_takes_its_path_params(
 
 def test_core_switches_and_the_json_404_and_405():
     session = types.SimpleNamespace(remote='127.0.0.1:42380', since=12.5, dpid=1)
-    app = types.SimpleNamespace(tracker=types.SimpleNamespace(current_sessions=lambda: [session]))
-    assert core.switches(app, get()) == [
+    assert core.switches_json([session]) == [
         {'inetAddress': '/127.0.0.1:42380', 'connectedSince': 12500, 'switchDPID': DPID1, 'dpid': DPID1}]
 
     class Routes:
