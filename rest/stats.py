@@ -19,6 +19,12 @@ from rest.http import HttpError, Reply, Route, switch_param
 STATS = ('port-desc', 'flow', 'port', 'desc', 'aggregate', 'features', 'table', 'queue')
 # OpenFlow 1.0 has no port description request: port-desc is answered from a FEATURES_REPLY's ports.
 REQUESTED = {'port-desc': 'features'}
+# Statistics Floodlight 1.x knew that an OpenFlow 1.0 switch has none of (its groups, meters and table features),
+# and 0.9x's `host`, which no switch ever had: an empty answer, true for every OpenFlow 1.0 switch. Floodlight 1.2
+# answered them with 200 and its ERROR blob; a 404 here made floodlight-webui's switch page raise an alert box
+# (it asks group-features for every switch). A name Floodlight did not know still gets the 404.
+NONE_ON_OF10 = ('group', 'group-desc', 'group-features', 'meter', 'meter-config', 'meter-features',
+                'table-features', 'experimenter', 'host')
 
 
 # --- reply bodies -----------------------------------------------------------------------------------------
@@ -325,6 +331,19 @@ def switch_stat(app, request, switch, stat):
     return {switch: body} if core.api_generation() == core.API_0_9 else body
 
 
+def stat_none_on_of10(app, request, switch, stat):
+    """One of NONE_ON_OF10: [] for a connected switch (0.9x: null, as 0.91 answered `host`), 404 for another;
+    for all: {"<dpid>": []} over the connected switches (0.9x: {}, as 0.91)."""
+    v0 = core.api_generation() == core.API_0_9
+    connected = [conn.dpid for conn in app.switches.tracker.current_sessions()]
+    dpid = switch_param(switch)
+    if dpid is None:
+        return {} if v0 else {format_dpid(each): [] for each in connected}
+    if dpid not in connected:
+        raise HttpError(404, 'switch %s is not connected' % format_dpid(dpid))
+    return {switch: None} if v0 else []
+
+
 def memory(app, request):
     return memory_json()
 
@@ -377,6 +396,7 @@ def bandwidth(app, request, switch, port):
 ROUTES = [
     Route(('GET',), '/wm/core/controller/switches/json', switches),
     Route(('GET',), '/wm/core/switch/{switch}/{stat}/json', switch_stat, {'stat': '|'.join(STATS)}),
+    Route(('GET',), '/wm/core/switch/{switch}/{stat}/json', stat_none_on_of10, {'stat': '|'.join(NONE_ON_OF10)}),
     Route(('GET',), '/wm/core/memory/json', memory),
     Route(('GET',), '/wm/core/health/json', health),
     Route(('GET',), '/wm/core/system/uptime/json', uptime),

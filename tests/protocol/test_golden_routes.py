@@ -40,11 +40,10 @@ DOCUMENTED = {
     # a switch that is not connected: 404 (0.9x: {"<dpid>":null}; 1.x: an ERROR blob)
     **{'%s/023_sw_unknown_dpid.txt' % v: (404, 'switch not connected') for v in ('v0.90', 'v0.91')},
     'v1.2/025_sw_unknown_dpid.txt': (404, 'switch not connected'),
-    # statistics OpenFlow 1.0 has not, or no statistics at all: 404 (1.x: an ERROR blob; 0.9x's `host` was null)
-    **{'%s/%s' % (v, name): (404, 'no such statistic') for v in ('v0.90', 'v0.91')
-       for name in ('019_sw1_host.txt', '020_all_host.txt')},
-    **{'v1.2/%s' % name: (404, 'no such statistic') for name in (
-        '013_sw1_group.txt', '014_sw1_meter.txt', '015_sw1_table-features.txt', '016_sw1_bogus.txt')},
+    # statistics OpenFlow 1.0 has none of: empty (1.x: 200 and an ERROR blob); no statistic at all: 404
+    'v1.2/016_sw1_bogus.txt': (404, 'no such statistic'),
+    **{'v1.2/%s' % name: (200, 'none on OpenFlow 1.0: []') for name in (
+        '013_sw1_group.txt', '014_sw1_meter.txt', '015_sw1_table-features.txt')},
     # table and port-desc: 1.2 answered an ERROR blob to an OpenFlow 1.0 switch; ours answers the statistic
     'v1.2/010_sw1_table.txt': (200, 'table stats in the 1.x style'),
     'v1.2/022_all_table.txt': (200, 'table stats in the 1.x style'),

@@ -2,9 +2,8 @@
 is one GET (urllib2.urlopen, which raises on any status but 2xx), whose body it json.loads, pretty-prints and
 counts with len(). So each URL must answer 200 with a JSON list or object.
 
-Its usage also lists `switch_stats [DPID] host`, a statistic Floodlight never had (0.91 answered {} for all and
-{"<dpid>": null} for one switch): here a 404 with a JSON reason, so cli.py stops with its HTTPError
-(docs/compatibility.md); it is not among the commands checked here.
+Its usage also lists `switch_stats [DPID] host`, a statistic no switch ever had (0.91 answered {} for all and
+{"<dpid>": null} for one switch): answered the same here with --floodlight-api 0.9, and [] per switch with 1.x.
 """
 import json
 
@@ -14,7 +13,7 @@ from tests.protocol.programs import FAST, SWITCH_A, two_switches
 
 pytestmark = pytest.mark.protocol
 
-STATS = ('port', 'queue', 'flow', 'aggregate', 'desc', 'table', 'features')
+STATS = ('port', 'queue', 'flow', 'aggregate', 'desc', 'table', 'features', 'host')
 
 # cli.py command -> the URL lookupPath() makes of it
 COMMANDS = {

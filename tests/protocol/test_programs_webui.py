@@ -63,7 +63,9 @@ WEBUI = {
     # switches.html
     '/wm/core/controller/switches/json': [{'switchDPID': str, 'inetAddress': str, 'connectedSince': int}],
     '/wm/core/switch/all/role/json': {SWITCH_A: str, SWITCH_B: str},
-    # switchDetail.html?macAddress=<dpid> (its group-features call: see test_webui_switch_detail_...)
+    # switchDetail.html?macAddress=<dpid>; its group table asks every switch's group-features: any status but 2xx
+    # is an alert box (an OpenFlow 1.0 switch has none: {"<dpid>": []})
+    '/wm/core/switch/all/group-features/json': {SWITCH_A: list, SWITCH_B: list},
     SWITCH_DETAIL + 'features/json': {'version': str, 'buffers': NUMBER, 'tables': NUMBER, 'dpid': str},
     SWITCH_DETAIL + 'desc/json': {'desc': {'version': str, 'hardwareDescription': str,
                                            'manufacturerDescription': str, 'softwareDescription': str,
