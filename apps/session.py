@@ -52,6 +52,7 @@ from ryu.ofproto import get_ofp_modules, ofproto_common
 from controller import of10
 from controller.dpid import format_dpid
 from controller.keepalive import ECHO, GONE, Keepalive
+from controller.metrics import OpenFlowCounts
 from controller.ofguard import PeerCheck, ProtocolViolation
 from rest.listener import AcceptLoop, bind
 
@@ -133,8 +134,9 @@ class Session(ryu_controller.Datapath):
     DIRECT_LIMIT = 64    # a batch this small is written at once by put(); a larger one drains in slices
     DRAIN_SLICE = 256
 
-    def __init__(self, sock, address, fast_handlers, service_target=None):
+    def __init__(self, sock, address, fast_handlers, service_target=None, counts=None):
         super().__init__(sock, address)
+        self.counts = counts if counts is not None else OpenFlowCounts()  # the controller's, for /metrics
         self.peer_check = PeerCheck(note=self._note_quirk)
         self.writer = Writer(sock)
         self.fast_handlers = fast_handlers
@@ -165,6 +167,7 @@ class Session(ryu_controller.Datapath):
         HEADER_SIZE = of10.HEADER_SIZE  # noqa: N806  a local: read on every message
         fast_handler = self.fast_handlers.get
         writer = self.writer
+        received = self.counts.received
         buf = b''
         count = 0
         while self.state != DEAD_DISPATCHER:
@@ -189,6 +192,7 @@ class Session(ryu_controller.Datapath):
                     if end - offset < msg_len:
                         break
                     check.received()
+                    received[msg_type] += 1
                     handler = fast_handler(msg_type)
                     if not (handler is not None and self.state == MAIN_DISPATCHER
                             and handler(self, buf, offset, msg_len)):
@@ -277,9 +281,9 @@ class Session(ryu_controller.Datapath):
                 if writer.close_after:
                     break
         except socket.timeout:
-            LOG.debug('socket timed out while sending to %s', self.address)
+            LOG.debug('socket timed out while sending to %s', self.describe())
         except OSError as error:
-            LOG.debug('socket error while sending to %s: %s', self.address, error)
+            LOG.debug('socket error while sending to %s: %s', self.describe(), error)
         finally:
             self.send_q = None  # Ryu's sign that the session takes no more messages (the echo loop reads it)
             writer.pending.clear()
@@ -290,6 +294,8 @@ class Session(ryu_controller.Datapath):
         for msg in msgs:
             msg.datapath = self
             self.set_xid(msg)
+        if self.is_active:
+            of10.count_sent(self.counts.sent, msgs)
         if self._drainer is None and len(msgs) <= self.DIRECT_LIMIT:
             if self.is_active and msgs:
                 for msg in msgs:
@@ -332,10 +338,11 @@ class SessionFactory:
     """
     admit = None  # SwitchesApp's admit(address, service_target) -> False to close a connection before any byte
 
-    def __init__(self, fast_handlers, handshake_timeout, tls=None):
+    def __init__(self, fast_handlers, handshake_timeout, tls=None, counts=None):
         self.fast_handlers = fast_handlers
         self.handshake_timeout = handshake_timeout
         self.tls = tls
+        self.counts = counts if counts is not None else OpenFlowCounts()  # every session's messages, for /metrics
 
     def __call__(self, sock, address, service_target=None):
         if self.admit is not None and not self.admit(address, service_target):
@@ -355,7 +362,8 @@ class SessionFactory:
                         LOG.warning('TLS handshake with %s:%s failed: %s', address[0], address[1], error)
                     sock.close()
                     return
-            session = handshake.session = Session(sock, address, self.fast_handlers, service_target)
+            session = handshake.session = Session(sock, address, self.fast_handlers, service_target,
+                                                                self.counts)
             with contextlib.closing(session):
                 try:
                     session.serve()
