@@ -62,6 +62,7 @@ RYU_LISTENER_PREFIX = 'ryu-ofp-unused-'  # the private directories of Ryu's dive
 # The OS's write, not the one ryu's monkey-patching installs: eventlet's green os.write waits for the descriptor
 # to be writable (and fails on a closed socket's -1), where the writer wants what the kernel takes now.
 os_write = original('os').write
+count_sent = of10.count_sent  # a module global: put() runs it once per packet-in answered
 YIELD_EVERY = 2048  # messages handled in one burst before other green threads get a turn (as Ryu does)
 # Each version's message parser, as Ryu's loop picks it by the message's version: a HELLO of another version must
 # reach Ryu's OFPHandler, which answers HELLO_FAILED. Called directly: ofproto_parser.msg logs a traceback where
@@ -137,6 +138,7 @@ class Session(ryu_controller.Datapath):
     def __init__(self, sock, address, fast_handlers, service_target=None, counts=None):
         super().__init__(sock, address)
         self.counts = counts if counts is not None else OpenFlowCounts()  # the controller's, for /metrics
+        self.sent_counts = self.counts.sent
         self.peer_check = PeerCheck(note=self._note_quirk)
         self.writer = Writer(sock)
         self.fast_handlers = fast_handlers
@@ -294,15 +296,15 @@ class Session(ryu_controller.Datapath):
         for msg in msgs:
             msg.datapath = self
             self.set_xid(msg)
-        if self.is_active:
-            of10.count_sent(self.counts.sent, msgs)
         if self._drainer is None and len(msgs) <= self.DIRECT_LIMIT:
             if self.is_active and msgs:
+                count_sent(self.sent_counts, msgs)
                 for msg in msgs:
                     msg.serialize()
                 # One write (one syscall) for the batch: a push's flow-mod and barrier leave together.
                 self.send(msgs[0].buf if len(msgs) == 1 else b''.join([msg.buf for msg in msgs]))
             return
+        count_sent(self.sent_counts, msgs)  # queued: _drain sends them unless the session ends first
         self._queue.extend(msgs)
         if self._drainer is None:
             self._drainer = hub.spawn(self._drain)
