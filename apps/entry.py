@@ -20,10 +20,11 @@ from apps import config
 from apps.background import BackgroundLoops
 from apps.rest_routes import mount, mount_fallback, raw_routes
 from apps.switches import SwitchesApp
-from controller import of10
+from controller import floodlight_properties, logformat, of10
 from rest import connections as connections_rest
 from rest import core as core_rest
 from rest import ui as ui_rest
+from rest import metrics as metrics_rest
 from rest.service import RestConfigError, build_rest_server
 
 LOG = logging.getLogger(__name__)
@@ -36,11 +37,14 @@ class EntryApp(BackgroundLoops, app_manager.RyuApp):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         config.register()
+        install_log_format()
+        log_floodlight_properties(cfg.CONF.floodlight_properties)
         self.wsgi = kwargs['wsgi']
         self.switches = kwargs['switches']
         mount(self.wsgi, core_rest.ROUTES, kwargs['switches'])
         mount(self.wsgi, connections_rest.ROUTES, kwargs['switches'])
         mount(self.wsgi, ui_rest.ROUTES, None)  # the web UI's files: they read no app's state
+        mount(self.wsgi, metrics_rest.ROUTES, kwargs['switches'])
         self.rest_server = None
 
     def start(self):
@@ -50,7 +54,8 @@ class EntryApp(BackgroundLoops, app_manager.RyuApp):
         # Every app has mounted its routes in __init__ by now; the JSON 404 must come after all of them.
         mount_fallback(self.wsgi)
         try:
-            self.rest_server = build_rest_server(self.wsgi, cfg.CONF, raw_routes(self.wsgi))
+            self.rest_server = build_rest_server(self.wsgi, cfg.CONF, raw_routes(self.wsgi),
+                                                 observe=self.switches.metrics.rest_request)
         except RestConfigError as error:
             LOG.error('%s; not starting', error)
             raise SystemExit(2) from None
@@ -59,12 +64,37 @@ class EntryApp(BackgroundLoops, app_manager.RyuApp):
                       error.strerror or error)
             raise SystemExit(2) from None
         self.rest_server.accepting.health = self.switches.health
+        self.switches.metrics.sources.rest_listener = self.rest_server.accepting
         manager = app_manager.AppManager.get_instance()
         for name, context in list(manager.contexts.items()):
             if context is self.wsgi:
                 del manager.contexts[name]  # served here: ryu-manager must not start eventlet.wsgi beside it
         self.spawn_loop(self.rest_server.serve_forever)
         return thread
+
+
+def install_log_format():
+    """--log-format's formatter on the handlers ryu-manager made (controller/logformat.py): controller/apps.py
+    calls it as ryu-manager imports it, before any app is made, so that every line after Ryu's "loading app
+    controller.apps" has the format, other apps' lines too; the entry app calls it again (idempotent) for a
+    launcher that does not import that module first."""
+    config.register()
+    logformat.install(cfg.CONF.log_format)
+
+
+def log_floodlight_properties(path):
+    """One line: what a --floodlight-properties file set and which of its keys were ignored (apps/manager.py
+    turned it into flags before the command line was parsed; it was readable then)."""
+    if not path:
+        return
+    try:
+        translation = floodlight_properties.read(path)
+    except floodlight_properties.PropertiesError as error:  # changed since the start: the flags stand
+        LOG.warning('%s', error)
+        return
+    LOG.info('Floodlight properties %s: %s; ignored %d keys%s', path,
+             ', '.join('%s=%s' % item for item in translation.settings.items()) or 'nothing set',
+             len(translation.ignored), ' (%s)' % ', '.join(translation.ignored) if translation.ignored else '')
 
 
 def tune_garbage_collector():

@@ -46,13 +46,17 @@ class FirewallApp(app_manager.RyuApp):
             firewall.insert_rule(self.fw, rule)
         self.forwarding = None  # the ForwardingApp's state, found at start (every app exists by then)
         self._filter = functools.partial(firewall.filter_packet, self.fw)
-        mount(kwargs['wsgi'], firewall_rest.ROUTES, self)
+        if conf.firewall:  # --no-firewall: no routes, so it can never be enabled (Floodlight without the module)
+            mount(kwargs['wsgi'], firewall_rest.ROUTES, self)
 
     def start(self):
         thread = super().start()
         forwarding_app = app_manager.lookup_service_brick('ForwardingApp')
         self.forwarding = forwarding_app.state
-        LOG.info('firewall disabled at start (as Floodlight), %d rule(s) in the store', len(self.fw.rules))
+        if cfg.CONF.firewall:
+            LOG.info('firewall disabled at start (as Floodlight), %d rule(s) in the store', len(self.fw.rules))
+        else:
+            LOG.info('firewall left out (--no-firewall): no /wm/firewall routes')
         return thread
 
     def _send(self, out):

@@ -21,6 +21,8 @@ from apps.background import BackgroundLoops
 from apps.rest_routes import mount
 from apps.switches import SwitchesApp
 from controller import forwarding, of10, perfmon
+from controller.dpid import format_dpid
+from controller.identity import LineLimiter
 from controller.lldp import load_secret
 from rest import devices as devices_rest
 from rest import loadbalancer as loadbalancer_rest
@@ -58,6 +60,8 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
             lldp_interval=conf.lldp_interval, link_timeout=conf.link_timeout, quarantine=conf.port_quarantine,
             lldp_secret=lldp_secret(conf) if conf.link_discovery else None, max_hosts=conf.max_hosts,
             max_hosts_per_port=conf.max_hosts_per_port)
+        self.switches.metrics.sources.forwarding = self.state  # hosts, links, flows for GET /metrics
+        self._failure_lines = LineLimiter()  # a bug hit by every packet-in: one traceback per switch per 10 s
         self._features_ports = {}  # dpid -> {port_no: mac} of the latest FEATURES_REPLY in the handshake
         wsgi = kwargs['wsgi']
         mount(wsgi, topology_rest.ROUTES, self)
@@ -130,7 +134,10 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
             if out:
                 self._send(out)
         except Exception:  # one packet's bug must not end the switch's session (the receive loop would)
-            LOG.exception('packet-in from %s failed', dpid)
+            held = self._failure_lines.allow(dpid, time.time())
+            if held is not None:
+                LOG.exception('switch %s: packet-in failed%s', format_dpid(dpid),
+                              ' (%d more failed since the last line)' % held if held else '')
         return True
 
     @set_ev_cls(ofp_event.EventOFPPacketIn, MAIN_DISPATCHER)

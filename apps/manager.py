@@ -20,10 +20,38 @@ def main(args=None):
     from apps import config
     from controller import options
     config.register()
-    args = options.cli_aliases(sys.argv[1:] if args is None else args)
+    args = with_floodlight_properties(options.cli_aliases(sys.argv[1:] if args is None else args))
 
     deliver_ctrl_c_to_main_greenlet()
     return ryu_main(args=args, prog='ryu-manager')
+
+
+def with_floodlight_properties(args):
+    """args with the flags a --floodlight-properties file stands for put first (the command line's own flags come
+    later and win). A file that cannot be read or holds a value that cannot be used ends here: one line naming
+    the key and value, exit status 2. Which keys it ignored, the entry app logs once logging is set up."""
+    from controller import floodlight_properties
+
+    path = option_value(args, '--floodlight-properties')
+    if path is None:
+        return args
+    try:
+        translation = floodlight_properties.read(path)
+    except floodlight_properties.PropertiesError as error:
+        print('ryu-manager: %s' % error, file=sys.stderr)
+        raise SystemExit(2) from None
+    return floodlight_properties.flags(translation.settings) + list(args)
+
+
+def option_value(args, flag):
+    """The value of `flag` in args (`--flag VALUE` or `--flag=VALUE`; the last one given), or None."""
+    value = None
+    for i, arg in enumerate(args):
+        if arg == flag and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith(flag + '='):
+            value = arg[len(flag) + 1:]
+    return value
 
 
 def deliver_ctrl_c_to_main_greenlet():

@@ -10,8 +10,8 @@ mount_fallback(wsgi), connected after every app's routes, answers every other pa
 from ryu.app.wsgi import ControllerBase
 
 from rest import core
-from rest.http import (Encoded, Reply, Request, Streamed, is_large, json_response, no_content, parts_response,
-                       rest_errors, streamed_json, streamed_response)
+from rest.http import (ROUTE_ENVIRON, Encoded, Reply, Request, Streamed, is_large, json_response, no_content,
+                       parts_response, rest_errors, streamed_json, streamed_response)
 
 ROUTE_KEY = 'floodlight_route'  # the mapper hands the matched row's _Mounted to the controller under this name
 FALLBACK_ACTION = 'not_found'
@@ -20,11 +20,12 @@ FALLBACK_ACTION = 'not_found'
 class _Mounted:
     """A row's handler bound to its app: the value Routes keeps with the route (Routes keeps callables as they
     are; any other default it would turn into a string)."""
-    __slots__ = ('handler', 'app')
+    __slots__ = ('handler', 'app', 'route')
 
-    def __init__(self, handler, app):
+    def __init__(self, handler, app, route=None):
         self.handler = handler
         self.app = app
+        self.route = route  # the row's path pattern (None: the fallback), for the REST metrics
 
     def __call__(self, request, params):
         return self.handler(self.app, request, **params)
@@ -35,7 +36,7 @@ def mount(wsgi, routes, app):
     for route in routes:
         wsgi.mapper.connect(None, route.path, controller=FloodlightRestRoutes, action='dispatch',
                             conditions={'method': list(route.methods)}, requirements=route.requirements or {},
-                            **{ROUTE_KEY: _Mounted(route.handler, app)})
+                            **{ROUTE_KEY: _Mounted(route.handler, app, route.path)})
 
 
 RAW_ROUTES_KEY = 'FloodlightRawRoutes'
@@ -76,6 +77,8 @@ class FloodlightRestRoutes(ControllerBase):
     @rest_errors
     def dispatch(self, req, **params):
         mounted = params.pop(ROUTE_KEY)
+        if mounted.route is not None:
+            req.environ[ROUTE_ENVIRON] = mounted.route
         request = Request(req.method, req.path, dict(req.GET), req.body, req.content_type)
         result = mounted(request, params)
         if isinstance(result, Encoded):

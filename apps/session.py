@@ -52,6 +52,7 @@ from ryu.ofproto import get_ofp_modules, ofproto_common
 from controller import of10
 from controller.dpid import format_dpid
 from controller.keepalive import ECHO, GONE, Keepalive
+from controller.metrics import OpenFlowCounts
 from controller.ofguard import PeerCheck, ProtocolViolation
 from rest.listener import AcceptLoop, bind
 
@@ -61,6 +62,7 @@ RYU_LISTENER_PREFIX = 'ryu-ofp-unused-'  # the private directories of Ryu's dive
 # The OS's write, not the one ryu's monkey-patching installs: eventlet's green os.write waits for the descriptor
 # to be writable (and fails on a closed socket's -1), where the writer wants what the kernel takes now.
 os_write = original('os').write
+count_sent = of10.count_sent  # a module global: put() runs it once per packet-in answered
 YIELD_EVERY = 2048  # messages handled in one burst before other green threads get a turn (as Ryu does)
 # Each version's message parser, as Ryu's loop picks it by the message's version: a HELLO of another version must
 # reach Ryu's OFPHandler, which answers HELLO_FAILED. Called directly: ofproto_parser.msg logs a traceback where
@@ -133,16 +135,17 @@ class Session(ryu_controller.Datapath):
     DIRECT_LIMIT = 64    # a batch this small is written at once by put(); a larger one drains in slices
     DRAIN_SLICE = 256
 
-    def __init__(self, sock, address, fast_handlers, service_target=None):
+    def __init__(self, sock, address, fast_handlers, service_target=None, counts=None):
         super().__init__(sock, address)
+        # This session's messages by type: /metrics totals them (controller.metrics.OpenFlowCounts), Floodlight's
+        # per-switch counters (rest.core) read PACKET_IN received and FLOW_MOD sent.
+        self.counts = (counts if counts is not None else OpenFlowCounts()).session()
+        self.sent_counts = self.counts.sent
         self.peer_check = PeerCheck(note=self._note_quirk)
         self.writer = Writer(sock)
         self.fast_handlers = fast_handlers
         self.service_target = service_target
         self.last_received = time.time()
-        # Floodlight's per-switch counters (rest.core): PACKET_INs received, flow-mods sent on this session.
-        self.packet_ins = 0
-        self.flow_mods = 0
         self._queue = collections.deque()
         self._drainer = None
 
@@ -166,9 +169,9 @@ class Session(ryu_controller.Datapath):
         check = self.peer_check
         header_at = of10.header_at
         HEADER_SIZE = of10.HEADER_SIZE  # noqa: N806  a local: read on every message
-        PACKET_IN = of10.OFPT_PACKET_IN  # noqa: N806
         fast_handler = self.fast_handlers.get
         writer = self.writer
+        received = self.counts.received
         buf = b''
         count = 0
         while self.state != DEAD_DISPATCHER:
@@ -193,8 +196,7 @@ class Session(ryu_controller.Datapath):
                     if end - offset < msg_len:
                         break
                     check.received()
-                    if msg_type == PACKET_IN:
-                        self.packet_ins += 1
+                    received[msg_type] += 1
                     handler = fast_handler(msg_type)
                     if not (handler is not None and self.state == MAIN_DISPATCHER
                             and handler(self, buf, offset, msg_len)):
@@ -283,9 +285,9 @@ class Session(ryu_controller.Datapath):
                 if writer.close_after:
                     break
         except socket.timeout:
-            LOG.debug('socket timed out while sending to %s', self.address)
+            LOG.debug('socket timed out while sending to %s', self.describe())
         except OSError as error:
-            LOG.debug('socket error while sending to %s: %s', self.address, error)
+            LOG.debug('socket error while sending to %s: %s', self.describe(), error)
         finally:
             self.send_q = None  # Ryu's sign that the session takes no more messages (the echo loop reads it)
             writer.pending.clear()
@@ -296,14 +298,15 @@ class Session(ryu_controller.Datapath):
         for msg in msgs:
             msg.datapath = self
             self.set_xid(msg)
-            self.flow_mods += of10.flow_mods_in(msg)
         if self._drainer is None and len(msgs) <= self.DIRECT_LIMIT:
             if self.is_active and msgs:
+                count_sent(self.sent_counts, msgs)
                 for msg in msgs:
                     msg.serialize()
                 # One write (one syscall) for the batch: a push's flow-mod and barrier leave together.
                 self.send(msgs[0].buf if len(msgs) == 1 else b''.join([msg.buf for msg in msgs]))
             return
+        count_sent(self.sent_counts, msgs)  # queued: _drain sends them unless the session ends first
         self._queue.extend(msgs)
         if self._drainer is None:
             self._drainer = hub.spawn(self._drain)
@@ -339,10 +342,11 @@ class SessionFactory:
     """
     admit = None  # SwitchesApp's admit(address, service_target) -> False to close a connection before any byte
 
-    def __init__(self, fast_handlers, handshake_timeout, tls=None):
+    def __init__(self, fast_handlers, handshake_timeout, tls=None, counts=None):
         self.fast_handlers = fast_handlers
         self.handshake_timeout = handshake_timeout
         self.tls = tls
+        self.counts = counts if counts is not None else OpenFlowCounts()  # every session's messages, for /metrics
 
     def __call__(self, sock, address, service_target=None):
         if self.admit is not None and not self.admit(address, service_target):
@@ -362,7 +366,8 @@ class SessionFactory:
                         LOG.warning('TLS handshake with %s:%s failed: %s', address[0], address[1], error)
                     sock.close()
                     return
-            session = handshake.session = Session(sock, address, self.fast_handlers, service_target)
+            session = handshake.session = Session(sock, address, self.fast_handlers, service_target,
+                                                                self.counts)
             with contextlib.closing(session):
                 try:
                     session.serve()
@@ -370,6 +375,8 @@ class SessionFactory:
                     LOG.warning('disconnecting %s: %s', session.describe(), error)
                 except Exception:  # a bug, not the peer's fault: keep the traceback, keep the controller
                     LOG.exception('error in the session of %s; disconnected', session.describe())
+                finally:
+                    self.counts.session_ended(session.counts)
         finally:
             if watchdog is not None:
                 hub.kill(watchdog)

@@ -49,6 +49,9 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self.health = self.switches.health
         self.pusher = StaticFlowPusher(barrier_delay=cfg.CONF.push_barrier_delay, max_entries=cfg.CONF.max_entries)
         self.table = self.pusher.table
+        self.metrics = self.switches.metrics
+        self.metrics.sources.entry_status = self.pusher.status
+        self._reconcile_started = {}  # dpid -> time.monotonic() it was ready, for the reconcile duration
         if self.switches.etcd is not None:
             self.store = etcdstore.EtcdEntryStore(*self.switches.etcd)
         else:
@@ -171,6 +174,11 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         if self.health.faulty(STORE):
             self._store_written()
 
+    def _timed_write(self, method, *args):
+        started = time.monotonic()
+        self._write(method, *args)
+        self.metrics.commit_seconds.observe(time.monotonic() - started)
+
     def _send(self, msgs_by_dpid):
         msgs_by_dpid = self.pusher.outgoing(msgs_by_dpid)
         self.switches.send(msgs_by_dpid)
@@ -200,7 +208,9 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         try:
             hub.sleep(0)  # the pushes already woken in this turn of the hub join the batch
             self.pusher.close(batch)
+            started = time.monotonic()
             self.store.save_all(batch.rows())
+            self.metrics.commit_seconds.observe(time.monotonic() - started)
             msgs_by_dpid = self.pusher.committed(batch, time.time())
         except BaseException as failure:  # also the leader's green thread killed in its yield: nothing committed
             self.pusher.close(batch)
@@ -225,11 +235,11 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         self._send(self.pusher.barriers.fire(dpid))
 
     def delete(self, name):
-        self._write(self.store.delete, name)
+        self._timed_write(self.store.delete, name)
         self._send(self.pusher.delete(name))
 
     def clear(self, dpid):
-        self._write(self.store.clear, dpid)
+        self._timed_write(self.store.clear, dpid)
         self._send(self.pusher.clear(dpid))
 
     def entry_status(self, dpid):
@@ -240,6 +250,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
     @set_ev_cls(EventSwitchReady)
     def switch_ready_handler(self, ev):
         msgs, read = self.pusher.switch_ready(ev.dpid)
+        self._reconcile_started[ev.dpid] = time.monotonic()
         self._send(msgs)
         hub.spawn_after(cfg.CONF.reconcile_timeout, self._flow_stats_timeout, ev.dpid, read)
 
@@ -254,6 +265,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
 
     @set_ev_cls(EventSwitchGone)
     def switch_gone_handler(self, ev):
+        self._reconcile_started.pop(ev.dpid, None)
         self.pusher.switch_gone(ev.dpid, time.time())
 
     @set_ev_cls(ofp_event.EventOFPFlowStatsReply, MAIN_DISPATCHER)
@@ -267,6 +279,9 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
     def _reconciled(self, done):
         if done is None:
             return
+        started = self._reconcile_started.pop(done.dpid, None)
+        if started is not None:
+            self.metrics.reconcile_seconds.observe(time.monotonic() - started)
         self._send(done.msgs)
         written = self.switches.policy.may_write(done.dpid)
         self.switches.tracker.record(done.dpid, 'static_entries', time.time(), flows_read=done.flows_read,
@@ -295,7 +310,7 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         try:
             self.pusher.barrier_reply(ryu_dp.id, of10.xid_at(buf, offset), time.time())
         except Exception:  # as a failing event handler: logged, the session goes on
-            LOG.exception('barrier reply from %s failed', ryu_dp.id)
+            LOG.exception('switch %s: barrier reply failed', format_dpid(ryu_dp.id))
         return True
 
     @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)

@@ -21,6 +21,7 @@ from apps.background import BackgroundLoops
 from apps.events import EventSwitchGone, EventSwitchReady
 from controller import (connections, entrystore, etcdstore, health, identity, mastership, of10, ovsdb, roles,
                         storefaults)
+from controller.metrics import Metrics
 from controller.connections import ConnectionTracker
 from controller.dpid import format_dpid
 from controller.storefaults import StoreFault
@@ -42,6 +43,8 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         now = time.time()
         self.tracker = ConnectionTracker(default_fail_mode=CONF.default_fail_mode)
         self.health = health.HealthBoard()  # every app reports its faults here; /wm/core/health/json reads it
+        self.metrics = Metrics()  # every app's counts and states for GET /metrics (controller/metrics.py)
+        self.metrics.sources.tracker = self.tracker
         self.instance_id = mastership.owner_id(socket.gethostname(), os.getpid(), uuid.uuid4().hex[:8])
         self.policy = roles.RolePolicy(self.instance_id, CONF.controller_role, now)
         os.makedirs(os.path.dirname(os.path.abspath(CONF.staticflow_db)), exist_ok=True)
@@ -65,12 +68,13 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         self._role_xids = {}    # xid of a role request -> the session it went to
         self.fast_handlers = {}  # message type -> handler(session, buf, offset, msg_len), see set_fast_handler
         self.session_factory = sessions.SessionFactory(self.fast_handlers, CONF.ofp_handshake_timeout,
-                                                       sessions.tls_context(CONF))
+                                                       sessions.tls_context(CONF), self.metrics.openflow)
         self.refusal_lines = identity.LineLimiter()
         self.ofp_allow, self.switch_certs = self._identity_settings()
         self.session_factory.admit = self._address_admitted
         try:  # bound here, before any app starts: a taken port stops the controller before it pretends to run
             self.listeners = sessions.install(self.session_factory, CONF, self.health)
+            self.metrics.sources.openflow_listeners = self.listeners
         except sessions.ListenError as error:
             LOG.error('%s; not starting', error)
             raise SystemExit(2) from None
@@ -287,6 +291,7 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
     @set_ev_cls(ofp_event.EventOFPErrorMsg, MAIN_DISPATCHER)
     def error_handler(self, ev):
         msg = ev.msg
+        self.metrics.openflow.error(msg.type, msg.code)
         now = time.time()
         session = self._role_xids.pop(msg.xid, None)
         if session is not None:

@@ -9,7 +9,9 @@ ryu_compat.apply_all()  # before anything imports ryu.app.wsgi (ryu_compat says 
 
 from ryu.base.app_manager import require_app  # noqa: E402
 
-from apps.entry import EntryApp  # noqa: E402
+from apps.entry import EntryApp, install_log_format  # noqa: E402
+
+install_log_format()  # ryu-manager has set its log handlers up by the time it imports this module
 
 require_app('apps.staticflow')
 require_app('apps.forwarding')

@@ -132,10 +132,21 @@ OPTIONS = [
                      'reach only its gateway and DHCP (docs/compatibility.md)'),
     cfg.FloatOpt('statistics-interval', default=10.0, min=1.0,
                  help='seconds between two port counter polls of the bandwidth statistics (Floodlight 1.2: 10)'),
+    cfg.BoolOpt('firewall', default=True,
+                help='the firewall\'s REST API (/wm/firewall/..., disabled until enabled there, as Floodlight\'s '
+                     'module); --no-firewall leaves it out, as a Floodlight without the Firewall module'),
+    cfg.StrOpt('floodlight-properties', default=None,
+               help='a Floodlight .properties file (floodlightdefault.properties): its ports, addresses, modules '
+                    'and forwarding settings become these options, before the command line\'s own flags '
+                    '(docs/migrating-from-floodlight.md)'),
+    # --- logs (controller/logformat.py) ---
+    cfg.StrOpt('log-format', default='text', choices=('text', 'json'),
+               help='text: "<ISO time> <LEVEL> <module>: <message>" lines (default); json: one JSON object per line '
+                    '(time, level, module, message, and dpid when the line is about one switch) for log collectors'),
 ]
 
 # oslo.config spells the negation of a boolean flag --noNAME; --no-NAME is accepted too (see cli_aliases).
-NEGATABLE_FLAGS = ('forwarding', 'link-discovery')
+NEGATABLE_FLAGS = ('forwarding', 'link-discovery', 'firewall')
 
 
 def cli_aliases(argv):

@@ -7,6 +7,7 @@ COUNTER_ROUTES read the ForwardingApp's state too: rest.stats.SUMMARY_ROUTES car
 """
 import time
 
+from controller import of10
 from controller.dpid import DpidError, format_dpid, parse_dpid
 from rest.http import HttpError, Route
 
@@ -159,7 +160,8 @@ V0_SWITCH_COUNTERS = ('OFPacketIn', 'OFFlowMod')
 def switch_message_counts(tracker):
     """{dpid: (PACKET_INs received, flow-mods sent)} of each connected switch's current session (counted by the
     session, apps/session.py: they start again from 0 when the switch reconnects)."""
-    return {conn.dpid: (conn.handle.packet_ins, conn.handle.flow_mods) for conn in tracker.current_sessions()}
+    return {conn.dpid: (conn.handle.counts.received[of10.OFPT_PACKET_IN],
+                        conn.handle.counts.sent[of10.OFPT_FLOW_MOD]) for conn in tracker.current_sessions()}
 
 
 def v0_switch_counters(tracker):

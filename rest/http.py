@@ -15,6 +15,9 @@ from controller.dpid import DpidError, parse_dpid
 LOG = logging.getLogger(__name__)
 
 JSON = 'application/json'
+# The WSGI environ key under which apps/rest_routes.py leaves the pattern of the route that took a request: the
+# server labels its metrics with it (a pattern, never the path: one series per route, not per switch or name).
+ROUTE_ENVIRON = 'floodlight.route'
 JSON_UTF8 = 'application/json; charset=UTF-8'
 
 

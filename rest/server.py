@@ -47,7 +47,7 @@ from email.utils import formatdate
 import eventlet
 from eventlet.patcher import original
 
-from rest.http import HttpError, error_parts, exception_parts
+from rest.http import ROUTE_ENVIRON, HttpError, error_parts, exception_parts
 from rest.listener import AcceptLoop, bind
 
 LOG = logging.getLogger('rest.server')
@@ -321,8 +321,11 @@ class HttpServer:
     server knows nothing of Ryu."""
 
     def __init__(self, guard, host, port, ssl_context=None, idle_timeout=60.0, request_timeout=10.0,
-                 listener=None, max_connections=1024):
+                 listener=None, max_connections=1024, observe=None):
         self.guard = guard
+        # observe(route, method, status, seconds) after each reply (controller.metrics.Metrics.rest_request):
+        # route is the pattern of the route that took it (a raw route's path), None when none of ours did
+        self.observe = observe
         self.host = host
         self.ssl_context = ssl_context
         self.idle_timeout = idle_timeout
@@ -423,6 +426,7 @@ class Connection:
         self.timeout = None   # what sock.settimeout was last given
         self.deadline = None  # time.monotonic() by which the request in progress must be in whole
         self.request = None
+        self.route = None     # the pattern of the route that took the request in progress (for observe)
         self.keep_alive = False
         self.replied = None   # (status line, body length) once the request in progress is answered
         self.unsent = b''     # the part of that reply the socket did not take at once
@@ -437,6 +441,7 @@ class Connection:
         sock = self.sock
         idle = server.idle_timeout
         access = ACCESS_LOG.isEnabledFor(logging.INFO)
+        observe = server.observe
         while True:
             self.deadline = None
             buf = self.buf
@@ -464,6 +469,8 @@ class Connection:
             except Closed:
                 return
             self.request = request
+            self.route = None
+            started = time.monotonic()
             self.keep_alive = request.keep_alive
             self.replied = None
             path = request.path
@@ -488,12 +495,15 @@ class Connection:
             else:
                 handler = raw_route(request.method, path)
                 if handler is not None:
+                    self.route = path
                     self.call_raw(handler, body)
                 else:
                     self.respond(*self.call_wsgi(request, body))
             if self.unsent:
                 unsent, self.unsent = self.unsent, b''
                 self.send_rest(unsent)
+            if observe is not None:
+                observe(self.route, request.method, self.replied[0][:3], time.monotonic() - started)
             if access:
                 ACCESS_LOG.info('%s "%s %s %s" %s %d', _address(self.address), request.method, request.target,
                                 request.version, self.replied[0][:3], self.replied[1])
@@ -638,6 +648,7 @@ class Connection:
             return reply.append  # the legacy write(): its data is sent with the rest
 
         result = self.server.guard(environ, start_response)
+        self.route = environ.get(ROUTE_ENVIRON)
         chunks = []
         try:
             for chunk in result:

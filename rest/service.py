@@ -21,12 +21,13 @@ class RestConfigError(ValueError):
     certificate); the message says which and why."""
 
 
-def build_rest_server(wsgi_application, conf, raw_routes=None):
+def build_rest_server(wsgi_application, conf, raw_routes=None, observe=None):
     """-> a rest.server.HttpServer (listening already; call it, or its serve_forever, in a green thread to
     serve) for `wsgi_application` (ryu's WSGIApplication, or any WSGI app) with the REST options of `conf`
     (controller.options: wsapi_host, wsapi_port, rest_max_body, rest_token_file, rest_cert, rest_key,
-    rest_max_connections, rest_request_timeout, rest_cors_origins), and `raw_routes` ({path: handler(body, respond)}: the POSTs the
-    server takes without WSGI, rest.staticflow.raw_routes). Raises RestConfigError."""
+    rest_max_connections, rest_request_timeout, rest_cors_origins), and `raw_routes` ({path: handler(body,
+    respond)}: the POSTs the server takes without WSGI, rest.staticflow.raw_routes); `observe`: rest.server.HttpServer's,
+    the REST metrics. Raises RestConfigError."""
     from rest.guard import RestGuard, read_token_file
     from rest.server import HttpServer
 
@@ -50,7 +51,7 @@ def build_rest_server(wsgi_application, conf, raw_routes=None):
                       raw_routes=raw_routes, cors_origins=conf.rest_cors_origins)
     server = HttpServer(guard, conf.wsapi_host, conf.wsapi_port, ssl_context=context,
                         idle_timeout=REST_IDLE_TIMEOUT, request_timeout=conf.rest_request_timeout,
-                        max_connections=conf.rest_max_connections)
+                        max_connections=conf.rest_max_connections, observe=observe)
     LOG.info('REST on %s://%s:%s (bodies up to %d bytes%s)', server.scheme, conf.wsapi_host, conf.wsapi_port,
              conf.rest_max_body, ', bearer token required' if token else '')
     if token is not None and server.scheme == 'http' and not _is_loopback(conf.wsapi_host):

@@ -35,9 +35,8 @@ from controller.of10.actions import ACTIONS, as_installed, pack_actions, ryu_act
 from controller.of10.build import (  # noqa: F401
     ENTRY_MESSAGES, FLOW_ADD, FLOW_DELETE_STRICT, FLOW_MOD_BATCH, FLOW_MODIFY_STRICT, FORWARDING_APP_ID,
     FORWARDING_COOKIE, FORWARDING_WILDCARDS, NO_BUFFER, NULL_DATAPATH, ROLE_NAMES, ROLE_NUMBERS, PackedFlowMod,
-    PackedFlowModBatch, RawMessage, barrier, batch_flow_mods, flow_add_facts, flow_delete_strict_installed,
-    echo_request, flow_mod_bytes, flow_mods_in, flow_stats_request, forwarding_flow_add,
-    forwarding_flow_add_and_packet_out,
+    PackedFlowModBatch, RawMessage, barrier, batch_flow_mods, count_sent, flow_add_facts, flow_delete_strict_installed,
+    echo_request, flow_mod_bytes, flow_stats_request, forwarding_flow_add, forwarding_flow_add_and_packet_out,
     forwarding_flow_delete, get_config_request, is_barrier, is_write, msg_type, output_actions, pack_flow_add,
     packed_command, packed_fields, packed_flow_mod, packet_out, packet_out_port, role_request, serialize,
     stats_request, with_command)

@@ -271,14 +271,24 @@ class PackedFlowModBatch:
         return 'PackedFlowModBatch(%d flow-mods, xid=%s)' % (len(self.bufs), self.xid)
 
 
-def flow_mods_in(msg):
-    """How many flow-mods an outgoing message carries (the per-switch flow-mod counter): a batch its entries',
-    a RawMessage one per flow-mod among the messages it holds, any other message 1 or 0 by its type."""
-    if isinstance(msg, PackedFlowModBatch):
-        return len(msg.bufs)
-    if isinstance(msg, RawMessage):
-        return sum(1 for offset in msg.offsets if msg.buf[offset + _TYPE_AT] == wire.OFPT_FLOW_MOD)
-    return 1 if msg_type(msg) == wire.OFPT_FLOW_MOD else 0
+def count_sent(counts, msgs):
+    """Add the messages `msgs` put on the wire to `counts` (a list indexed by OFPT_*, controller.metrics): a
+    RawMessage holding several (forwarding's flow-mod and packet-out) counts each, a PackedFlowModBatch each of
+    its flow-mods. Runs for every message the session sends: type() checks, no attribute lookups it can skip."""
+    for msg in msgs:
+        cls = type(msg)
+        if cls is RawMessage:
+            offsets = msg.offsets
+            if len(offsets) == 1:
+                counts[msg.msg_type] += 1
+            else:
+                buf = msg.buf
+                for offset in offsets:
+                    counts[buf[offset + _TYPE_AT]] += 1
+        elif cls is PackedFlowModBatch:
+            counts[wire.OFPT_FLOW_MOD] += len(msg.bufs)
+        else:
+            counts[msg_type(msg)] += 1
 
 
 ENTRY_MESSAGES = (PackedFlowMod, PackedFlowModBatch)  # messages whose xids the entry status follows

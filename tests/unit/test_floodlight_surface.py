@@ -8,7 +8,8 @@ import pytest
 from ryu.ofproto import ofproto_v1_0 as ofp
 from ryu.ofproto import ofproto_v1_0_parser as parser
 
-from controller import bandwidth
+from controller import bandwidth, of10
+from controller.metrics import SessionCounts
 from rest import core, devices, stats, topology
 from rest.http import Request
 from tests.protocol.golden import assert_same_shape, capture_body
@@ -37,12 +38,20 @@ def test_module_lists_have_floodlights_shape_and_loaded_filters():
     assert core.storage_tables(None, get()) == ['controller_staticflowtableentry', 'controller_firewallrules']
 
 
+def _session(packet_ins, flow_mods):
+    """A session with its message counts (apps/session.py: controller.metrics.SessionCounts)."""
+    counts = SessionCounts()
+    counts.received[of10.OFPT_PACKET_IN] = packet_ins
+    counts.sent[of10.OFPT_FLOW_MOD] = flow_mods
+    return types.SimpleNamespace(counts=counts)
+
+
 def _counter_app(accepted=5, rejected=2):
     state = types.SimpleNamespace(
         lldp_accepted=accepted, lldp_rejected={'unsigned': rejected, 'replayed': 0}, flow_count=lambda: 7,
         devices=types.SimpleNamespace(by_mac={b'a': None, b'b': None}))
-    sessions = [types.SimpleNamespace(dpid=1, handle=types.SimpleNamespace(packet_ins=4, flow_mods=9)),
-                types.SimpleNamespace(dpid=2, handle=types.SimpleNamespace(packet_ins=1, flow_mods=0))]
+    sessions = [types.SimpleNamespace(dpid=1, handle=_session(packet_ins=4, flow_mods=9)),
+                types.SimpleNamespace(dpid=2, handle=_session(packet_ins=1, flow_mods=0))]
     tracker = types.SimpleNamespace(current_sessions=lambda: sessions,
                                     refusals_view=lambda: {'refused': {'address': 3}, 'recent': []})
     return types.SimpleNamespace(state=state, switches=types.SimpleNamespace(tracker=tracker))

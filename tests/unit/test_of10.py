@@ -252,12 +252,15 @@ def test_small_decoders():
     assert of10.unpack_actions(vendor_action * 2, 0) == (('OFPAT', ofp.OFPAT_VENDOR),) * 2
 
 
-def test_flow_mods_in_counts_what_a_switch_receives():
-    """The per-switch flow-mod counter (apps/session.py) adds this for each message it sends."""
+def test_count_sent_counts_each_message_a_switch_receives():
+    """A session's sent counts (apps/session.py: /metrics and Floodlight's per-switch FLOW_MOD counter) add this
+    for what it sends: a RawMessage or a batch counts each message it holds."""
     src, dst = bytes.fromhex('020000000001'), bytes.fromhex('020000000002')
-    assert of10.flow_mods_in(of10.forwarding_flow_add(1, 0xffff, src, dst, 2, 5, 1)) == 1
-    assert of10.flow_mods_in(of10.forwarding_flow_add_and_packet_out(1, 0xffff, src, dst, 2, 5, 1, b'x' * 60)) == 1
     packed = of10.pack_flow_add(fl.parse_entry({'switch': '1', 'name': 'a', 'actions': 'output=1'}, fl.DIALECT_V1))
-    assert of10.flow_mods_in(of10.packed_flow_mod(packed, 'a')) == 1
-    assert of10.flow_mods_in(of10.PackedFlowModBatch([packed] * 3, ['a', 'b', 'c'])) == 3
-    assert of10.flow_mods_in(of10.barrier()) == 0 and of10.flow_mods_in(of10.stats_request('desc')) == 0
+    counts = [0] * 256
+    of10.count_sent(counts, [of10.forwarding_flow_add(1, 0xffff, src, dst, 2, 5, 1),
+                             of10.forwarding_flow_add_and_packet_out(1, 0xffff, src, dst, 2, 5, 1, b'x' * 60),
+                             of10.packed_flow_mod(packed, 'a'), of10.PackedFlowModBatch([packed] * 3, ['a', 'b', 'c']),
+                             of10.barrier(), of10.stats_request('desc')])
+    assert counts[ofp.OFPT_FLOW_MOD] == 6 and counts[ofp.OFPT_PACKET_OUT] == 1
+    assert counts[ofp.OFPT_BARRIER_REQUEST] == 1 and counts[ofp.OFPT_STATS_REQUEST] == 1
