@@ -120,6 +120,14 @@ OPTIONS = [
                      '1.2: StatisticsCollector.enable=FALSE; POST /wm/statistics/config/enable/json turns it on)'),
     cfg.FloatOpt('statistics-interval', default=10.0, min=1.0,
                  help='seconds between two port counter polls of the bandwidth statistics (Floodlight 1.2: 10)'),
+    # --- all cores of one host (docs/scale-out.md) ---
+    cfg.IntOpt('workers', default=1, min=1,
+               help='processes sharing the switches on this host, each on a core of its own: a supervisor '
+                    'listens on the OpenFlow and REST ports and hands each switch to the worker with the fewest, '
+                    'which masters it through the shared store; a worker that dies is started again (default 1: '
+                    'no supervisor)'),
+    cfg.IntOpt('worker-channel', default=None, min=0,
+               help='internal: the descriptor of a worker\'s channel to its supervisor (set by the supervisor)'),
 ]
 
 # oslo.config spells the negation of a boolean flag --noNAME; --no-NAME is accepted too (see cli_aliases).

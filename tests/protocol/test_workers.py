@@ -1,0 +1,212 @@
+"""`--workers 2` (docs/scale-out.md, "All cores of one host"): one supervisor holding the OpenFlow and REST ports,
+two worker processes sharing the store. Emulated switches connect to the one OpenFlow port; which worker serves
+each one is read from /proc (the worker process holding the connection's socket)."""
+import json
+import os
+import signal
+import struct
+import time
+
+import pytest
+from ryu.ofproto import ofproto_v1_0 as ofp
+
+from tests.lib.controller import wait_for
+from tests.protocol.helpers import colon_dpid, push_ok, wait_synced
+from tests.protocol.ofpeer import OFPeer
+
+pytestmark = pytest.mark.protocol
+
+WORKERS = ('--workers', '2', '--port-quarantine', '0.2')
+DPIDS = [0xc0de000000000001 + n for n in range(4)]
+H1 = bytes.fromhex('020000000b01')
+H2 = bytes.fromhex('020000000b02')
+
+
+def worker_pids(controller):
+    """The supervisor's live children: its workers."""
+    with open('/proc/%d/task/%d/children' % (controller.proc.pid, controller.proc.pid)) as handle:
+        return [int(pid) for pid in handle.read().split()]
+
+
+def wait_workers_ready(controller, count=2, timeout=30):
+    """Until `count` workers have said ready (the supervisor logs it)."""
+    wait_for(lambda: controller.log().count(') ready') >= count, timeout, what='%d workers ready' % count)
+    time.sleep(1.5)  # and their load reports no longer count the connection ControllerProcess.start probed with
+
+
+def socket_inodes(pid):
+    out = set()
+    try:
+        names = os.listdir('/proc/%d/fd' % pid)
+    except FileNotFoundError:
+        return out
+    for name in names:
+        try:
+            target = os.readlink('/proc/%d/fd/%s' % (pid, name))
+        except OSError:
+            continue
+        if target.startswith('socket:['):
+            out.add(int(target[8:-1]))
+    return out
+
+
+def serving_pid(controller, peer):
+    """The worker whose socket is the controller's end of `peer`'s connection (None: no process holds it)."""
+    inode = None
+    with open('/proc/net/tcp') as handle:
+        for line in handle.readlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].split(':')[1], 16)
+            remote_port = int(fields[2].split(':')[1], 16)
+            if local_port == controller.ofp_port and remote_port == peer.local_port:
+                inode = int(fields[9])
+    for pid in worker_pids(controller):
+        if inode in socket_inodes(pid):
+            return pid
+    return None
+
+
+def listed_dpids(controller):
+    status, text, _ = controller.get('/wm/core/controller/switches/json')
+    assert status == 200, (status, text)
+    return sorted(entry['switchDPID'] for entry in json.loads(text))
+
+
+def connect(controller, dpid, peers, **options):
+    peer = OFPeer(controller.ofp_port, dpid, **options)
+    peers.append(peer)
+    peer.connect()
+    peer.wait_ready(timeout=10)
+    wait_synced(peer, timeout=10)
+    return peer
+
+
+@pytest.fixture
+def peers():
+    made = []
+    yield made
+    for peer in made:
+        peer.close()
+
+
+def entry(name, dpid, port):
+    return {'switch': colon_dpid(dpid), 'name': name, 'priority': '300', 'in_port': str(port),
+            'active': 'true', 'actions': 'output=2'}
+
+
+def wait_entry_flow(peer, port, since=0, timeout=5):
+    return peer.wait_for(lambda msgs: [m for m in peer.flow_mods(since) if m.match.in_port == port
+                                       and m.command == ofp.OFPFC_ADD and m.priority == 300],
+                         timeout, what='the static entry on in_port %d' % port)
+
+
+def test_switches_spread_over_workers_and_listed_on_one_port(start_controller, peers):
+    controller = start_controller(WORKERS)
+    wait_workers_ready(controller)
+    for dpid in DPIDS:
+        connect(controller, dpid, peers)
+    owners = {peer.dpid: serving_pid(controller, peer) for peer in peers}
+    workers = worker_pids(controller)
+    assert len(workers) == 2 and set(owners.values()) == set(workers), (owners, workers)
+    assert sorted(list(owners.values()).count(pid) for pid in workers) == [2, 2]  # the fewest get the next
+    # Every REST connection goes to a worker in turn: each of several answers lists every switch.
+    for _ in range(4):
+        assert listed_dpids(controller) == sorted(colon_dpid(d) for d in DPIDS)
+    # One switch's live state is its owner's answer, whichever worker the request reached.
+    for _ in range(2):
+        for dpid in DPIDS:
+            status, text, _ = controller.get('/wm/core/switch/%s/role/json' % colon_dpid(dpid))
+            assert (status, json.loads(text)) == (200, {colon_dpid(dpid): 'MASTER'}), (dpid, status, text)
+
+
+def test_pushes_reach_switches_of_either_worker(start_controller, peers):
+    controller = start_controller(WORKERS)
+    wait_workers_ready(controller)
+    a = connect(controller, DPIDS[0], peers)
+    b = connect(controller, DPIDS[1], peers)
+    assert serving_pid(controller, a) != serving_pid(controller, b)
+    for round_number in range(3):  # REST connections alternate between the workers: each push meets both
+        marks = a.mark(), b.mark()
+        started = time.monotonic()
+        push_ok(controller, entry('a%d' % round_number, a.dpid, 10 + round_number))
+        push_ok(controller, entry('b%d' % round_number, b.dpid, 10 + round_number))
+        wait_entry_flow(a, 10 + round_number, marks[0])
+        wait_entry_flow(b, 10 + round_number, marks[1])
+        assert time.monotonic() - started < 2.0  # the other worker picks a commit up within its watch interval
+
+
+def test_sigkill_of_a_worker_its_switches_come_back_with_their_entries(start_controller, peers):
+    controller = start_controller(WORKERS)
+    wait_workers_ready(controller)
+    for dpid in DPIDS:
+        connect(controller, dpid, peers)
+    for peer in peers:
+        push_ok(controller, entry('e%x' % peer.dpid, peer.dpid, 7))
+    for peer in peers:
+        wait_entry_flow(peer, 7)
+    victim = serving_pid(controller, peers[0])
+    orphans = [peer for peer in peers if serving_pid(controller, peer) == victim]
+    os.kill(victim, signal.SIGKILL)
+    for peer in orphans:
+        peer.wait_closed(timeout=5)
+    # OVS redials; the emulated switches do it here, with the flow tables they kept.
+    again = [connect(controller, peer.dpid, peers, flows=peer.flow_table().values()) for peer in orphans]
+    for peer in again:
+        assert serving_pid(controller, peer) not in (None, victim)
+        status, text, _ = controller.get('/wm/core/switch/%s/role/json' % colon_dpid(peer.dpid))
+        assert (status, json.loads(text)) == (200, {colon_dpid(peer.dpid): 'MASTER'}), (status, text)
+    assert listed_dpids(controller) == sorted(colon_dpid(d) for d in DPIDS)
+    # The supervisor starts a worker again, and the entries are all still there.
+    wait_for(lambda: len(worker_pids(controller)) == 2 and victim not in worker_pids(controller), 10,
+             what='a new worker')
+    status, text, _ = controller.get('/wm/staticflowpusher/list/all/json')
+    assert sorted(name for per_switch in json.loads(text).values() for item in per_switch for name in item) == \
+        sorted('e%x' % d for d in DPIDS)
+    fresh = OFPeer(controller.ofp_port, 0xc0de0000000000ff)  # a switch connecting now lands on the new worker
+    peers.append(fresh)
+    wait_workers_ready(controller, 3)
+    fresh.connect()
+    fresh.wait_ready(timeout=10)
+    assert serving_pid(controller, fresh) not in (None, victim, serving_pid(controller, again[0]))
+
+
+def arp_request(src):
+    body = struct.pack('!HHBBH', 1, 0x0800, 6, 4, 1) + src + bytes((10, 0, 0, 1)) + bytes(6) + bytes((10, 0, 0, 2))
+    return b'\xff' * 6 + src + b'\x08\x06' + body
+
+
+def ip_frame(dst, src):
+    return dst + src + b'\x08\x00' + bytes(12) + bytes((10, 0, 0, 2)) + bytes((10, 0, 0, 1)) + bytes(30)
+
+
+def packet_outs(peer, since, data):
+    return [m for m in peer.received(ofp.OFPT_PACKET_OUT, since) if m.data == data]
+
+
+def test_forwarding_hop_by_hop_across_workers(start_controller, peers):
+    """h1 on s1:1, h2 on s2:1, the cable s1:2 - s2:2; s1 and s2 on different workers. Each worker sees the other's
+    switch as what lies beyond an edge port, and installs its own switch's hop: a path over both switches ends
+    with a flow on each."""
+    controller = start_controller(WORKERS)
+    wait_workers_ready(controller)
+    s1 = connect(controller, DPIDS[0], peers)
+    s2 = connect(controller, DPIDS[1], peers)
+    assert serving_pid(controller, s1) != serving_pid(controller, s2)
+    time.sleep(0.3)  # the ports' quarantine (0.2 s) passes
+    # h1 asks for h2: s1's worker floods it; the copy out of s1:2 arrives at s2:2, whose worker floods it to h2.
+    request = arp_request(H1)
+    marks = s1.mark(), s2.mark()
+    s1.send_packet_in(1, request)
+    flood = s1.wait_for(lambda msgs: packet_outs(s1, marks[0], request), what='the flood on s1')[0]
+    assert 2 in [action.port for action in flood.actions]
+    s2.send_packet_in(2, request)
+    flood = s2.wait_for(lambda msgs: packet_outs(s2, marks[1], request), what='the flood on s2')[0]
+    assert 1 in [action.port for action in flood.actions]
+    # h2 answers h1: s2's worker installs s2's hop (1 -> 2) and sends the packet on; s1's worker installs s1's.
+    answer = ip_frame(H1, H2)
+    s2.send_packet_in(1, answer)
+    hop = s2.wait_for(lambda msgs: [m for m in s2.flow_mods(marks[1]) if m.match.dl_dst == H1], what='s2 hop')[0]
+    assert (hop.match.in_port, [action.port for action in hop.actions]) == (1, [2])
+    s1.send_packet_in(2, answer)
+    hop = s1.wait_for(lambda msgs: [m for m in s1.flow_mods(marks[0]) if m.match.dl_dst == H1], what='s1 hop')[0]
+    assert (hop.match.in_port, [action.port for action in hop.actions]) == (2, [1])
