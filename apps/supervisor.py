@@ -32,6 +32,7 @@ from rest.listener import AcceptLoop, bind
 LOG = logging.getLogger('apps.supervisor')
 HANDOVER_WAIT = 30.0   # seconds an accepted connection waits for a ready worker before it is closed
 STOP_GRACE = 5.0       # seconds workers have to stop on SIGTERM before SIGKILL
+START_WAIT = 60.0      # seconds the supervisor waits for every worker to be ready before it accepts anyway
 
 
 def wanted(conf):
@@ -173,6 +174,12 @@ class Supervisor:
                  self.loops[-1].port)
         for worker in self.workers:
             self._start(worker)
+        # Accepting starts once every worker is ready (or after START_WAIT): switches that dial a fresh start all
+        # at once would otherwise all go to the worker that happened to be ready first. Until then they wait in
+        # the listen backlog.
+        deadline = time.monotonic() + START_WAIT
+        while len(self._ready()) < len(self.workers) and time.monotonic() < deadline and not self.stopping:
+            eventlet.sleep(0.05)
         for loop in self.loops:
             eventlet.spawn(loop.serve_forever)
         while not self.stopping:

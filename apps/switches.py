@@ -223,6 +223,9 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
             return
         LOG.info('switch %s disconnected (%s session from %s)', format_dpid(conn.dpid), conn.kind, conn.remote)
         if not self.tracker.sessions(conn.dpid):
+            # Its lease goes back at once, not at the next renewal: the instance or --workers worker it redials
+            # (docs/scale-out.md) takes it over as it connects.
+            self._renew_leases(time.time())
             self.send_event_to_observers(EventSwitchGone(conn.dpid))
 
     @set_ev_cls(ofp_event.EventOFPGetConfigReply, MAIN_DISPATCHER)

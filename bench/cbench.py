@@ -147,15 +147,16 @@ def hosts_held(controller):
         return None
 
 
-def saturate(kind, ctx, switches, macs, seconds, extra_args=()):
+def saturate(kind, ctx, switches, macs, seconds, extra_args=(), pinning=None):
     """-> dict(rate, answered, dropped, flood_share, messages_per_answer, frames_back, rss_mib, bytes_per_host, ...).
 
     bytes_per_host: resident memory grown during the run per host the controller holds (its REST summary's
     '# hosts' for ours, whose table is bounded; for a peer, the distinct source MACs of the packets it answered,
-    an upper bound of what it learned): what a learning controller keeps per host, its per-flow state included."""
+    an upper bound of what it learned): what a learning controller keeps per host, its per-flow state included.
+    pinning: the controller's (bench.controllers.Pinning), ctx.pinning by default."""
     loop = EmulatorLoop()
     try:
-        with Controller(kind, ctx.workdir, ctx.pinning, extra_args=extra_args) as controller:
+        with Controller(kind, ctx.workdir, pinning or ctx.pinning, extra_args=extra_args) as controller:
             emus = [CbenchSwitch(DPID_BASE + i + 1, macs) for i in range(switches)]
             loop.connect_many(emus, controller.ofp_port)
             rss_idle = controller.rss_kib()
