@@ -78,7 +78,8 @@ class Supervisor:
     def _start(self, worker):
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         command = [sys.executable, '-m', 'apps.manager'] + self.argv + [
-            '--worker-channel', str(theirs.fileno()), '--wsapi-host', '127.0.0.1', '--wsapi-port', '0']
+            '--worker-channel', str(theirs.fileno()), '--wsapi-host', '127.0.0.1', '--wsapi-port', '0',
+            '--pid-file', '']  # --pid-file names the supervisor
         worker.proc = subprocess.Popen(command, pass_fds=[theirs.fileno()])
         theirs.close()
         worker.channel = mine
@@ -169,6 +170,9 @@ class Supervisor:
     def run(self):
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._stop)
+        if self.conf.pid_file:
+            with open(self.conf.pid_file, 'w') as pid_file:
+                pid_file.write(str(os.getpid()))
         LOG.info('supervisor %d: %d workers; OpenFlow on %s, REST on %s:%s', os.getpid(), len(self.workers),
                  ' and '.join(str(loop.port) for loop in self.loops[:-1]), self.conf.wsapi_host,
                  self.loops[-1].port)

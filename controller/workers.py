@@ -35,6 +35,8 @@ LIVE_ROUTES = {
     '/wm/core/switch/{switch}/{stat}/json': 'switch',
     '/wm/core/switch/{dpid}/role/json': 'dpid',
     '/wm/core/controller/connections/{dpid}/history/json': 'dpid',
+    '/wm/core/controller/connections/json': None,
+    '/wm/statistics/bandwidth/{switch}/{port}/json': 'switch',
     '/wm/staticflowpusher/status/{switch}/json': 'switch',
     '/wm/device/': None,
     '/wm/device/all/json': None,
@@ -136,14 +138,15 @@ def fair_share(switches, instances):
     return math.ceil(switches / max(instances, 1))
 
 
-def switches_to_shed(held, switches, instances):
+def switches_to_shed(held, switches, instances, eligible=None):
     """The balancing rule (docs/scale-out.md): an instance holding more than its fair share of the `switches`
-    mastered by `instances` live instances gives up the excess, highest DPIDs first (one rule, so two instances
-    never both shed the same switch). `held`: the DPIDs it masters. -> the DPIDs to shed (sorted)."""
+    mastered by `instances` live instances gives up the excess, highest DPIDs first. `held`: the DPIDs it masters;
+    `eligible`: those of them it may give up (default all). -> the DPIDs to shed (sorted)."""
     if instances <= 1:
         return []
     excess = len(held) - fair_share(switches, instances)
-    return sorted(held)[-excess:] if excess > 0 else []
+    candidates = sorted(held if eligible is None else set(held) & set(eligible))
+    return candidates[-excess:] if excess > 0 else []
 
 
 def merge(bodies):

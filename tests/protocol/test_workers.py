@@ -227,3 +227,35 @@ def test_forwarding_hop_by_hop_across_workers(start_controller, peers):
     s1.send_packet_in(2, answer)
     hop = s1.wait_for(lambda msgs: [m for m in s1.flow_mods(marks[0]) if m.match.dl_dst == H1], what='s1 hop')[0]
     assert (hop.match.in_port, [action.port for action in hop.actions]) == (2, [1])
+
+
+def roles(controller):
+    status, text, _ = controller.get('/wm/core/switch/all/role/json')
+    assert status == 200, (status, text)
+    return json.loads(text)
+
+
+def test_instances_sharing_a_store_split_the_switches(start_controller, tmp_path, peers):
+    """Without --workers: two instances on one store, every switch connected to both (OVS with two controllers).
+    The first takes every switch; once the second renews, the first holds more than ceil(4 / 2) and gives two up,
+    which the second takes."""
+    db = str(tmp_path / 'shared.sqlite3')
+    first = start_controller(db_path=db)
+    for dpid in DPIDS:
+        peer = OFPeer(first.ofp_port, dpid)
+        peers.append(peer)
+        peer.connect()
+    wait_for(lambda: sorted(roles(first).values()) == ['MASTER'] * 4, 10, what='the first instance masters all')
+    second = start_controller(db_path=db)
+    for dpid in DPIDS:
+        peer = OFPeer(second.ofp_port, dpid)
+        peers.append(peer)
+        peer.connect()
+    wait_for(lambda: sorted(roles(first).values()) == ['MASTER', 'MASTER', 'SLAVE', 'SLAVE'] and
+             sorted(roles(second).values()) == ['MASTER', 'MASTER', 'SLAVE', 'SLAVE'], 20,
+             what='two switches mastered by each instance')
+    mastered = {dpid for dpid, role in roles(first).items() if role == 'MASTER'}
+    assert mastered.isdisjoint(dpid for dpid, role in roles(second).items() if role == 'MASTER')
+    assert 'gives up' in first.log() and 'gives up' not in second.log()
+    time.sleep(3 * 3.0)  # past the hold-off (two leases): it stays that way
+    assert {dpid for dpid, role in roles(first).items() if role == 'MASTER'} == mastered

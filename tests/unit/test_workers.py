@@ -70,3 +70,37 @@ def test_channel_messages_read_back():
     assert workers.parse_peers(['12:x', 'y:3', '5:6']) == {5: 6}
     assert workers.parse(b'\xff\xfe') == ('', []) and workers.parse(b'') == ('', [])
     assert workers.owner_pid('host:1234:abcd') == 1234 and workers.owner_pid('nonsense') is None
+
+
+def test_every_renewing_instance_counts_as_live_leases_or_not(tmp_path):
+    from controller.mastership import MastershipLeases
+
+    path = str(tmp_path / 'leases')
+    first, second = MastershipLeases(path, 'h:1:a'), MastershipLeases(path, 'h:2:b')
+    try:
+        assert first.renew({1, 2}, set(), 100.0, 3.0) == {1: 103.0, 2: 103.0}
+        assert second.renew({1, 2}, set(), 100.5, 3.0) == {}  # holds nothing: the first has both
+        assert first.live_instances(101.0) == {'h:1:a', 'h:2:b'}
+        assert first.other_instances(101.0) == set()  # the lease holders' view is unchanged
+        assert first.live_instances(103.6) == set()   # neither renewed within its lease
+    finally:
+        first.close()
+        second.close()
+
+
+def test_an_instance_gives_up_its_excess_waits_out_the_hold_off_and_keeps_what_came_back():
+    from controller.roles import BALANCE_HOLD_OFF, BALANCE_RESHED, RolePolicy
+
+    policy = RolePolicy('me', 'master', 0.0)
+    policy.held = {dpid: 103.0 for dpid in (1, 2, 3, 4)}
+    assert policy.balance(4, 1, 100.0, 3.0) == []          # alone: all of them are its share
+    assert policy.balance(4, 2, 100.0, 3.0) == [3, 4]
+    assert policy.wanted_leases([1, 2, 3, 4], 100.0) == ({1, 2}, {3, 4})
+    later = 100.0 + BALANCE_HOLD_OFF * 3.0
+    assert policy.wanted_leases([1, 2, 3, 4], later) == ({1, 2, 3, 4}, set())  # nobody took them: claimed again
+    policy.held = {dpid: later + 3.0 for dpid in (1, 2, 3, 4)}
+    # 3 and 4 came back (no other instance reaches them) and are not given up again for a while: 1 and 2 are tried
+    assert policy.balance(4, 2, later, 3.0) == [1, 2]
+    policy.held = {dpid: later + 9.0 for dpid in (1, 2, 3, 4)}
+    assert policy.balance(4, 2, later + 6.0, 3.0) == []  # they came back too: each is tried once per BALANCE_RESHED
+    assert policy.balance(4, 2, 100.0 + BALANCE_RESHED, 3.0) == [3, 4]
