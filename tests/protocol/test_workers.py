@@ -116,6 +116,11 @@ def test_switches_spread_over_workers_and_listed_on_one_port(start_controller, p
     for _ in range(2):
         for dpid in DPIDS:
             assert role(controller, dpid) == 'MASTER'
+            status, text, _ = controller.get('/wm/core/switch/%s/flow/json' % colon_dpid(dpid))
+            assert status == 200 and json.loads(text) == {'flows': []}, (status, text)  # not 404 from the other
+        assert roles(controller) == {colon_dpid(dpid): 'MASTER' for dpid in DPIDS}  # merged
+        status, text, _ = controller.get('/wm/core/switch/all/flow/json')
+        assert status == 200 and sorted(json.loads(text)) == sorted(colon_dpid(d) for d in DPIDS), (status, text)
 
 
 def test_pushes_reach_switches_of_either_worker(start_controller, peers):
