@@ -363,14 +363,14 @@ def run_workers(ctx, args, results):
         return
     ours_args = ours_args + host_bound_args(ctx.code_root, sizes[0] * (sizes[1] + 1))
     one = cbench.saturate('ours', ctx, *sizes, extra_args=ours_args)
-    print('    ours, 1 process (%s): %.0f/s, %d dropped' % (ctx.pinning.describe(), one['rate'], one['dropped']),
-          flush=True)
+    print('    ours, 1 process (%s): %.0f/s, %d dropped, CPU s %s' % (ctx.pinning.describe(), one['rate'],
+                                                                     one['dropped'], one['cpu_seconds']), flush=True)
     pinning = controllers.WorkerPinning(2, ctx.pinning)
     two = _try('ours --workers 2', cbench.saturate, 'ours', ctx, *sizes, extra_args=ours_args + ['--workers', '2'],
                pinning=pinning)
     if two:
-        print('    ours, 2 workers (%s): %.0f/s, %d dropped' % (pinning.describe(), two['rate'], two['dropped']),
-              flush=True)
+        print('    ours, 2 workers (%s): %.0f/s, %d dropped, CPU s %s' % (pinning.describe(), two['rate'],
+                                                                         two['dropped'], two['cpu_seconds']), flush=True)
     ratio = two['rate'] / one['rate'] if two and one['rate'] else None
     params = {'switches': sizes[0], 'macs_per_switch': sizes[1], 'seconds': sizes[2], 'buffered': True,
               'one_pinning': ctx.pinning.describe(), 'two_pinning': pinning.describe(), 'cores_to_spare': pinning.spare,
@@ -382,6 +382,10 @@ def run_workers(ctx, args, results):
         target='>= 1.7x with a core to spare for the generator' + ('' if pinning.spare else
                                                                     ' (none here: not judged)'),
         met=met, miss=None if met is not False else '%.2fx' % ratio)
+    results.add('packet-ins answered per controller CPU second, 2 workers against 1 process', 'packet-ins/CPU s',
+                two['answered_per_cpu_second'] if two else None, one['answered_per_cpu_second'], 'higher', params,
+                peer_name='ours, 1 process',
+                target='- (near 1x: each worker does a core\'s work, so N workers on N free cores give N x)')
     results.add('switches dropped, 2 workers, %d cbench switches saturated' % sizes[0], 'switches',
                 two['dropped'] if two else None, one['dropped'], 'lower', params, peer_name='ours, 1 process',
                 target='0', met=None if two is None else two['dropped'] == 0,

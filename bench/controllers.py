@@ -197,8 +197,21 @@ class Controller:
                     return int(line.split()[1])
         raise RuntimeError('no VmRSS for pid %d' % self.proc.pid)
 
-    def cpu_seconds(self):
-        """User + system CPU time the controller has used so far."""
-        with open('/proc/%d/stat' % self.proc.pid) as handle:
+    def cpu_seconds(self, pid=None):
+        """User + system CPU time the controller (or its process `pid`) has used so far."""
+        with open('/proc/%d/stat' % (pid or self.proc.pid)) as handle:
             fields = handle.read().rsplit(')', 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+    def cpu_seconds_with_children(self):
+        """{pid: CPU seconds} of the controller and its live children (a --workers supervisor's workers)."""
+        pid = self.proc.pid
+        with open('/proc/%d/task/%d/children' % (pid, pid)) as handle:
+            pids = [pid] + [int(child) for child in handle.read().split()]
+        out = {}
+        for each in pids:
+            try:
+                out[each] = self.cpu_seconds(each)
+            except OSError:
+                pass  # ended meanwhile
+        return out
