@@ -58,6 +58,7 @@ class Supervisor:
         self.placement = workers.Placement()
         self.rest_turns = workers.RoundRobin()
         self.stopping = False
+        self.exit_status = 0
         self.loops = []
         try:
             for index, (host, port, tls) in enumerate(listen_addresses(conf)):
@@ -103,11 +104,17 @@ class Supervisor:
             elif verb == 'load' and len(words) == 2 and all(word.isdigit() for word in words):
                 self.placement.report(worker.number, int(words[0]), int(words[1]))
         channel.close()
+        was_ready = worker.rest_port is not None
         self.placement.gone(worker.number)
         worker.rest_port = None
         self._tell_peers()
         status = proc.wait()
         if self.stopping:
+            return
+        if status == 2 and not was_ready:  # a setting it cannot start with (it said why): so will the next one
+            LOG.error('worker %d (pid %d) could not start (exit status 2); stopping', worker.number, proc.pid)
+            self.exit_status = 2
+            self.stopping = True
             return
         now = time.time()
         worker.deaths.append(now)
@@ -202,7 +209,7 @@ class Supervisor:
                 proc.kill()
                 proc.wait()
         LOG.info('supervisor %d: stopped', os.getpid())
-        return 0
+        return self.exit_status
 
     def _stop(self, signum, frame):
         self.stopping = True

@@ -4,7 +4,9 @@ each one is read from /proc (the worker process holding the connection's socket)
 import json
 import os
 import signal
+import socket
 import struct
+import subprocess
 import time
 
 import pytest
@@ -264,3 +266,19 @@ def test_instances_sharing_a_store_split_the_switches(start_controller, tmp_path
     assert 'gives up' in first.log() and 'gives up' not in second.log()
     time.sleep(3 * 3.0)  # past the hold-off (two leases): it stays that way
     assert {dpid for dpid, role in roles(first).items() if role == 'MASTER'} == mastered
+
+
+def test_a_taken_port_or_a_setting_a_worker_cannot_start_with_ends_the_supervisor_with_status_2(tmp_path):
+    from tests.lib.controller import ControllerProcess
+
+    with socket.socket() as taken:
+        taken.bind(('0.0.0.0', 0))
+        taken.listen()
+        controller = ControllerProcess(tmp_path, ofp_port=taken.getsockname()[1], extra_args=WORKERS)
+        assert subprocess.run(controller.command(), cwd=str(tmp_path), capture_output=True,
+                              timeout=60).returncode == 2
+    bad = tmp_path / 'not-a-certificate.pem'
+    bad.write_text('garbage')
+    controller = ControllerProcess(tmp_path, extra_args=WORKERS + ('--rest-cert', str(bad), '--rest-key', str(bad)))
+    run = subprocess.run(controller.command(), cwd=str(tmp_path), capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and 'could not start (exit status 2)' in run.stdout + run.stderr
