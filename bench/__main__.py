@@ -369,8 +369,8 @@ def run_workers(ctx, args, results):
     two = _try('ours --workers 2', cbench.saturate, 'ours', ctx, *sizes, extra_args=ours_args + ['--workers', '2'],
                pinning=pinning)
     if two:
-        print('    ours, 2 workers (%s): %.0f/s, %d dropped, CPU s %s' % (pinning.describe(), two['rate'],
-                                                                         two['dropped'], two['cpu_seconds']), flush=True)
+        print('    ours, 2 workers (%s): %.0f/s, %d dropped, CPU s %s' % (
+            pinning.describe(), two['rate'], two['dropped'], two['cpu_seconds']), flush=True)
     ratio = two['rate'] / one['rate'] if two and one['rate'] else None
     params = {'switches': sizes[0], 'macs_per_switch': sizes[1], 'seconds': sizes[2], 'buffered': True,
               'one_pinning': ctx.pinning.describe(), 'two_pinning': pinning.describe(), 'cores_to_spare': pinning.spare,
