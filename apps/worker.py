@@ -125,8 +125,11 @@ class WorkerLink:
     def _report_loop(self):
         while True:
             eventlet.sleep(workers.LOAD_INTERVAL)
-            send_datagram(self.channel, b'load %d %d' % (sum(loop.active for loop in self.openflow_loops),
-                                                         self.openflow_received))
+            try:
+                send_datagram(self.channel, b'load %d %d' % (sum(loop.active for loop in self.openflow_loops),
+                                                             self.openflow_received))
+            except OSError:
+                return  # the supervisor is gone: the read loop stops this worker
             try:
                 self._shed(time.time())
             except Exception:  # the report must go on
