@@ -16,7 +16,7 @@ from ryu import cfg
 from ryu.app.wsgi import WSGIApplication
 from ryu.base import app_manager
 
-from apps import config
+from apps import config, worker
 from apps.background import BackgroundLoops
 from apps.rest_routes import mount, mount_fallback, raw_routes
 from apps.switches import SwitchesApp
@@ -70,6 +70,9 @@ class EntryApp(BackgroundLoops, app_manager.RyuApp):
             if context is self.wsgi:
                 del manager.contexts[name]  # served here: ryu-manager must not start eventlet.wsgi beside it
         self.spawn_loop(self.rest_server.serve_forever)
+        if cfg.CONF.worker_channel is not None:  # one of --workers N: connections come from the supervisor
+            worker.WorkerLink(cfg.CONF.worker_channel, self.switches.listeners, self.rest_server, self.switches,
+                              cfg.CONF).start(self.spawn_loop)
         return thread
 
 

@@ -22,6 +22,8 @@ def main(args=None):
     config.register()
     args = with_floodlight_properties(options.cli_aliases(sys.argv[1:] if args is None else args))
 
+    if wants_supervisor(args):
+        return supervise(args)
     deliver_ctrl_c_to_main_greenlet()
     return ryu_main(args=args, prog='ryu-manager')
 
@@ -52,6 +54,38 @@ def option_value(args, flag):
         elif arg.startswith(flag + '='):
             value = arg[len(flag) + 1:]
     return value
+
+
+def parse_like_ryu(args):
+    """The command line and config files read as ryu-manager's main reads them (it reads them again)."""
+    from ryu import cfg
+    from ryu import version
+    from ryu.app import wsgi  # noqa: F401  registers --wsapi-host and --wsapi-port
+
+    try:
+        cfg.CONF(args=args, prog='ryu-manager', project='ryu', version='ryu-manager %s' % version,
+                 default_config_files=['/usr/local/etc/ryu/ryu.conf'])
+    except cfg.ConfigFilesNotFoundError:
+        cfg.CONF(args=args, prog='ryu-manager', project='ryu', version='ryu-manager %s' % version)
+    return cfg.CONF
+
+
+def wants_supervisor(args):
+    """--workers N (N > 1), from the command line or a config file, in the process the user started."""
+    from apps import supervisor
+    return supervisor.wanted(parse_like_ryu(args))
+
+
+def supervise(args):
+    """`--workers N`: this process supervises N workers, each this same command (apps/supervisor.py)."""
+    from ryu import log
+    from ryu.lib import hub
+
+    from apps import supervisor
+    conf = parse_like_ryu(args)
+    log.init_log()
+    hub.patch(thread=True)
+    return supervisor.main(conf, args)
 
 
 def deliver_ctrl_c_to_main_greenlet():

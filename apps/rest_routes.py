@@ -9,6 +9,8 @@ mount_fallback(wsgi), connected after every app's routes, answers every other pa
 """
 from ryu.app.wsgi import ControllerBase
 
+from apps import worker
+from controller.workers import LIVE_ROUTES, LOCAL_HEADER
 from rest import core
 from rest.http import (ROUTE_ENVIRON, Encoded, Reply, Request, Streamed, is_large, json_response, no_content,
                        parts_response, rest_errors, streamed_json, streamed_response)
@@ -20,12 +22,13 @@ FALLBACK_ACTION = 'not_found'
 class _Mounted:
     """A row's handler bound to its app: the value Routes keeps with the route (Routes keeps callables as they
     are; any other default it would turn into a string)."""
-    __slots__ = ('handler', 'app', 'route')
+    __slots__ = ('handler', 'app', 'route', 'live')
 
     def __init__(self, handler, app, route=None):
         self.handler = handler
         self.app = app
         self.route = route  # the row's path pattern (None: the fallback), for the REST metrics
+        self.live = route in LIVE_ROUTES  # the live state of switches: with --workers, every worker's (see dispatch)
 
     def __call__(self, request, params):
         return self.handler(self.app, request, **params)
@@ -80,7 +83,15 @@ class FloodlightRestRoutes(ControllerBase):
         if mounted.route is not None:
             req.environ[ROUTE_ENVIRON] = mounted.route
         request = Request(req.method, req.path, dict(req.GET), req.body, req.content_type)
+        link = worker.current() if mounted.live and LOCAL_HEADER not in req.headers else None
+        switch_key = LIVE_ROUTES.get(mounted.route)
+        if link is not None:  # --workers: one switch's state is its owner's answer; a list merges every worker's
+            owned_elsewhere = link.owner_answer(switch_key, params, req.method, req.path_qs, req.headers)
+            if owned_elsewhere is not None:
+                return json_response(owned_elsewhere[1], status=owned_elsewhere[0])
         result = mounted(request, params)
+        if link is not None and link.merges(switch_key, params) and isinstance(result, (list, dict)):
+            result = link.merged(result, req.method, req.path_qs, req.headers)
         if isinstance(result, Encoded):
             return parts_response(result)
         if isinstance(result, Streamed):  # the server writes it piece by piece (rest.server.Connection.call_wsgi)

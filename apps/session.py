@@ -454,6 +454,8 @@ def install(factory, conf, health=None):
     loops = []
     try:
         for host, port, _tls in addresses:
+            if getattr(conf, 'worker_channel', None) is not None:
+                host, port = '127.0.0.1', 0  # a --workers worker: its supervisor accepts and hands connections over
             name = 'OpenFlow%s listener %s:%s' % (' over TLS' if tls else '', host, port)
             try:
                 sock = bind(host, port)

@@ -24,7 +24,14 @@ from rest import floodlight
 from rest import staticflow as staticflow_rest
 
 LOG = logging.getLogger(__name__)
-STORE_WATCH_INTERVAL = 1.0  # seconds between checks for commits by another instance sharing the store
+# Seconds between checks for commits by another instance (or --workers worker) sharing the store: a check is one
+# `PRAGMA data_version` (microseconds), so a push answered by another worker reaches the switch's master within
+# about this (it was 1 s: 0.5 s on average). What a commit found costs (reading every entry again) is paced apart:
+# the next reading waits at least STORE_RELOAD_PACE times as long as the last one took, so a large store read
+# again and again by a stream of pushes to the other instance takes at most 1/STORE_RELOAD_PACE of this worker.
+STORE_WATCH_INTERVAL = 0.02
+STORE_RELOAD_PACE = 10
+STORE_RECHECK_INTERVAL = 1.0  # seconds between tries to write a store that failed (full or read-only disk)
 STORE = 'store'  # the entry store's component on the health board
 STORE_FAULT_LOG_INTERVAL = 10.0  # seconds: one log line per kind of store fault (full, read-only) per interval
 
@@ -97,14 +104,21 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
     def _watch_store(self):
         """Another controller instance sharing the SQLite file may change entries (a REST push to the standby):
         pick its commits up, so the master installs what either instance acknowledged."""
+        pause = STORE_WATCH_INTERVAL
+        next_recheck = 0.0
         while True:
-            hub.sleep(STORE_WATCH_INTERVAL)
+            hub.sleep(pause)
+            pause = STORE_WATCH_INTERVAL
             try:
-                if self.health.faulty(STORE):
+                if self.health.faulty(STORE) and time.monotonic() >= next_recheck:
+                    next_recheck = time.monotonic() + STORE_RECHECK_INTERVAL
                     self._recheck_store()
                 if self.store.changed_elsewhere():
+                    started = time.monotonic()
                     self._apply(*self.pusher.sync(self.store.load(self._unreadable_row), time.time(),
                                                   parse_stored))
+                    # a reload of a large table is paced: the loop sleeps STORE_RELOAD_PACE times what it took
+                    pause = max(STORE_WATCH_INTERVAL, (time.monotonic() - started) * STORE_RELOAD_PACE)
             except Exception:  # the watcher must outlive a bad row or a locked database
                 LOG.exception('reading entries other instances committed to %s failed', self.store.path)
 
@@ -139,10 +153,9 @@ class StaticFlowApp(BackgroundLoops, app_manager.RyuApp):
         for name, error in failed:
             LOG.error('entry %r committed by another instance does not parse here (%s)', name, error)
         self._send(msgs)
-        # etcd brings each change alone within milliseconds: a line per push elsewhere would flood the log
-        LOG.log(logging.DEBUG if isinstance(self.store, etcdstore.EtcdEntryStore) else logging.INFO,
-                'entries changed by another instance: now %d entries (%d added or changed)', len(self.table.entries),
-                changed)
+        # etcd brings each change alone within milliseconds, the shared file is read every 20 ms: debug only
+        LOG.debug('entries changed by another instance: now %d entries (%d added or changed)', len(self.table.entries),
+                  changed)
 
     def _unreadable_row(self, name, error):
         LOG.error('stored entry %r skipped: %s (in %s)', name, error, self.store.path)

@@ -246,6 +246,7 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
             return
         LOG.info('switch %s disconnected (%s session from %s)', format_dpid(conn.dpid), conn.kind, conn.remote)
         if not self.tracker.sessions(conn.dpid):
+            self._release_lease(conn.dpid)
             self.send_event_to_observers(EventSwitchGone(conn.dpid))
 
     @set_ev_cls(ofp_event.EventOFPGetConfigReply, MAIN_DISPATCHER)
@@ -360,9 +361,37 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
             try:
                 now = time.time()
                 self._renew_leases(now)
+                self._balance(now)
                 self._request_roles(now)
             except Exception:  # never let the loop die: a dead loop would silently drop mastership
                 LOG.exception('mastership renewal failed')
+
+    def _release_lease(self, dpid):
+        """A switch with no session left: its lease row goes at once, not at the next renewal, so that the
+        instance or --workers worker it redials (docs/scale-out.md) takes it as it connects. The policy hears of it
+        at that renewal, as before; a store that cannot be written now is left to it too."""
+        if dpid in self.policy.held:
+            try:
+                self.leases.renew(set(), {dpid}, time.time(), CONF.mastership_lease)
+            except sqlite3.Error:
+                pass
+
+    def _balance(self, now):
+        """Instances sharing the store split the switches (controller.roles.RolePolicy.balance); --workers
+        workers do it by closing sessions instead (apps/worker.py: no other worker has one to the switch). A lease
+        backend that keeps no membership does not balance."""
+        live_instances = getattr(self.leases, 'live_instances', None)
+        if CONF.worker_channel is not None or live_instances is None:
+            return
+        try:
+            switches, instances = len(self.leases.holders(now)), len(live_instances(now))
+        except sqlite3.Error:
+            return  # the renewal said so already
+        shed = self.policy.balance(switches, instances, now, CONF.mastership_lease)
+        if shed:
+            LOG.info('this instance masters %d of %d switches, %d instances share them: gives up %s for another '
+                     'to take', len(self.policy.held), switches, instances, ', '.join(format_dpid(d) for d in shed))
+            self._renew_leases(now)
 
     def _renew_leases(self, now, connecting=None):
         # etcd's renewal waits on the network: a switch connecting meanwhile (its own green thread) renews after it,
@@ -371,7 +400,7 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
             self._renew_leases_now(now, connecting)
 
     def _renew_leases_now(self, now, connecting):
-        wanted, released = self.policy.wanted_leases(self.tracker.dpids())
+        wanted, released = self.policy.wanted_leases(self.tracker.dpids(), now)
         try:
             held = self.leases.renew(wanted, released, now, CONF.mastership_lease)
             self.policy.saw_instances(self.leases.other_instances(now))

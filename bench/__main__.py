@@ -18,13 +18,14 @@ from bench import cbench, controllers, listing, memory, packetin, reconnect, res
 from bench.results import Results, machine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCHMARKS = ('packetin', 'rtt', 'rest', 'reconnect', 'memory', 'listing', 'cbench', 'scaleout')
+BENCHMARKS = ('packetin', 'rtt', 'rest', 'reconnect', 'memory', 'listing', 'cbench', 'scaleout', 'workers')
 QUICK = dict(switches=2, macs=50, macs_big=200, window=16, rtt_samples=200, rest_entries=100, reconnect_entries=200,
              mem_switches=4, mem_entries=20, reconnects=4, listing_entries=2000, cbench_switches=2, cbench_macs=50,
-             cbench_seconds=4, scaleout_switches=4)
+             cbench_seconds=4, scaleout_switches=4, workers_switches=2, workers_macs=50, workers_seconds=4)
 DEFAULTS = dict(switches=16, macs=1000, macs_big=100000, window=64, rtt_samples=10000, rest_entries=5000,
                 reconnect_entries=10000, mem_switches=100, mem_entries=1000, reconnects=100, listing_entries=200000,
-                cbench_switches=16, cbench_macs=100000, cbench_seconds=60, scaleout_switches=64)
+                cbench_switches=16, cbench_macs=100000, cbench_seconds=60, scaleout_switches=64, workers_switches=16,
+                workers_macs=1000, workers_seconds=30)
 
 
 class Context:
@@ -350,6 +351,47 @@ def run_cbench(ctx, args, results):
 
 
 
+def run_workers(ctx, args, results):
+    """--workers 2 against one process, in the same run, under the same cbench load (bench/cbench.py): the
+    aggregate packet-in rate (docs/scale-out.md). One process runs on its core as every benchmark's controller; the
+    two workers on two cores the generator does not use when the machine has three, else on both cores, the
+    generator's among them (bench.controllers.WorkerPinning says which in the row)."""
+    sizes = (args.workers_switches, args.workers_macs, args.workers_seconds)
+    ours_args = _ours_packetin_args(ctx, args)
+    if ours_args is None:
+        print('    ours: no apps/forwarding.py in %s yet' % ctx.code_root)
+        return
+    ours_args = ours_args + host_bound_args(ctx.code_root, sizes[0] * (sizes[1] + 1))
+    one = cbench.saturate('ours', ctx, *sizes, extra_args=ours_args)
+    print('    ours, 1 process (%s): %.0f/s, %d dropped, CPU s %s' % (ctx.pinning.describe(), one['rate'],
+                                                                     one['dropped'], one['cpu_seconds']), flush=True)
+    pinning = controllers.WorkerPinning(2, ctx.pinning)
+    two = _try('ours --workers 2', cbench.saturate, 'ours', ctx, *sizes, extra_args=ours_args + ['--workers', '2'],
+               pinning=pinning)
+    if two:
+        print('    ours, 2 workers (%s): %.0f/s, %d dropped, CPU s %s' % (
+            pinning.describe(), two['rate'], two['dropped'], two['cpu_seconds']), flush=True)
+    ratio = two['rate'] / one['rate'] if two and one['rate'] else None
+    params = {'switches': sizes[0], 'macs_per_switch': sizes[1], 'seconds': sizes[2], 'buffered': True,
+              'one_pinning': ctx.pinning.describe(), 'two_pinning': pinning.describe(), 'cores_to_spare': pinning.spare,
+              'ours_detail': two, 'peer_detail': one}
+    met = None if ratio is None or not pinning.spare else ratio >= 1.7
+    results.add('packet-ins answered/s, 2 workers against 1 process, %d cbench switches x %s MACs, %d s' % (
+        sizes[0], '{:,}'.format(sizes[1]), sizes[2]), 'packet-ins/s', two['rate'] if two else None, one['rate'],
+        'higher', params, peer_name='ours, 1 process',
+        target='>= 1.7x with a core to spare for the generator' + ('' if pinning.spare else
+                                                                    ' (none here: not judged)'),
+        met=met, miss=None if met is not False else '%.2fx' % ratio)
+    results.add('packet-ins answered per controller CPU second, 2 workers against 1 process', 'packet-ins/CPU s',
+                two['answered_per_cpu_second'] if two else None, one['answered_per_cpu_second'], 'higher', params,
+                peer_name='ours, 1 process',
+                target='- (near 1x: each worker does a core\'s work, so N workers on N free cores give N x)')
+    results.add('switches dropped, 2 workers, %d cbench switches saturated' % sizes[0], 'switches',
+                two['dropped'] if two else None, one['dropped'], 'lower', params, peer_name='ours, 1 process',
+                target='0', met=None if two is None else two['dropped'] == 0,
+                miss=None if two is None or two['dropped'] == 0 else '%d' % two['dropped'])
+
+
 def run_listing(ctx, args, results):
     clients = 4
     ours = listing.run(ctx, args.listing_entries, clients)
@@ -370,7 +412,7 @@ def _short(detail):
 
 RUNNERS = {'packetin': run_packetin, 'rtt': run_rtt, 'rest': run_rest, 'reconnect': run_reconnect,
            'memory': run_memory, 'listing': run_listing, 'cbench': run_cbench,
-           'scaleout': scaleout.run}
+           'scaleout': scaleout.run, 'workers': run_workers}
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -147,24 +147,27 @@ def hosts_held(controller):
         return None
 
 
-def saturate(kind, ctx, switches, macs, seconds, extra_args=()):
+def saturate(kind, ctx, switches, macs, seconds, extra_args=(), pinning=None):
     """-> dict(rate, answered, dropped, flood_share, messages_per_answer, frames_back, rss_mib, bytes_per_host, ...).
 
     bytes_per_host: resident memory grown during the run per host the controller holds (its REST summary's
     '# hosts' for ours, whose table is bounded; for a peer, the distinct source MACs of the packets it answered,
-    an upper bound of what it learned): what a learning controller keeps per host, its per-flow state included."""
+    an upper bound of what it learned): what a learning controller keeps per host, its per-flow state included.
+    pinning: the controller's (bench.controllers.Pinning), ctx.pinning by default."""
     loop = EmulatorLoop()
     try:
-        with Controller(kind, ctx.workdir, ctx.pinning, extra_args=extra_args) as controller:
+        with Controller(kind, ctx.workdir, pinning or ctx.pinning, extra_args=extra_args) as controller:
             emus = [CbenchSwitch(DPID_BASE + i + 1, macs) for i in range(switches)]
             loop.connect_many(emus, controller.ofp_port)
             rss_idle = controller.rss_kib()
             loop.run(lambda: [emu.start() for emu in emus])  # in the loop: start() schedules its pump there
+            cpu_before = controller.cpu_seconds_with_children()
             began = time.perf_counter()
             samples = []
             while time.perf_counter() - began < seconds:
                 time.sleep(1.0)
                 samples.append((time.perf_counter() - began, sum(e.answered for e in emus)))
+            cpu_after = controller.cpu_seconds_with_children()
             loop.run(lambda: [emu.stop() for emu in emus])
             # the rate past the first tenth of the run (connect, learning the first MACs)
             start = samples[max(0, len(samples) // 10 - 1)]
@@ -189,7 +192,11 @@ def saturate(kind, ctx, switches, macs, seconds, extra_args=()):
                 'rss_mib': rss / 1024.0, 'rss_idle_mib': rss_idle / 1024.0, 'hosts_sent': hosts, 'hosts_held': held,
                 'bytes_per_host': (rss - rss_idle) * 1024.0 / max(held or hosts, 1),
                 'per_second': [round(b[1] - a[1]) for a, b in zip(samples, samples[1:])],
+                # CPU seconds of the controller's processes (a --workers supervisor and its workers) during the
+                # load, and the packet-ins answered meanwhile per CPU second: what one core does, generator aside
+                'cpu_seconds': {pid: round(cpu_after[pid] - cpu_before.get(pid, 0.0), 2) for pid in cpu_after},
             }
+            result['answered_per_cpu_second'] = samples[-1][1] / max(sum(result['cpu_seconds'].values()), 1e-9)
             for emu in emus:
                 loop.run(emu.close)
             return result

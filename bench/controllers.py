@@ -70,6 +70,35 @@ class Pinning:
         return 'controller on cpu %d, generator and clients on cpu %d' % (self.controller_cpu, self.generator_cpu)
 
 
+class WorkerPinning(Pinning):
+    """`--workers N`: the workers (the supervisor's children inherit its affinity) on N cores the generator does not
+    use, when the machine has N + 1; else on every core, the generator's included, which describe() says."""
+
+    def __init__(self, workers, base):
+        """base: the run's Pinning, made before the generator pinned itself (this process's affinity is one core
+        by now)."""
+        self.cpus = base.cpus
+        self.enabled = base.enabled
+        self.controller_cpu = base.controller_cpu
+        self.generator_cpu = base.generator_cpu
+        self.workers = workers
+        others = [cpu for cpu in self.cpus if cpu != self.generator_cpu]
+        self.spare = self.enabled and len(others) >= workers
+        self.controller_cpus = others[:workers] if self.spare else self.cpus
+
+    def prefix(self):
+        return ['taskset', '-c', ','.join(str(cpu) for cpu in self.controller_cpus)] if self.enabled else []
+
+    def describe(self):
+        if not self.enabled:
+            return super().describe()
+        if self.spare:
+            return '%d workers on cpus %s, generator on cpu %d' % (
+                self.workers, ','.join(str(cpu) for cpu in self.controller_cpus), self.generator_cpu)
+        return '%d workers on cpus %s, the generator on cpu %d among them (%d cores: none to spare)' % (
+            self.workers, ','.join(str(cpu) for cpu in self.controller_cpus), self.generator_cpu, len(self.cpus))
+
+
 class Controller:
     def __init__(self, kind, workdir, pinning, db_path=None, extra_args=(), code_root=None):
         self.kind = kind
@@ -168,8 +197,21 @@ class Controller:
                     return int(line.split()[1])
         raise RuntimeError('no VmRSS for pid %d' % self.proc.pid)
 
-    def cpu_seconds(self):
-        """User + system CPU time the controller has used so far."""
-        with open('/proc/%d/stat' % self.proc.pid) as handle:
+    def cpu_seconds(self, pid=None):
+        """User + system CPU time the controller (or its process `pid`) has used so far."""
+        with open('/proc/%d/stat' % (pid or self.proc.pid)) as handle:
             fields = handle.read().rsplit(')', 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+    def cpu_seconds_with_children(self):
+        """{pid: CPU seconds} of the controller and its live children (a --workers supervisor's workers)."""
+        pid = self.proc.pid
+        with open('/proc/%d/task/%d/children' % (pid, pid)) as handle:
+            pids = [pid] + [int(child) for child in handle.read().split()]
+        out = {}
+        for each in pids:
+            try:
+                out[each] = self.cpu_seconds(each)
+            except OSError:
+                pass  # ended meanwhile
+        return out

@@ -26,6 +26,15 @@ CREATE TABLE IF NOT EXISTS mastership (
     expires  REAL NOT NULL
 )
 """
+# The instances renewing at all, leases or not (docs/scale-out.md, the balancing rule): an instance that started
+# after another took every switch holds no lease, and must still count in everybody's fair share.
+MEMBERS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS instances (
+    owner    TEXT PRIMARY KEY,
+    expires  REAL NOT NULL
+)
+"""
+MEMBER_FORGOTTEN = 3600.0  # seconds after which the row of an instance that stopped renewing is deleted
 
 
 def may_claim(row, owner, now, is_dead=lambda owner: False):
@@ -75,6 +84,7 @@ class MastershipLeases:
         try:
             db.execute('PRAGMA journal_mode=WAL')
             db.execute(SCHEMA)
+            db.execute(MEMBERS_SCHEMA)
         except BaseException:
             db.close()
             raise
@@ -102,6 +112,9 @@ class MastershipLeases:
         held = {}
         self.db.execute('BEGIN IMMEDIATE')
         try:
+            self.db.execute('INSERT OR REPLACE INTO instances (owner, expires) VALUES (?, ?)',
+                            (self.owner, now + lease))
+            self.db.execute('DELETE FROM instances WHERE expires < ?', (now - MEMBER_FORGOTTEN,))
             for dpid in released:
                 self.db.execute('DELETE FROM mastership WHERE dpid = ? AND owner = ?', (_signed64(dpid), self.owner))
             for dpid in wanted:
@@ -126,6 +139,14 @@ class MastershipLeases:
         rows = self.db.execute('SELECT DISTINCT owner FROM mastership WHERE owner != ? AND expires > ?',
                                (self.owner, now))
         return {owner for (owner,) in rows if not self.is_dead(owner)}
+
+    def live_instances(self, now):
+        """Every instance (this one included) that renewed within its lease, holding switches or not, less those
+        known dead: the balancing rule's count. Raises sqlite3.Error as renew() does."""
+        if self.db is None:
+            self._connect()
+        rows = self.db.execute('SELECT owner FROM instances WHERE expires > ?', (now,))
+        return {owner for (owner,) in rows if owner == self.owner or not self.is_dead(owner)}
 
     def holders(self, now):
         """{dpid: owner} of every unexpired lease (what REST shows); {} while the file cannot be opened."""

@@ -143,6 +143,14 @@ OPTIONS = [
     cfg.StrOpt('log-format', default='text', choices=('text', 'json'),
                help='text: "<ISO time> <LEVEL> <module>: <message>" lines (default); json: one JSON object per line '
                     '(time, level, module, message, and dpid when the line is about one switch) for log collectors'),
+    # --- all cores of one host (docs/scale-out.md) ---
+    cfg.IntOpt('workers', default=1, min=1,
+               help='processes sharing the switches on this host, each on a core of its own: a supervisor '
+                    'listens on the OpenFlow and REST ports and hands each switch to the worker with the fewest, '
+                    'which masters it through the shared store; a worker that dies is started again (default 1: '
+                    'no supervisor)'),
+    cfg.IntOpt('worker-channel', default=None, min=0,
+               help='internal: the descriptor of a worker\'s channel to its supervisor (set by the supervisor)'),
 ]
 
 # oslo.config spells the negation of a boolean flag --noNAME; --no-NAME is accepted too (see cli_aliases).

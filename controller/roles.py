@@ -8,11 +8,16 @@ holder asks the switch for MASTER, the others for SLAVE; `equal` asks for OTHER 
 (Floodlight's EQUAL). A switch that answers EPERM, or OVSDB showing role=slave on our own row, demotes this
 instance on that switch until the session reconnects or the role is posted again.
 """
-from controller import connections
+from controller import connections, workers
 from controller.connections import MASTER, OTHER, PRIMARY, SLAVE
 
 CONFIGURED_ROLES = ('master', 'slave', 'equal')
 OVSDB_ROLE_LAG = 10.0  # seconds: OVSDB's status columns lag a role change by up to 5 s; its role is read later
+# Balancing (docs/scale-out.md): a switch given up is not claimed again for BALANCE_HOLD_OFF leases (another
+# instance with a session to it takes it meanwhile), nor given up again within BALANCE_RESHED seconds (when no
+# other instance reaches it, it comes back here after the hold-off and stays).
+BALANCE_HOLD_OFF = 2
+BALANCE_RESHED = 600.0
 
 
 class RolePolicy:
@@ -23,6 +28,8 @@ class RolePolicy:
         self.held = {}          # dpid -> lease expiry: the switches this instance may write to
         self.demoted = set()    # dpids where a switch told us we are not master (EPERM, OVSDB role)
         self.other_instances = set()  # other instances ever seen holding a lease: this one is not alone
+        self.yielded = {}       # dpid -> until when it is not claimed (given up to balance the instances)
+        self.last_shed = {}     # dpid -> when it was last given up
 
     def may_write(self, dpid):
         """Only the master instance of a switch changes it (or every instance, configured `equal`)."""
@@ -83,12 +90,26 @@ class RolePolicy:
 
     # --- leases --------------------------------------------------------------------------------------------
 
-    def wanted_leases(self, dpids):
+    def wanted_leases(self, dpids, now=0.0):
         """(wanted, released): the leases to renew or take, and the ones to give back."""
         wanted = set()
         if self.configured_role == 'master':
-            wanted = {dpid for dpid in dpids if dpid not in self.demoted}
+            wanted = {dpid for dpid in dpids if dpid not in self.demoted and self.yielded.get(dpid, 0.0) <= now}
         return wanted, set(self.held) - wanted
+
+    def balance(self, switches, instances, now, lease):
+        """The balancing rule (docs/scale-out.md): holding more than ceil(switches / instances) leases (every
+        switch with a live lease, every instance renewing), give the excess up (highest DPIDs first, none given
+        up in the last BALANCE_RESHED s) and claim them again only after BALANCE_HOLD_OFF leases. -> the DPIDs
+        given up (the caller renews, which releases them)."""
+        for dpid in [d for d, until in self.yielded.items() if until <= now]:
+            del self.yielded[dpid]
+        eligible = [dpid for dpid in self.held if now - self.last_shed.get(dpid, -BALANCE_RESHED) >= BALANCE_RESHED]
+        shed = workers.switches_to_shed(list(self.held), switches, instances, eligible)
+        for dpid in shed:
+            self.yielded[dpid] = now + BALANCE_HOLD_OFF * lease
+            self.last_shed[dpid] = now
+        return shed
 
     def saw_instances(self, owners):
         """The lease store shows these other instances holding leases now. Remembered for good: an instance

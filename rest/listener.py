@@ -111,11 +111,16 @@ class AcceptLoop:
                 continue
             if self._failing_since is not None:
                 self._recovered()
-            if self.active < self.max_connections:
-                self.active += 1
-                eventlet.spawn(self._serve, sock, address)
-            else:
-                self._refuse(sock, address)
+            self.take(sock, address)
+
+    def take(self, sock, address):
+        """Serve a connection accepted here or elsewhere (a --workers supervisor hands its accepted ones over,
+        apps/worker.py): within the cap, in a green thread of its own."""
+        if self.active < self.max_connections:
+            self.active += 1
+            eventlet.spawn(self._serve, sock, address)
+        else:
+            self._refuse(sock, address)
 
     def _exhausted(self, error):
         now = time.monotonic()
