@@ -56,6 +56,7 @@ class ForwardingState:
         self.link_timeout = link_timeout
         self.topology = Topology(quarantine if link_discovery else 0)
         self.devices = DeviceTable(max_hosts, max_hosts_per_port)
+        self.foreign_hosts = {}  # (dpid, MAC) -> port: hosts beyond another controller's switch (_learn_foreign)
         self.loadbalancer = loadbalancer.LoadBalancer()  # VIPs, pools, members (rest/loadbalancer.py)
         # LLDP is signed and checked with this key; None (unit tests of other things) takes unsigned frames.
         self.lldp_secret = lldp_secret
@@ -114,7 +115,12 @@ def handle_packet_in(state, dpid, in_port, data, now, buffer_id=NO_BUFFER):
     link_ports = topology.link_ports.get(dpid)
     src = data[6:12]
     moved_out = None
-    if not data[6] & 1 and not (link_ports and in_port in link_ports):
+    if topology.foreign and (dpid, in_port) in topology.foreign and not (link_ports and in_port in link_ports):
+        # beyond this port another controller's switch: its hosts are placed by that controller; here only which
+        # port of this switch leads to them (hop by hop across --workers workers)
+        if not data[6] & 1:
+            _learn_foreign(state, dpid, src, in_port)
+    elif not data[6] & 1 and not (link_ports and in_port in link_ports):
         if eth_type == 0x0806:
             at = l3 + 14   # the ARP sender's address
         elif eth_type == 0x0800:
@@ -159,18 +165,32 @@ def _forward(state, topology, dpid, in_port, vlan, src, data, now, buffer_id):
     if data[0] & 1:
         return _flood(state, dpid, in_port, data, now, buffer_id)
     where = state.devices.by_mac.get(data[0:6])  # the destination's Attachment
-    if where is None:
+    path = None
+    if where is not None:
+        dst_dpid, dst_port = where.dpid, where.port
+        path = (dpid,) if dst_dpid == dpid else topology.route(dpid, dst_dpid)
+    if path is None and state.foreign_hosts:
+        # a host beyond another controller's switch: this switch's hop only, toward the port it was seen on
+        dst_port = state.foreign_hosts.get((dpid, data[0:6]))
+        if dst_port is not None:
+            path = (dpid,)
+    if path is None:
         return _flood(state, dpid, in_port, data, now, buffer_id)
-    dst_dpid, dst_port = where.dpid, where.port
-    if dst_dpid == dpid:
-        if dst_port == in_port:
-            return _NOTHING  # both ends on one port: the switch itself delivers it, nothing to do
-        path = (dpid,)
-    else:
-        path = topology.route(dpid, dst_dpid)
-        if path is None:
-            return _flood(state, dpid, in_port, data, now, buffer_id)
+    if dst_port == in_port and len(path) == 1:
+        return _NOTHING  # both ends on one port: the switch itself delivers it, nothing to do
     return _install_path(state, path, in_port, vlan, src, data[0:6], dst_port, data, buffer_id)
+
+
+def _learn_foreign(state, dpid, mac, port):
+    """Which port of switch dpid leads to `mac`, a host beyond another controller's switch (bounded as the host
+    table: the oldest is forgotten first)."""
+    hosts = state.foreign_hosts
+    key = (dpid, bytes(mac))
+    if hosts.get(key) != port:
+        hosts.pop(key, None)
+        hosts[key] = port
+        if len(hosts) > state.devices.max_hosts:
+            del hosts[next(iter(hosts))]
 
 
 def forward_once(state, dpid, in_port, data, now, buffer_id=NO_BUFFER):
@@ -341,6 +361,9 @@ def switch_connected(state, dpid, ports, now):
 
 def switch_disconnected(state, dpid, now):
     removed = state.topology.switch_down(dpid)
+    if state.foreign_hosts:
+        for key in [key for key in state.foreign_hosts if key[0] == dpid]:
+            del state.foreign_hosts[key]
     return _topology_changed(state) if removed else []
 
 

@@ -20,6 +20,10 @@ class Topology:
         self.ports = {}        # dpid -> {port_no: port MAC (6 bytes)}: connected switches, ports that are up
         self.quarantined = {}  # (dpid, port_no) -> until (epoch seconds)
         self.links = {}        # (src_dpid, src_port, dst_dpid, dst_port) -> last seen
+        # (dpid, port_no) -> last seen: ports a signed LLDP of a switch this controller has no session to arrives
+        # at: they face a switch another controller (another --workers worker, or instance) masters. Hosts beyond
+        # them are that controller's to place; here they are only learned per switch (controller.forwarding).
+        self.foreign = {}
         self.version = 0
         self._rebuild()
 
@@ -40,6 +44,8 @@ class Topology:
         self.ports.pop(dpid, None)
         for key in [k for k in self.quarantined if k[0] == dpid]:
             del self.quarantined[key]
+        for key in [k for k in self.foreign if k[0] == dpid]:
+            del self.foreign[key]
         removed = self._remove_links(lambda l: l[0] == dpid or l[2] == dpid)
         if known or removed:
             self._rebuild()
@@ -73,8 +79,12 @@ class Topology:
         -> (changed, reverse_known): changed is True for a new link (links replaced by it are dropped);
         reverse_known tells whether the opposite direction is known too. (False, True) when ignored.
         """
+        if dst_port in self.ports.get(dst_dpid, ()) and src_dpid not in self.ports:
+            self.foreign[(dst_dpid, dst_port)] = now
+            return False, True
         if src_port not in self.ports.get(src_dpid, ()) or dst_port not in self.ports.get(dst_dpid, ()):
             return False, True
+        self.foreign.pop((dst_dpid, dst_port), None)  # the switch beyond it is connected here now
         key = (src_dpid, src_port, dst_dpid, dst_port)
         reverse = (dst_dpid, dst_port, src_dpid, src_port)
         if key in self.links:
@@ -90,6 +100,8 @@ class Topology:
 
     def expire(self, now, timeout):
         """Drop links not seen for `timeout` seconds; -> the removed links."""
+        for port in [port for port, seen in self.foreign.items() if now - seen > timeout]:
+            del self.foreign[port]
         removed = self._remove_links(lambda l: now - self.links[l] > timeout)
         if removed:
             self._rebuild()

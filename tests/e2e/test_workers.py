@@ -25,6 +25,15 @@ def worker_pids(controller):
         return [int(pid) for pid in handle.read().split()]
 
 
+def listed_switches(net):
+    """The switch list, or None while a request is lost: one handed to the killed worker in the milliseconds
+    before the kernel closed its end of the channel is reset (docs/scale-out.md, "Limits"); a user retries."""
+    try:
+        return sorted(s['switchDPID'] for s in net.get('/wm/core/controller/switches/json'))
+    except OSError:
+        return None
+
+
 @pytest.fixture
 def workers_network(network, monkeypatch):  # noqa: F811
     # Links between bridges of different workers are not discovered (each worker's LLDP sees its own bridges
@@ -44,7 +53,6 @@ def test_line_over_two_workers_pingall_and_a_killed_worker(workers_network):
         assert [f for f in net.dump_flows(n) if 'dl_dst' in f.match], (n, net.dump_flows(n))
     victim = pids[0]
     os.kill(victim, signal.SIGKILL)
-    poll(lambda: sorted(s['switchDPID'] for s in net.get('/wm/core/controller/switches/json')) == want and
-         victim not in worker_pids(net.controller), 30, 'every bridge back on a live worker', interval=0.5,
-         explain=net.explain)
+    poll(lambda: listed_switches(net) == want and victim not in worker_pids(net.controller), 30,
+         'every bridge back on a live worker', interval=0.5, explain=net.explain)
     poll(lambda: net.pingall_loss()[0] == 0, 30, 'pingall again', interval=1.0, explain=net.explain)

@@ -318,3 +318,33 @@ def test_flow_mod_and_packet_out_share_one_write_and_its_xid():
     assert first == (1, ofp.OFPT_FLOW_MOD, 80, 0x1234)
     assert second == (1, ofp.OFPT_PACKET_OUT, 24 + len(b'frame-bytes'), 0x1234)
     assert first[2] + second[2] == len(data) and data.endswith(b'frame-bytes')
+
+
+def test_hosts_beyond_another_controllers_switches_are_reached_hop_by_hop():
+    """A worker holds s1 and s3 of the line s1 - s2 - s3 (s2 is another worker's): s1:2 and s3:2 hear s2's signed
+    LLDP, so they face another controller. A host beyond them is not placed in this worker's host table (it
+    would move between s1:2 and s3:2 at every packet, losing its flows each time); each switch learns which of
+    its ports leads to it and gets its own hop."""
+    state = forwarding.ForwardingState()
+    now = connect(state, ({1: 2, 3: 2}, []))
+    for dpid in (1, 3):
+        assert forwarding.handle_packet_in(state, dpid, 2, lldp_frame(2, dpid, ports(3, 2)[dpid]), now) == []
+    assert state.topology.foreign == {(1, 2): now, (3, 2): now}
+    h2 = mac(2)
+    # h2 (on s2) is seen at both edges; h1 on s1:1, h3 on s3:1
+    forwarding.handle_packet_in(state, 1, 2, frame(BCAST, h2), now)
+    forwarding.handle_packet_in(state, 3, 2, frame(BCAST, h2), now)
+    assert state.devices.get(h2) is None
+    out = flat(forwarding.handle_packet_in(state, 1, 1, frame(h2, mac(1)), now))
+    assert [(dpid, msg.match.dl_dst, [a.port for a in msg.actions]) for dpid, msg in out
+            if getattr(msg, 'msg_type', None) == ofp.OFPT_FLOW_MOD] == [(1, h2, [2])]
+    out = flat(forwarding.handle_packet_in(state, 3, 1, frame(h2, mac(3)), now))
+    assert [(dpid, [a.port for a in msg.actions]) for dpid, msg in out
+            if getattr(msg, 'msg_type', None) == ofp.OFPT_FLOW_MOD] == [(3, [2])]
+    assert state.flow_count() == 2  # nothing deleted on the way: h2 never "moved"
+    # s2 connects here after all (its worker died): the port faces a known switch again
+    forwarding.switch_connected(state, 2, ports(3, 2), now)
+    forwarding.handle_packet_in(state, 1, 2, lldp_frame(2, 1, ports(3, 2)[1]), now)
+    assert (1, 2) not in state.topology.foreign
+    forwarding.switch_disconnected(state, 1, now)
+    assert not [key for key in state.foreign_hosts if key[0] == 1]
