@@ -361,8 +361,10 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
             try:
                 now = time.time()
                 self._renew_leases(now)
-                self._balance(now)
+                # the roles right after the renewal, before anything that yields (etcd's member listing in
+                # _balance): a switch just claimed must hear MASTER before the apps' first write to it
                 self._request_roles(now)
+                self._balance(now)
             except Exception:  # never let the loop die: a dead loop would silently drop mastership
                 LOG.exception('mastership renewal failed')
 
@@ -378,20 +380,21 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
 
     def _balance(self, now):
         """Instances sharing the store split the switches (controller.roles.RolePolicy.balance); --workers
-        workers do it by closing sessions instead (apps/worker.py: no other worker has one to the switch). A lease
-        backend that keeps no membership does not balance."""
+        workers do it by closing sessions instead (apps/worker.py: no other worker has one to the switch). Both
+        lease backends keep the live instances (SQLite: a members table; etcd: a key per instance under its lease)."""
         live_instances = getattr(self.leases, 'live_instances', None)
         if CONF.worker_channel is not None or live_instances is None:
             return
         try:
             switches, instances = len(self.leases.holders(now)), len(live_instances(now))
-        except sqlite3.Error:
+        except (sqlite3.Error, StoreFault):
             return  # the renewal said so already
         shed = self.policy.balance(switches, instances, now, CONF.mastership_lease)
         if shed:
             LOG.info('this instance masters %d of %d switches, %d instances share them: gives up %s for another '
                      'to take', len(self.policy.held), switches, instances, ', '.join(format_dpid(d) for d in shed))
             self._renew_leases(now)
+            self._request_roles(now)
 
     def _renew_leases(self, now, connecting=None):
         # etcd's renewal waits on the network: a switch connecting meanwhile (its own green thread) renews after it,

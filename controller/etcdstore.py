@@ -200,6 +200,8 @@ class EtcdMastership:
     def __init__(self, client, prefix, owner, ttl, on_vacated=None):
         self.client = client
         self.prefix = prefix + 'master/'
+        # one key per live instance under its lease (gone with the lease): the balancing rule's count
+        self.member_key = prefix + 'members/' + owner
         self.path = client.url + prefix
         self.owner = owner
         self.ttl = max(1, int(math.ceil(ttl)))
@@ -254,6 +256,7 @@ class EtcdMastership:
                 self.lease, self.mine = 0, {}   # it ran out on the server: every claim is gone
         if not self.lease:
             self.lease = self._call(self.client.grant, self.ttl)
+            self._call(self.client.put, self.member_key, self.owner, self.lease)
         self.expiry = sent + self.ttl
         for dpid in released:
             generation = self.mine.pop(dpid, None)
@@ -316,6 +319,12 @@ class EtcdMastership:
 
     def other_instances(self, now):
         return {owner for owner, _ in self.claims.values() if owner != self.owner}
+
+    def live_instances(self, now):
+        """Every instance whose lease is alive, holding switches or not (MastershipLeases' method: the balancing
+        rule's count). Raises StoreFault when no member answered."""
+        items, _revision = self._call(self.client.list_prefix, self.member_key[:self.member_key.rindex('/') + 1])
+        return {kv.value.decode() for kv in items} | ({self.owner} if self.lease else set())
 
     def holders(self, now):
         return {dpid: owner for dpid, (owner, _) in self.claims.items()}

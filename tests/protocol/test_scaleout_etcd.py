@@ -126,6 +126,26 @@ def test_a_killed_master_is_replaced_within_3_s_and_its_entries_stay(start_contr
     assert set(holders) == {colon_dpid(d) for d in dpids}
 
 
+def test_instances_on_etcd_split_the_switches(start_controller, connect_peer, cluster, tmp_path):
+    """Every switch connected to both instances, the first masters all four; once the second's member key is
+    there, the first holds more than ceil(4 / 2) and gives two up, which the second claims (docs/scale-out.md,
+    "Balancing")."""
+    a = start_on(start_controller, cluster, tmp_path, 'a')
+    dpids = [0x5201, 0x5202, 0x5203, 0x5204]
+    at_a = {dpid: connect_peer(a, dpid) for dpid in dpids}
+    for peer in at_a.values():
+        wait_role_request(peer, 'master')
+    b = start_on(start_controller, cluster, tmp_path, 'b')
+    at_b = {dpid: connect_peer(b, dpid) for dpid in dpids}
+
+    def mastered(peers):
+        return {dpid for dpid, peer in peers.items() if role_requests(peer)[-1:] == ['master']}
+    wait_for(lambda: len(mastered(at_a)) == 2 and len(mastered(at_b)) == 2, 20, interval=0.1,
+             what='two switches mastered by each instance')
+    assert mastered(at_a).isdisjoint(mastered(at_b))
+    assert 'gives up' in a.log() and 'gives up' not in b.log()
+
+
 def test_member_losses_one_unseen_two_refused_and_nothing_acknowledged_lost(start_controller, connect_peer,
                                                                             cluster, tmp_path):
     a = start_on(start_controller, cluster, tmp_path, 'a', lease=())
