@@ -73,6 +73,18 @@ class _RoutedMethods:
         return match is not None and match.get('action') != FALLBACK_ACTION
 
 
+def _utf8(value):
+    """A URL variable as the client meant it: WSGI hands the path over decoded as Latin-1 (PEP 3333), so
+    /quantum/v1.0/vips/%C3%AE arrives as 'Ã®'; its bytes are UTF-8 (what the JSON bodies that made the id were).
+    Bytes that are no UTF-8 stay as they came (they name nothing: 404)."""
+    if not isinstance(value, str) or value.isascii():
+        return value
+    try:
+        return value.encode('latin-1').decode('utf-8')
+    except UnicodeError:
+        return value
+
+
 class FloodlightRestRoutes(ControllerBase):
     """Ryu's WSGIApplication builds one per request and calls the action the route names with its URL
     variables (ControllerBase.__call__): `dispatch`, or `not_found` for the fallback."""
@@ -80,6 +92,7 @@ class FloodlightRestRoutes(ControllerBase):
     @rest_errors
     def dispatch(self, req, **params):
         mounted = params.pop(ROUTE_KEY)
+        params = {name: _utf8(value) for name, value in params.items()}
         if mounted.route is not None:
             req.environ[ROUTE_ENVIRON] = mounted.route
         request = Request(req.method, req.path, dict(req.GET), req.body, req.content_type)

@@ -96,6 +96,15 @@ BAD_REQUESTS = [
 ]
 
 
+def test_an_id_beyond_ascii_is_found_by_its_percent_encoded_url(controller):
+    """Ids are any string (Floodlight's too): one made in a JSON body is reached at its UTF-8 percent-encoded URL
+    (WSGI hands paths over as Latin-1: it used to be looked up as 'Ã©quipe' and never found)."""
+    call(controller, 'POST', '/vips/', {'id': 'équipe', 'address': '10.0.0.77'})
+    assert call(controller, 'GET', '/vips/%C3%A9quipe')[0]['id'] == 'équipe'
+    call(controller, 'DELETE', '/vips/%C3%A9quipe')
+    assert call(controller, 'GET', '/vips/') == []
+
+
 def test_bad_input_gets_a_json_reason_and_changes_nothing(controller):
     call(controller, 'POST', '/vips/', {'id': 'keep', 'address': '10.0.0.50'})
     call(controller, 'POST', '/pools/', {'id': 'keep', 'vip_id': 'keep'})

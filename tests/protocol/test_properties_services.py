@@ -3,6 +3,7 @@ made of their own keys (and some others) with any values is either accepted (200
 brings the listing back) or refused with a 4xx and a JSON reason, and then every listing is what it was. Never a
 5xx. The enumerated bad requests are in tests/protocol/bad_inputs.py (test_bad_input_rest.py)."""
 import json
+import urllib.parse
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -73,7 +74,8 @@ def undo(controller, path, before, after):
         elif path == '/wm/acl/rules/json':
             status, text, _ = controller.request('DELETE', path, json.dumps({'ruleid': str(item['id'])}))
         else:
-            status, text, _ = controller.request('DELETE', path + item['id'])
+            # any string is an id (Floodlight's too): percent-encoded in the URL, as a client must
+            status, text, _ = controller.request('DELETE', path + urllib.parse.quote(item['id'], safe=''))
         assert status == 200, (path, item, status, text)
 
 
