@@ -50,6 +50,7 @@ def test_networks_decide_what_is_forwarded(start_controller, connect_peer):
     for port, host in ((2, H2), (3, H3)):
         peer.send_packet_in(port, arp(host, IPS[host], (10, 0, 0, 9)))
     wait_for(lambda: len(get_json(controller, '/wm/device/')) == 3, 5, what='three hosts learned')
+    peer.echo()  # the floods of those two ARPs are in before what answers the next one is looked at
     # now that H3 (blue) is known on port 3, red's broadcasts no longer go there
     mods, outs = answer_to(peer, arp(H1, IPS[H1], IPS[H2]), 1)
     assert [sorted(a.port for a in o.actions) for o in outs] == [[2]]
