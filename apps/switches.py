@@ -52,6 +52,7 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
         self._lease_failing_since = None  # etcd: when keepalives started failing
         self._renewing = hub.Semaphore(1)
         self._renew_soon = False  # a claim of another instance was deleted: renew (and claim) at once
+        self._fenced = set()  # etcd: switches whose writes were dropped while the lease may have run out
         if CONF.store != 'sqlite':
             try:
                 if not etcdstore.is_etcd(CONF.store):
@@ -361,6 +362,7 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
             try:
                 now = time.time()
                 self._renew_leases(now)
+                self._refill_fenced()
                 # the roles right after the renewal, before anything that yields (etcd's member listing in
                 # _balance): a switch just claimed must hear MASTER before the apps' first write to it
                 self._request_roles(now)
@@ -534,9 +536,24 @@ class SwitchesApp(BackgroundLoops, app_manager.RyuApp):
             conn = self.tracker.current(dpid)
             if conn is None:
                 continue
-            if not self.policy.may_write(dpid) or self._claim_ran_out(dpid):
+            if not self.policy.may_write(dpid):
                 msgs = [m for m in msgs if not of10.is_write(m)]
+            elif self._claim_ran_out(dpid):
+                msgs = [m for m in msgs if not of10.is_write(m)]
+                self._fenced.add(dpid)  # reconciled once the lease is renewed (_refill_fenced)
             conn.handle.put(msgs)
+
+    def _refill_fenced(self):
+        """etcd: writes dropped while this instance's lease might have ended (a lost quorum) are not lost: once
+        the lease is renewed and the switch is still this instance's, it is reconciled as after a takeover (the
+        static entries acknowledged meanwhile are installed)."""
+        for dpid in list(self._fenced):
+            if self.policy.may_write(dpid) and not self._claim_ran_out(dpid):
+                self._fenced.discard(dpid)
+                LOG.info('switch %s: writes allowed again after the lease was renewed; reconciling', format_dpid(dpid))
+                self.send_event_to_observers(EventSwitchReady(dpid))
+            elif dpid not in self.policy.held:
+                self._fenced.discard(dpid)  # another instance masters it now: its reconcile installs them
 
     def _claim_ran_out(self, dpid):
         """etcd: this instance's lease may have ended on the members (no keepalive answered for its TTL) although
