@@ -49,6 +49,22 @@ def check_json_reason(status, text, what):
     assert isinstance(reply, dict) and reply.get('reason'), (what, status, reply)
 
 
+
+def assert_refused(controller, cases):
+    """Each (kind, method, path, body, expected status, request headers or None) gets its status, a JSON reason
+    (a 405 also its Allow header); every miss is listed at once."""
+    wrong = []
+    for kind, method, path, body, expected, request_headers in cases:
+        status, text, headers = controller.request(method, path, body, headers=request_headers)
+        what = '%s: %s %s %r' % (kind, method, path[:60], (body or b'')[:60])
+        if status != expected:
+            wrong.append('%s -> %d %s' % (what, status, text[:120]))
+            continue
+        check_json_reason(status, text, what)
+        if status == 405:
+            assert headers.get('Allow'), what
+    assert not wrong, '%d of %d bad requests got another status:\n%s' % (len(wrong), len(cases), '\n'.join(wrong))
+
 def test_every_bad_request_gets_a_json_4xx_and_changes_nothing(start_controller, connect_peer):
     controller = start_controller(extra_args=['--rest-max-body', str(MAX_BODY)])
     push_ok(controller, BASELINE)
@@ -58,18 +74,7 @@ def test_every_bad_request_gets_a_json_4xx_and_changes_nothing(start_controller,
     before = snapshot(controller)
     mark = peer.mark()
 
-    cases = bad_inputs.cases(MAX_BODY)
-    wrong = []
-    for kind, method, path, body, expected in cases:
-        status, text, headers = controller.request(method, path, body)
-        what = '%s: %s %s %r' % (kind, method, path[:60], (body or b'')[:60])
-        if status != expected:
-            wrong.append('%s -> %d %s' % (what, status, text[:120]))
-            continue
-        check_json_reason(status, text, what)
-        if status == 405:
-            assert headers.get('Allow'), what
-    assert not wrong, '%d of %d bad requests got another status:\n%s' % (len(wrong), len(cases), '\n'.join(wrong))
+    assert_refused(controller, [case + (None,) for case in bad_inputs.cases(MAX_BODY)])
 
     # The same limits at the HTTP layer: a body announced too large is refused before it is read, a chunked one
     # as soon as it passes the limit, a Content-Length that is not a number is a 400.
@@ -145,18 +150,7 @@ def test_bad_requests_to_the_firewall_acl_load_balancer_and_statistics_change_no
         assert status == 200, (path, status, text)
     before = service_snapshot(controller)
     mark = peer.mark()
-    cases = bad_inputs.service_cases()
-    wrong = []
-    for kind, method, path, body, expected, request_headers in cases:
-        status, text, headers = controller.request(method, path, body, headers=request_headers)
-        what = '%s: %s %s %r' % (kind, method, path[:60], (body or b'')[:60])
-        if status != expected:
-            wrong.append('%s -> %d %s' % (what, status, text[:120]))
-            continue
-        check_json_reason(status, text, what)
-        if status == 405:
-            assert headers.get('Allow'), what
-    assert not wrong, '%d of %d bad requests got another status:\n%s' % (len(wrong), len(cases), '\n'.join(wrong))
+    assert_refused(controller, bad_inputs.service_cases())
     assert service_snapshot(controller) == before
     assert peer.flow_mods(since=mark) == [], peer.dump()
     assert peer.connected
