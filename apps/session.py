@@ -62,7 +62,9 @@ RYU_LISTENER_PREFIX = 'ryu-ofp-unused-'  # the private directories of Ryu's dive
 # The OS's write, not the one ryu's monkey-patching installs: eventlet's green os.write waits for the descriptor
 # to be writable (and fails on a closed socket's -1), where the writer wants what the kernel takes now.
 os_write = original('os').write
-count_sent = of10.count_sent  # a module global: put() runs it once per packet-in answered
+count_sent = of10.count_sent  # module globals: put() reads them for every message it sends
+RawMessage = of10.RawMessage
+XID_MASK = of10.XID_MASK
 YIELD_EVERY = 2048  # messages handled in one burst before other green threads get a turn (as Ryu does)
 # Each version's message parser, as Ryu's loop picks it by the message's version: a HELLO of another version must
 # reach Ryu's OFPHandler, which answers HELLO_FAILED. Called directly: ofproto_parser.msg logs a traceback where
@@ -293,20 +295,36 @@ class Session(ryu_controller.Datapath):
             writer.pending.clear()
             self._close_write()
 
+    def set_xid(self, msg):
+        """Ryu's, without its per-call lookup of the protocol module's MAX_XID: put() runs it per message."""
+        xid = self.xid = (self.xid + 1) & XID_MASK
+        msg.set_xid(xid)
+        return xid
+
+    def send_msg(self, msg, close_socket=False):
+        """Ryu's (OFPHandler's HELLO and echo replies, other Ryu apps' messages), counted as put() counts."""
+        count_sent(self.sent_counts, msg)
+        return super().send_msg(msg, close_socket)
+
     def put(self, msgs):
-        """Queue messages in order; xids are set on return (the caller learns them at once)."""
+        """Queue messages in order; xids are set on return (the caller learns them at once). Each is counted as
+        sent here (/metrics, per-switch counters): written now, or queued for _drain unless the session ends."""
+        sent = self.sent_counts
         for msg in msgs:
             msg.datapath = self
             self.set_xid(msg)
+            # the packet-in path's answer is one RawMessage of one message: counted without a call
+            if type(msg) is RawMessage and msg.msg_count == 1:
+                sent[msg.msg_type] += 1
+            else:
+                count_sent(sent, msg)
         if self._drainer is None and len(msgs) <= self.DIRECT_LIMIT:
             if self.is_active and msgs:
-                count_sent(self.sent_counts, msgs)
                 for msg in msgs:
                     msg.serialize()
                 # One write (one syscall) for the batch: a push's flow-mod and barrier leave together.
                 self.send(msgs[0].buf if len(msgs) == 1 else b''.join([msg.buf for msg in msgs]))
             return
-        count_sent(self.sent_counts, msgs)  # queued: _drain sends them unless the session ends first
         self._queue.extend(msgs)
         if self._drainer is None:
             self._drainer = hub.spawn(self._drain)

@@ -165,6 +165,7 @@ class RawMessage(_MsgBase):
         self.msg_len = len(data)
         self.buf = data
         self.offsets = offsets
+        self.msg_count = len(offsets)  # Session.put counts a RawMessage of one message without a call
 
     def serialize(self):
         buf = bytearray(self.buf)
@@ -271,24 +272,19 @@ class PackedFlowModBatch:
         return 'PackedFlowModBatch(%d flow-mods, xid=%s)' % (len(self.bufs), self.xid)
 
 
-def count_sent(counts, msgs):
-    """Add the messages `msgs` put on the wire to `counts` (a list indexed by OFPT_*, controller.metrics): a
+def count_sent(counts, msg):
+    """Add the message `msg` put on the wire to `counts` (a list indexed by OFPT_*, controller.metrics): a
     RawMessage holding several (forwarding's flow-mod and packet-out) counts each, a PackedFlowModBatch each of
-    its flow-mods. Runs for every message the session sends: type() checks, no attribute lookups it can skip."""
-    for msg in msgs:
-        cls = type(msg)
-        if cls is RawMessage:
-            offsets = msg.offsets
-            if len(offsets) == 1:
-                counts[msg.msg_type] += 1
-            else:
-                buf = msg.buf
-                for offset in offsets:
-                    counts[buf[offset + _TYPE_AT]] += 1
-        elif cls is PackedFlowModBatch:
-            counts[wire.OFPT_FLOW_MOD] += len(msg.bufs)
-        else:
-            counts[msg_type(msg)] += 1
+    its flow-mods."""
+    cls = type(msg)
+    if cls is RawMessage:
+        buf = msg.buf
+        for offset in msg.offsets:
+            counts[buf[offset + _TYPE_AT]] += 1
+    elif cls is PackedFlowModBatch:
+        counts[wire.OFPT_FLOW_MOD] += len(msg.bufs)
+    else:
+        counts[msg_type(msg)] += 1
 
 
 ENTRY_MESSAGES = (PackedFlowMod, PackedFlowModBatch)  # messages whose xids the entry status follows

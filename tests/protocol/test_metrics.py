@@ -3,6 +3,7 @@ act, read with prometheus_client's own parser (what Prometheus itself would stor
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from ryu.ofproto import ofproto_v1_0 as ofp
 from tests.lib.controller import wait_for
 from tests.protocol.helpers import colon_dpid, push_ok
 
@@ -74,3 +75,30 @@ def test_metrics_need_the_rest_token_when_one_is_set(start_controller, tmp_path)
     assert status == 401 and headers['WWW-Authenticate'] == 'Bearer'
     samples = scrape(controller, headers={'Authorization': 'Bearer s3cret-token'})
     assert value(samples, 'rest_request_seconds_count', route='unmatched', method='GET', status='401') == 1
+
+
+def test_every_message_the_switch_receives_is_counted_once(start_controller, connect_peer):
+    """The sent counts against what the switch got, type by type: Ryu's handshake (FEATURES_REQUEST, echo
+    replies: Ryu's send_msg; not HELLO, which the test harness's port probes got too), a flood (a packet-out alone), an answer to an unbuffered packet (flow-mod and
+    packet-out in one write) and to a buffered one (one flow-mod naming the buffer)."""
+    controller = start_controller(extra_args=['--no-link-discovery', '--port-quarantine', '0'])
+    peer = connect_peer(controller, DPID)
+    host_a, host_b = bytes.fromhex('020000000001'), bytes.fromhex('020000000002')
+    arp = bytes.fromhex('0806') + bytes(46)
+    peer.send_packet_in(1, b'\xff' * 6 + host_a + arp)        # A's broadcast: flooded
+    peer.wait_for_message(ofp.OFPT_PACKET_OUT)  # the flood
+    peer.send_packet_in(2, host_a + host_b + arp)              # B -> A: flow-mod and the packet
+    peer.send_packet_in(1, host_b + host_a + arp, buffer_id=7)  # A -> B, buffered: the flow-mod releases it
+    peer.wait_for(lambda msgs: len(peer.flow_mods()) >= 2, what='both answers')
+    peer.echo()
+
+    def counted():
+        samples = scrape(controller)
+        got = {name: len(peer.received(msg_type)) for name, msg_type in (
+            ('features_request', ofp.OFPT_FEATURES_REQUEST), ('stats_request', ofp.OFPT_STATS_REQUEST),
+            ('echo_reply', ofp.OFPT_ECHO_REPLY), ('flow_mod', ofp.OFPT_FLOW_MOD),
+            ('packet_out', ofp.OFPT_PACKET_OUT), ('barrier_request', ofp.OFPT_BARRIER_REQUEST))}
+        sent = {name: value(samples, 'openflow_messages_sent_total', type=name) for name in got}
+        return (got, sent) if got == sent else None
+    got, _ = wait_for(counted, 5, what='every message the switch received counted once')
+    assert got['packet_out'] >= 2 and got['flow_mod'] >= 2 and got['echo_reply'] == 1

@@ -258,9 +258,10 @@ def test_count_sent_counts_each_message_a_switch_receives():
     src, dst = bytes.fromhex('020000000001'), bytes.fromhex('020000000002')
     packed = of10.pack_flow_add(fl.parse_entry({'switch': '1', 'name': 'a', 'actions': 'output=1'}, fl.DIALECT_V1))
     counts = [0] * 256
-    of10.count_sent(counts, [of10.forwarding_flow_add(1, 0xffff, src, dst, 2, 5, 1),
-                             of10.forwarding_flow_add_and_packet_out(1, 0xffff, src, dst, 2, 5, 1, b'x' * 60),
-                             of10.packed_flow_mod(packed, 'a'), of10.PackedFlowModBatch([packed] * 3, ['a', 'b', 'c']),
-                             of10.barrier(), of10.stats_request('desc')])
+    for msg in [of10.forwarding_flow_add(1, 0xffff, src, dst, 2, 5, 1),
+                of10.forwarding_flow_add_and_packet_out(1, 0xffff, src, dst, 2, 5, 1, b'x' * 60),
+                of10.packed_flow_mod(packed, 'a'), of10.PackedFlowModBatch([packed] * 3, ['a', 'b', 'c']),
+                of10.barrier(), of10.stats_request('desc')]:
+        of10.count_sent(counts, msg)
     assert counts[ofp.OFPT_FLOW_MOD] == 6 and counts[ofp.OFPT_PACKET_OUT] == 1
     assert counts[ofp.OFPT_BARRIER_REQUEST] == 1 and counts[ofp.OFPT_STATS_REQUEST] == 1
