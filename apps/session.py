@@ -313,9 +313,9 @@ class Session(ryu_controller.Datapath):
         for msg in msgs:
             msg.datapath = self
             self.set_xid(msg)
-            # the packet-in path's answer is one RawMessage of one message: counted without a call
-            if type(msg) is RawMessage and msg.msg_count == 1:
-                sent[msg.msg_type] += 1
+            if type(msg) is RawMessage:  # the packet-in path's answers: counted as count_sent does, without a call
+                for msg_type in msg.msg_types:
+                    sent[msg_type] += 1
             else:
                 count_sent(sent, msg)
         if self._drainer is None and len(msgs) <= self.DIRECT_LIMIT:

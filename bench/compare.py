@@ -2,10 +2,14 @@
 bound (issue 15: the packet-in benchmark may not fall by more than 5%)?
 
     python -m bench.compare --before /tmp/code-before --after . [--rounds 6] [--seconds 30] [--macs 100000]
+                            [--load cbench|packetin]
 
 A checkout is a directory (`git archive COMMIT | tar -x -C DIR`). Runs go before, after, after, before, before,
 after, ... (each round swaps which goes first, so a drift of the machine during the run lands on both), each a
-bench.cbench.saturate run of ours alone (16 switches). Prints each run and, per measure, both means and medians
+run of ours alone (16 switches): `--load cbench` (bench.cbench.saturate: buffered packet-ins for --seconds, each
+answered by one flow-mod naming the buffer) or `--load packetin` (bench.packetin.throughput: --macs unbuffered
+packet-ins per switch, 64 in flight, each answered by a flow-mod and the packet in one write, as for Open
+vSwitch). Prints each run and, per measure, both means and medians
 and after/before: packet-ins answered per second (what the machine's other core, the generator's, also sways)
 and per controller CPU second (the controller's own cost per packet-in, which the generator's share does not
 move). Writes the runs to --out as JSON.
@@ -18,7 +22,7 @@ import sys
 import tempfile
 import shutil
 
-from bench import cbench, controllers
+from bench import cbench, controllers, packetin
 from bench.__main__ import forwarding_args, host_bound_args, Context
 
 MEASURES = (('rate', 'packet-ins answered/s'), ('answered_per_cpu_second', 'per controller CPU second'))
@@ -32,6 +36,7 @@ def parse_args(argv):
     parser.add_argument('--seconds', type=int, default=30)
     parser.add_argument('--switches', type=int, default=16)
     parser.add_argument('--macs', type=int, default=100000, help='source MACs per switch (cbench: 100,000)')
+    parser.add_argument('--load', choices=('cbench', 'packetin'), default='cbench')
     parser.add_argument('--out', default=os.path.join(os.path.dirname(os.path.abspath(__file__)), 'out',
                                                       'compare.json'))
     return parser.parse_args(argv)
@@ -46,11 +51,16 @@ def order(rounds):
 def run(label, code_root, ctx, args):
     os.environ['BENCH_CODE_ROOT'] = code_root  # bench.controllers.Controller starts this checkout's controller
     ours_args = (forwarding_args(code_root) or []) + host_bound_args(code_root, args.switches * (args.macs + 1))
-    result = cbench.saturate('ours', Context(ctx.workdir, ctx.pinning, code_root), args.switches, args.macs,
-                             args.seconds, extra_args=ours_args)
-    print('    %-6s %9.0f/s  %9.0f per CPU s  dropped %d' % (label, result['rate'], result['answered_per_cpu_second'],
-                                                          result['dropped']), flush=True)
-    return {key: result[key] for key in ('rate', 'answered_per_cpu_second', 'dropped', 'cpu_seconds')}
+    ctx = Context(ctx.workdir, ctx.pinning, code_root)
+    if args.load == 'cbench':
+        result = cbench.saturate('ours', ctx, args.switches, args.macs, args.seconds, extra_args=ours_args)
+    else:
+        result = packetin.throughput('ours', ctx, args.switches, args.macs, 64, extra_args=ours_args)
+        result['answered_per_cpu_second'] = result['answered'] / max(result['controller_cpu_s'], 1e-9)
+        result['dropped'] = result['unanswered']
+    print('    %-6s %9.0f/s  %9.0f per CPU s  dropped/unanswered %d'
+          % (label, result['rate'], result['answered_per_cpu_second'], result['dropped']), flush=True)
+    return {key: result[key] for key in ('rate', 'answered_per_cpu_second', 'dropped')}
 
 
 def summary(runs):
@@ -58,9 +68,11 @@ def summary(runs):
     for key, title in MEASURES:
         before = [r[key] for r in runs['before']]
         after = [r[key] for r in runs['after']]
-        lines.append('%s: before mean %.0f median %.0f, after mean %.0f median %.0f; after/before %.3f (means), '
-                     '%.3f (medians)' % (title, statistics.mean(before), statistics.median(before),
-                                         statistics.mean(after), statistics.median(after),
+        lines.append('%s: before mean %.0f (sd %.0f) median %.0f, after mean %.0f (sd %.0f) median %.0f; '
+                     'after/before %.3f (means), %.3f (medians)'
+                     % (title, statistics.mean(before), statistics.stdev(before) if len(before) > 1 else 0,
+                        statistics.median(before), statistics.mean(after),
+                        statistics.stdev(after) if len(after) > 1 else 0, statistics.median(after),
                                          statistics.mean(after) / statistics.mean(before),
                                          statistics.median(after) / statistics.median(before)))
     return lines

@@ -90,6 +90,7 @@ class ConnectionTracker:
     def __init__(self, default_fail_mode=failmode.STANDALONE, history_len=200, recent_refusals=50):
         self.default_fail_mode = default_fail_mode
         self.live = {}    # (dpid, kind) -> Connection
+        self._current = {}  # dpid -> its primary Connection, else its service one: current() per packet-in
         self.held = {}    # handle -> _Held: sessions claiming a live DPID, until the probe of its session settles
         self.refused = collections.Counter()  # reason -> connections refused since start
         self.refusals = collections.deque(maxlen=recent_refusals)  # the last ones, for REST
@@ -161,6 +162,7 @@ class ConnectionTracker:
         previous = self.ended.pop(key, None)
         conn = Connection(dpid, handle, kind, remote, now, last_received=now)
         self.live[key] = conn
+        self._update_current(dpid)
         mode, source = self.fail_mode(dpid)
         detail = {'kind': kind, 'remote': remote, 'fail_mode': mode, 'fail_mode_source': source}
         if previous is not None and kind == PRIMARY:
@@ -180,6 +182,7 @@ class ConnectionTracker:
         if conn is None:
             return None
         del self.live[(conn.dpid, conn.kind)]
+        self._update_current(conn.dpid)
         if last_received is not None:
             conn.last_received = last_received
         conn.state = DISCONNECTED
@@ -210,6 +213,7 @@ class ConnectionTracker:
         conn.kind = kind
         old = self.live.get((conn.dpid, kind))
         self.live[(conn.dpid, kind)] = conn
+        self._update_current(conn.dpid)
         return old
 
     def set_role(self, handle, role, now, reason):
@@ -228,7 +232,15 @@ class ConnectionTracker:
 
     def current(self, dpid):
         """The session to talk to a switch through: its primary, else its service session, else None."""
-        return self.live.get((dpid, PRIMARY)) or self.live.get((dpid, SERVICE))
+        return self._current.get(dpid)
+
+    def _update_current(self, dpid):
+        """After every change of `live` for dpid (connect, disconnect, reclassify)."""
+        conn = self.live.get((dpid, PRIMARY)) or self.live.get((dpid, SERVICE))
+        if conn is None:
+            self._current.pop(dpid, None)
+        else:
+            self._current[dpid] = conn
 
     def current_sessions(self):
         """The session each connected switch is talked to through, by DPID (the switches list shows these)."""

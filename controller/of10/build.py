@@ -150,13 +150,14 @@ def flow_delete_strict_installed(flow):
 
 
 _VERSION_AT, _TYPE_AT = 0, 1  # of the header (wire.HEADER)
+_ONE_MESSAGE = (0,)  # the offsets of a RawMessage of one message
 
 
 class RawMessage(_MsgBase):
     """OpenFlow messages already in wire form (xid 0), one or several back to back (`offsets`: where each
     message starts). serialize() only writes the xid the session assigned into each message's header."""
 
-    def __init__(self, data, offsets=(0,)):
+    def __init__(self, data, offsets=_ONE_MESSAGE, msg_types=None):
         # MsgBase.__init__ is wrapped by Ryu's attribute bookkeeping, which costs more than this whole class
         self.datapath = None
         self.xid = None
@@ -165,7 +166,12 @@ class RawMessage(_MsgBase):
         self.msg_len = len(data)
         self.buf = data
         self.offsets = offsets
-        self.msg_count = len(offsets)  # Session.put counts a RawMessage of one message without a call
+        # the type of each message held (bytes), which the session counts as sent: a builder of several knows
+        # theirs; one message's is a one-byte slice (CPython keeps those: no allocation)
+        if msg_types is None:
+            msg_types = data[_TYPE_AT:_TYPE_AT + 1] if offsets is _ONE_MESSAGE else bytes(
+                [data[offset + _TYPE_AT] for offset in offsets])
+        self.msg_types = msg_types
 
     def serialize(self):
         buf = bytearray(self.buf)
@@ -275,12 +281,11 @@ class PackedFlowModBatch:
 def count_sent(counts, msg):
     """Add the message `msg` put on the wire to `counts` (a list indexed by OFPT_*, controller.metrics): a
     RawMessage holding several (forwarding's flow-mod and packet-out) counts each, a PackedFlowModBatch each of
-    its flow-mods."""
+    its flow-mods. (Session.put counts a RawMessage itself, as here, without the call.)"""
     cls = type(msg)
     if cls is RawMessage:
-        buf = msg.buf
-        for offset in msg.offsets:
-            counts[buf[offset + _TYPE_AT]] += 1
+        for sent_type in msg.msg_types:
+            counts[sent_type] += 1
     elif cls is PackedFlowModBatch:
         counts[wire.OFPT_FLOW_MOD] += len(msg.bufs)
     else:
@@ -329,6 +334,8 @@ _FORWARDING_FLOW_MOD = struct.Struct(FLOW_MOD.format + ACTION_OUTPUT.format[1:])
 _FORWARDING_FLOW_MOD_AND_PACKET_OUT = struct.Struct(
     _FORWARDING_FLOW_MOD.format + PACKET_OUT.format[1:] + ACTION_OUTPUT.format[1:])
 _FORWARDING_FLOW_MOD_SIZE = _FORWARDING_FLOW_MOD.size
+_FLOW_MOD_AND_PACKET_OUT_OFFSETS = (0, _FORWARDING_FLOW_MOD_SIZE)
+_FLOW_MOD_AND_PACKET_OUT_TYPES = bytes((OFPT_FLOW_MOD, OFPT_PACKET_OUT))
 _PACKET_OUT_ONE_ACTION_SIZE = PACKET_OUT.size + ACTION_OUTPUT.size
 _OUTPUT_SIZE = ACTION_OUTPUT.size
 _UNSET = 0
@@ -370,7 +377,8 @@ def forwarding_flow_add_and_packet_out(in_port, vlan, src, dst, out_port, idle_t
                               priority, OFPFF_SEND_FLOW_REM, cookie),
         OFPAT_OUTPUT, _OUTPUT_SIZE, out_port, 0,
         OFP_VERSION, OFPT_PACKET_OUT, _PACKET_OUT_ONE_ACTION_SIZE + len(data), 0, NO_BUFFER, in_port,
-        _OUTPUT_SIZE, OFPAT_OUTPUT, _OUTPUT_SIZE, out_port, 0) + data, (0, _FORWARDING_FLOW_MOD_SIZE))
+        _OUTPUT_SIZE, OFPAT_OUTPUT, _OUTPUT_SIZE, out_port, 0) + data, _FLOW_MOD_AND_PACKET_OUT_OFFSETS,
+        _FLOW_MOD_AND_PACKET_OUT_TYPES)
 
 
 def forwarding_flow_delete(in_port, vlan, src, dst, priority, cookie=FORWARDING_COOKIE):
