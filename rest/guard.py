@@ -16,6 +16,12 @@ same checks run again (harmless: they pass).
   served from another address than the API's, such as floodlight-webui. rest.server adds `cors_headers` to every
   reply of the request and answers a preflight (`preflight`) before the token check, since browsers send no
   credentials with it. Without `cors_origins` nothing changes: no header, OPTIONS is routed as any method.
+- A browser's request from a page of another origin (`Sec-Fetch-Site: cross-site` or `same-site`; from a browser
+  without that header, an `Origin` other than the Host it asked) gets 403 unless its origin is one of
+  `cors_origins`: without a token, a page anywhere on the web could otherwise make its visitor's browser push or
+  clear entries (a form's POST and a link's GET need no preflight; Floodlight's `clear` is a GET). curl and
+  scripts send neither header; the API's own web UI is same-origin; a link to the UI's pages or to health
+  (OPEN_PATHS) still opens.
 """
 import hmac
 import io
@@ -36,6 +42,26 @@ ANY_ORIGIN = '*'
 CORS_METHODS = 'GET, POST, PUT, DELETE'
 CORS_ALLOWED_HEADERS = 'Content-Type, Accept, Authorization, X-Requested-With'
 CORS_MAX_AGE = '600'  # seconds a browser may keep a preflight's answer
+# Sec-Fetch-Site values of a request made by another origin's page ('same-site' is another port or subdomain)
+OTHER_SITE = frozenset(('cross-site', 'same-site'))
+DEFAULT_PORTS = {'http': '80', 'https': '443'}
+CROSS_SITE = ('this controller does not take requests from the pages of another site (%s); allow that origin with '
+              '--rest-cors-origins')
+
+
+def same_authority(origin, host):
+    """Whether an Origin header (scheme://host[:port]) names the Host header's host and port (a default port may
+    be left out of either). 'null' (a sandboxed page, a file) names no host."""
+    scheme, sep, authority = origin.strip().lower().partition('://')
+    if not sep or not host:
+        return False
+    host = host.strip().lower()
+    default = DEFAULT_PORTS.get(scheme)
+    if default is not None:
+        suffix = ':' + default
+        authority = authority[:-len(suffix)] if authority.endswith(suffix) else authority
+        host = host[:-len(suffix)] if host.endswith(suffix) else host
+    return authority == host
 
 
 class TokenFileError(ValueError):
@@ -92,9 +118,12 @@ class RestGuard:
 
     # --- what rest.server calls before reading a body: the same checks, without a WSGI environ ---------------
 
-    def head_refusal(self, path, authorization):
-        """The path and token checks of __call__ for a request head -> None, or (status line, headers, body)
-        of the refusal. rest.server calls it before it reads the body (a refused body is never read whole)."""
+    def head_refusal(self, path, authorization, origin=None, fetch_site=None, host=None):
+        """The path, origin and token checks of __call__ for a request head -> None, or (status line, headers,
+        body) of the refusal. rest.server calls it before it reads the body (a refused body is never read whole).
+        origin, fetch_site, host: the Origin, Sec-Fetch-Site and Host headers (None when absent)."""
+        if (origin or fetch_site) and self._from_other_site(origin, fetch_site, host) and not self._open(path):
+            return error_parts(403, CROSS_SITE % (origin or 'no Origin header')[:100])
         if self.token is None and path[:1] == '/':
             return None
         if not path.startswith('/'):
@@ -133,12 +162,29 @@ class RestGuard:
 
     def _refusal(self, environ):
         path = environ.get('PATH_INFO', '')
+        origin, fetch_site = environ.get('HTTP_ORIGIN'), environ.get('HTTP_SEC_FETCH_SITE')
+        if (origin or fetch_site) and self._from_other_site(origin, fetch_site, environ.get('HTTP_HOST')) \
+                and not self._open(path):
+            return error_app(403, CROSS_SITE % (origin or 'no Origin header')[:100])
         if not path.startswith('/'):  # the router's JSON 404 catches '/...' only; webob would answer in HTML
             return error_app(404, 'no such resource: %s' % path[:100])
         if self.token is not None and not self._open(path):
             if not self._authorized(environ.get('HTTP_AUTHORIZATION', '')):
                 return error_app(401, TOKEN_NEEDED, {'WWW-Authenticate': 'Bearer'})
         return self._body_refusal(environ)
+
+    def _from_other_site(self, origin, fetch_site, host):
+        """Whether a browser sent this request for a page of another origin that `cors_origins` does not allow.
+        The browser's own Sec-Fetch-Site is believed first (it is right behind a proxy that rewrites Host too);
+        without it, the Origin is compared with the Host the request was sent to."""
+        if fetch_site:
+            if fetch_site.strip().lower() not in OTHER_SITE:
+                return False  # same-origin, or 'none': typed in the address bar, a bookmark
+        elif not origin or same_authority(origin, host):
+            return False
+        if ANY_ORIGIN in self.cors_origins:
+            return False
+        return not (origin and origin.rstrip('/') in self.cors_origins)
 
     def _open(self, path):
         return path in self.open_paths or path.startswith(self.open_prefixes)

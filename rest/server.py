@@ -482,7 +482,8 @@ class Connection:
             try:
                 refusal = (guard.preflight(request.method, origin, headers.get('access-control-request-method'))
                            if request.method == 'OPTIONS' else None) \
-                    or head_refusal(path, headers.get('authorization'))
+                    or head_refusal(path, headers.get('authorization'), origin, headers.get('sec-fetch-site'),
+                                    headers.get('host'))
                 if refusal is None:
                     body = self.body(request, max_body)
                 else:

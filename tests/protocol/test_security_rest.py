@@ -151,3 +151,28 @@ def test_https_rest(tmp_path):
 def http_errors():
     import http.client
     return http.client.HTTPException
+
+
+def test_a_page_of_another_site_cannot_push_or_clear_entries(start_controller):
+    """What a page elsewhere can make its visitor's browser send, without a token set: a form's POST (text/plain:
+    no preflight) and a link to Floodlight's clear URL. Refused with a reason, nothing changed; the same requests
+    from curl, and from a page of the controller's own origin, work."""
+    controller = start_controller()
+    form = {'Origin': 'http://evil.example', 'Sec-Fetch-Site': 'cross-site', 'Content-Type': 'text/plain'}
+    status, text, _ = controller.request('POST', STATICFLOW_URL, ENTRY, headers=form)
+    assert status == 403 and 'allow that origin with --rest-cors-origins' in json.loads(text)['reason']
+    assert json.loads(controller.get('/wm/staticflowpusher/list/all/json')[1]) == {}
+    status, text, _ = controller.request('POST', STATICFLOW_URL, ENTRY)  # curl
+    assert status == 200, text
+    # a link clicked on another site (a navigation: no Origin header), and one from a browser without
+    # Sec-Fetch-Site (its Origin names another host than the one asked)
+    for headers in ({'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'navigate'},
+                    {'Origin': 'http://evil.example'}):
+        status, text, _ = controller.request('GET', '/wm/staticflowpusher/clear/all/json', headers=headers)
+        assert status == 403, (headers, text)
+        assert list(json.loads(controller.get('/wm/staticflowpusher/list/all/json')[1]).values()) != [[]]
+    own = {'Origin': controller.base_url, 'Sec-Fetch-Site': 'same-origin'}
+    status, text, _ = controller.request('GET', '/wm/staticflowpusher/clear/all/json', headers=own)
+    assert status == 200, text
+    listing = json.loads(controller.get('/wm/staticflowpusher/list/all/json')[1])
+    assert all(not entries for entries in listing.values()), listing

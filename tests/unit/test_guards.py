@@ -191,3 +191,49 @@ def test_cors_preflight():
     assert guard.preflight('OPTIONS', None, 'POST') is None
     assert guard.preflight('OPTIONS', 'http://ui.example:8000', None) is None
     assert guard.preflight('GET', 'http://ui.example:8000', 'POST') is None
+
+
+def test_requests_from_another_sites_pages_are_refused_unless_its_origin_is_allowed():
+    """Without a token, a page elsewhere could make its visitor's browser push or clear entries: a form POST
+    (text/plain, no preflight), or a link to Floodlight's GET .../clear/all/json. Browsers say where a request
+    comes from (Sec-Fetch-Site; older ones only Origin); curl and scripts say nothing and pass."""
+    guard = RestGuard(echo_app)
+    clear = '/wm/staticflowpusher/clear/all/json'
+    evil = {'Origin': 'http://evil.example', 'Sec-Fetch-Site': 'cross-site'}
+
+    def both(method, path, headers, host='ctl:8080'):
+        """The WSGI check and the HTTP server's head check agree -> the status."""
+        headers = dict(headers, Host=host)
+        status, payload, _, _ = call(guard, method, path, b'{}' if method == 'POST' else b'', headers)
+        head = guard.head_refusal(path, None, headers.get('Origin'), headers.get('Sec-Fetch-Site'), host)
+        assert (head is None) == (status == 200), (method, path, headers, head, status)
+        if status == 403:
+            assert json.loads(payload)['reason'].startswith('this controller does not take requests from the pages '
+                                                            'of another site')
+        return status
+
+    assert both('POST', '/wm/staticflowpusher/json', {}) == 200                  # curl
+    assert both('POST', '/wm/staticflowpusher/json', evil) == 403
+    assert both('GET', clear, evil) == 403                                      # a link, an <img>
+    assert both('GET', clear, {'Sec-Fetch-Site': 'cross-site'}) == 403          # a navigation sends no Origin
+    assert both('GET', clear, {'Sec-Fetch-Site': 'same-site', 'Origin': 'http://ctl:3000'}) == 403  # another port
+    # the API's own UI, the address bar, a bookmark; a proxy may rewrite Host: the browser's word is taken
+    assert both('POST', '/wm/staticflowpusher/json', {'Sec-Fetch-Site': 'same-origin',
+                                                      'Origin': 'https://proxy.example'}) == 200
+    assert both('GET', clear, {'Sec-Fetch-Site': 'none'}) == 200
+    # a link to the web UI or to health still opens
+    assert both('GET', '/ui/index.html', evil) == 200 and both('GET', '/', evil) == 200
+    assert both('GET', '/wm/core/health/json', evil) == 200
+    # a browser without Sec-Fetch-Site: its Origin against the Host it asked (default ports may be left out)
+    assert both('POST', '/x', {'Origin': 'http://ctl:8080'}) == 200
+    assert both('POST', '/x', {'Origin': 'HTTP://CTL:8080'}) == 200
+    assert both('POST', '/x', {'Origin': 'http://ctl'}, host='ctl:80') == 200
+    assert both('POST', '/x', {'Origin': 'https://ctl:443'}, host='ctl') == 200
+    for origin in ('http://ctl:8081', 'http://ctl.evil.example:8080', 'http://evil.example', 'null', 'ctl:8080'):
+        assert both('POST', '/x', {'Origin': origin}) == 403, origin
+    # --rest-cors-origins: the origins allowed to use the API from their pages
+    guard = RestGuard(echo_app, cors_origins=['http://ui.example:8000'])
+    assert both('POST', '/x', {'Origin': 'http://ui.example:8000', 'Sec-Fetch-Site': 'cross-site'}) == 200
+    assert both('POST', '/x', evil) == 403
+    guard = RestGuard(echo_app, cors_origins=['*'])
+    assert both('GET', clear, {'Sec-Fetch-Site': 'cross-site'}) == 200 and both('POST', '/x', evil) == 200
