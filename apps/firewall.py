@@ -59,29 +59,22 @@ class FirewallApp(app_manager.RyuApp):
             LOG.info('firewall left out (--no-firewall): no /wm/firewall routes')
         return thread
 
-    def _send(self, out):
-        by_dpid = {}
-        for dpid, msg in out:
-            by_dpid.setdefault(dpid, []).append(msg)
-        if by_dpid:
-            self.switches.send(by_dpid)
-
     # --- what the REST handlers call ----------------------------------------------------------------------
 
     def set_enabled(self, enabled):
         LOG.info('firewall %s', 'enabled' if enabled else 'disabled')
-        self._send(firewall.set_enabled(self.fw, self.forwarding, enabled, self._filter))
+        self.switches.send_pairs(firewall.set_enabled(self.fw, self.forwarding, enabled, self._filter))
 
     def set_subnet_mask(self, mask):
         self.fw.subnet_mask = mask
-        self._send(firewall.rules_changed(self.fw, self.forwarding))
+        self.switches.send_pairs(firewall.rules_changed(self.fw, self.forwarding))
 
     def add_rule(self, rule):
         """-> the rule as stored (with its id); committed to the store before it takes effect."""
         stored = firewall.new_rule(self.fw, rule)
         self._write(self.store.add, stored)
         firewall.insert_rule(self.fw, stored)
-        self._send(firewall.rules_changed(self.fw, self.forwarding))
+        self.switches.send_pairs(firewall.rules_changed(self.fw, self.forwarding))
         return stored
 
     def delete_rule(self, ruleid):
@@ -89,7 +82,7 @@ class FirewallApp(app_manager.RyuApp):
             return False
         self._write(self.store.delete, ruleid)
         firewall.remove_rule(self.fw, ruleid)
-        self._send(firewall.rules_changed(self.fw, self.forwarding))
+        self.switches.send_pairs(firewall.rules_changed(self.fw, self.forwarding))
         return True
 
     def _write(self, method, *args):

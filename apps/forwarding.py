@@ -84,16 +84,6 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
         self.switches.release_messages(of10.OFPT_PACKET_IN, self.fast_packet_in)
         super().stop()
 
-    def _send(self, out):
-        by_dpid = {}
-        for dpid, msg in out:
-            msgs = by_dpid.get(dpid)
-            if msgs is None:
-                by_dpid[dpid] = [msg]
-            else:
-                msgs.append(msg)
-        self.switches.send(by_dpid)
-
     def set_perfmon(self, enabled):
         """Start a fresh measurement of packet-in times (/wm/performance), or stop measuring."""
         LOG.info('performance monitor %s', 'enabled' if enabled else 'disabled')
@@ -105,7 +95,7 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
                 now = time.time()
                 out = forwarding.tick(self.state, now)
                 if out:
-                    self._send(out)
+                    self.switches.send_pairs(out)
                 for line in forwarding.warnings(self.state, now):
                     LOG.warning('%s', line)
             except Exception:  # the timer must survive a bug in one round
@@ -132,7 +122,7 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
                 out = perfmon.timed_packet_in(state.perfmon, state, dpid, in_port, buf[start:end], time.time(),
                                               buffer_id)
             if out:
-                self._send(out)
+                self.switches.send_pairs(out)
         except Exception:  # one packet's bug must not end the switch's session (the receive loop would)
             held = self._failure_lines.allow(dpid, time.time())
             if held is not None:
@@ -153,7 +143,7 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
             out = perfmon.timed_packet_in(state.perfmon, state, msg.datapath.id, msg.in_port, msg.data, time.time(),
                                           msg.buffer_id)
         if out:
-            self._send(out)
+            self.switches.send_pairs(out)
 
     # --- switches and ports ------------------------------------------------------------------------------
 
@@ -166,11 +156,11 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
     @set_ev_cls(EventSwitchReady)
     def switch_ready_handler(self, ev):
         ports = self._features_ports.get(ev.dpid, {})
-        self._send(forwarding.switch_connected(self.state, ev.dpid, ports, time.time()))
+        self.switches.send_pairs(forwarding.switch_connected(self.state, ev.dpid, ports, time.time()))
 
     @set_ev_cls(EventSwitchGone)
     def switch_gone_handler(self, ev):
-        self._send(forwarding.switch_disconnected(self.state, ev.dpid, time.time()))
+        self.switches.send_pairs(forwarding.switch_disconnected(self.state, ev.dpid, time.time()))
 
     @set_ev_cls(ofp_event.EventOFPPortStatus, MAIN_DISPATCHER)
     def port_status_handler(self, ev):
@@ -179,8 +169,8 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
             return
         port = msg.desc
         up = msg.reason != of10.OFPPR_DELETE and of10.port_is_up(port)
-        self._send(forwarding.port_changed(self.state, msg.datapath.id, port.port_no, of10.port_mac(port), up,
-                                           time.time()))
+        self.switches.send_pairs(forwarding.port_changed(self.state, msg.datapath.id, port.port_no,
+                                                         of10.port_mac(port), up, time.time()))
 
     @set_ev_cls(ofp_event.EventOFPFlowRemoved, MAIN_DISPATCHER)
     def flow_removed_handler(self, ev):

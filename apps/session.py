@@ -142,7 +142,8 @@ class Session(ryu_controller.Datapath):
         # This session's messages by type: /metrics totals them (controller.metrics.OpenFlowCounts), Floodlight's
         # per-switch counters (rest.core) read PACKET_IN received and FLOW_MOD sent.
         self.counts = (counts if counts is not None else OpenFlowCounts()).session()
-        self.sent_counts = self.counts.sent
+        self.sent_counts = self.counts.sent_one_by_one
+        self.sent_raw = self.counts.sent_raw
         self.peer_check = PeerCheck(note=self._note_quirk)
         self.writer = Writer(sock)
         self.fast_handlers = fast_handlers
@@ -259,10 +260,11 @@ class Session(ryu_controller.Datapath):
     # --- sending -------------------------------------------------------------------------------------------
 
     def send(self, buf, close_socket=False):
-        """Never blocks; False once the session is over, as Ryu's."""
+        """Never blocks; False once the session is over, as Ryu's. `buf` is kept, not copied, until written (as
+        Ryu's queue keeps it): every serialize() makes a new buffer."""
         if self.send_q is None:
             return False
-        self.writer.write(bytes(buf))
+        self.writer.write(buf)
         if close_socket:
             self.writer.close_after = True
             self.writer.wake.set()
@@ -309,15 +311,14 @@ class Session(ryu_controller.Datapath):
     def put(self, msgs):
         """Queue messages in order; xids are set on return (the caller learns them at once). Each is counted as
         sent here (/metrics, per-switch counters): written now, or queued for _drain unless the session ends."""
-        sent = self.sent_counts
+        sent_raw = self.sent_raw
         for msg in msgs:
             msg.datapath = self
             self.set_xid(msg)
-            if type(msg) is RawMessage:  # the packet-in path's answers: counted as count_sent does, without a call
-                for msg_type in msg.msg_types:
-                    sent[msg_type] += 1
+            if type(msg) is RawMessage:  # the packet-in path's answers: one dict increment (SessionCounts)
+                sent_raw[msg.msg_types] += 1
             else:
-                count_sent(sent, msg)
+                count_sent(self.sent_counts, msg)
         if self._drainer is None and len(msgs) <= self.DIRECT_LIMIT:
             if self.is_active and msgs:
                 for msg in msgs:

@@ -47,11 +47,7 @@ class VirtualNetworkApp(app_manager.RyuApp):
         return thread
 
     def _changed(self):
-        by_dpid = {}
-        for dpid, msg in virtualnetwork.networks_changed(self.forwarding):
-            by_dpid.setdefault(dpid, []).append(msg)
-        if by_dpid:
-            self.switches.send(by_dpid)
+        self.switches.send_pairs(virtualnetwork.networks_changed(self.forwarding))
 
     # --- what the REST handlers call ----------------------------------------------------------------------
 

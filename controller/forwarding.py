@@ -168,16 +168,22 @@ def _forward(state, topology, dpid, in_port, vlan, src, data, now, buffer_id):
     path = None
     if where is not None:
         dst_dpid, dst_port = where.dpid, where.port
-        path = (dpid,) if dst_dpid == dpid else topology.route(dpid, dst_dpid)
-    if path is None and state.foreign_hosts:
+        if dst_dpid == dpid:
+            if dst_port == in_port:
+                return _NOTHING  # both ends on one port: the switch itself delivers it, nothing to do
+            path = (dpid,)
+        else:
+            path = topology.route(dpid, dst_dpid)
+    if path is None:
+        if not state.foreign_hosts:
+            return _flood(state, dpid, in_port, data, now, buffer_id)
         # a host beyond another controller's switch: this switch's hop only, toward the port it was seen on
         dst_port = state.foreign_hosts.get((dpid, data[0:6]))
-        if dst_port is not None:
-            path = (dpid,)
-    if path is None:
-        return _flood(state, dpid, in_port, data, now, buffer_id)
-    if dst_port == in_port and len(path) == 1:
-        return _NOTHING  # both ends on one port: the switch itself delivers it, nothing to do
+        if dst_port is None:
+            return _flood(state, dpid, in_port, data, now, buffer_id)
+        if dst_port == in_port:
+            return _NOTHING
+        path = (dpid,)
     return _install_path(state, path, in_port, vlan, src, data[0:6], dst_port, data, buffer_id)
 
 

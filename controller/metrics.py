@@ -33,13 +33,25 @@ UNMATCHED_ROUTE = 'unmatched'  # the route label of a request no route of ours t
 
 
 class SessionCounts:
-    """One session's OpenFlow messages by type number, received and sent (lists indexed by the header's type byte:
-    the cheapest count there is). Floodlight's per-switch counters (rest.core) read them as they are."""
-    __slots__ = ('received', 'sent')
+    """One session's OpenFlow messages by type number, received and sent, as cheap to count as can be: received
+    and sent_one_by_one are lists indexed by the header's type byte; sent_raw counts RawMessages (the packet-in
+    path's answers) by their `msg_types` (one dict increment for a flow-mod and its packet-out), expanded when
+    read. Floodlight's per-switch counters (rest.core) and /metrics read `sent`."""
+    __slots__ = ('received', 'sent_one_by_one', 'sent_raw')
 
     def __init__(self):
         self.received = [0] * 256
-        self.sent = [0] * 256
+        self.sent_one_by_one = [0] * 256  # of10.count_sent's
+        self.sent_raw = collections.defaultdict(int)  # RawMessage.msg_types -> RawMessages sent (Session.put)
+
+    @property
+    def sent(self):
+        """Messages sent, by type number (a new list)."""
+        total = list(self.sent_one_by_one)
+        for msg_types, count in list(self.sent_raw.items()):
+            for msg_type in msg_types:
+                total[msg_type] += count
+        return total
 
 
 class OpenFlowCounts:
@@ -62,7 +74,8 @@ class OpenFlowCounts:
     def session_ended(self, counts):
         if counts in self.live:
             self.live.remove(counts)
-            for mine, theirs in ((self.ended.received, counts.received), (self.ended.sent, counts.sent)):
+            for mine, theirs in ((self.ended.received, counts.received),
+                                 (self.ended.sent_one_by_one, counts.sent)):
                 for msg_type, count in enumerate(theirs):
                     if count:
                         mine[msg_type] += count

@@ -79,8 +79,9 @@ def test_metrics_need_the_rest_token_when_one_is_set(start_controller, tmp_path)
 
 def test_every_message_the_switch_receives_is_counted_once(start_controller, connect_peer):
     """The sent counts against what the switch got, type by type: Ryu's handshake (FEATURES_REQUEST, echo
-    replies: Ryu's send_msg; not HELLO, which the test harness's port probes got too), a flood (a packet-out alone), an answer to an unbuffered packet (flow-mod and
-    packet-out in one write) and to a buffered one (one flow-mod naming the buffer)."""
+    replies: Ryu's send_msg; not HELLO, which the test harness's port probes got too), a flood (a packet-out
+    alone), an answer to an unbuffered packet (flow-mod and packet-out in one write) and to a buffered one (one
+    flow-mod naming the buffer)."""
     controller = start_controller(extra_args=['--no-link-discovery', '--port-quarantine', '0'])
     peer = connect_peer(controller, DPID)
     host_a, host_b = bytes.fromhex('020000000001'), bytes.fromhex('020000000002')

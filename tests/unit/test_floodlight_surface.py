@@ -42,7 +42,7 @@ def _session(packet_ins, flow_mods):
     """A session with its message counts (apps/session.py: controller.metrics.SessionCounts)."""
     counts = SessionCounts()
     counts.received[of10.OFPT_PACKET_IN] = packet_ins
-    counts.sent[of10.OFPT_FLOW_MOD] = flow_mods
+    counts.sent_one_by_one[of10.OFPT_FLOW_MOD] = flow_mods
     return types.SimpleNamespace(counts=counts)
 
 

@@ -41,7 +41,7 @@ def test_messages_counted_by_type_and_errors_by_type_and_code_are_named():
     counts.received[of10.OFPT_PACKET_IN] += 3
     for msg in [of10.forwarding_flow_add_and_packet_out(1, 0xffff, b'\x00' * 6, b'\x02' * 6, 2, 5, 1, b'frame'),
                 of10.packet_out(1, of10.output_actions([2]), b'frame'), of10.barrier()]:
-        of10.count_sent(counts.sent, msg)
+        of10.count_sent(counts.sent_one_by_one, msg)
     metrics.openflow.error(of10.OFPET_BAD_REQUEST, of10.OFPBRC_EPERM)
     samples = scrape(metrics)
     assert value(samples, 'openflow_messages_received_total', type='packet_in') == 3
@@ -56,7 +56,7 @@ def test_a_batch_of_static_flow_mods_counts_each():
     session = counts.session()
     packed = [of10.PackedFlowMod(bytes(of10.FLOW_MOD_SIZE), 'e%d' % i) for i in range(5)]
     for msg in of10.batch_flow_mods(packed, size=2):
-        of10.count_sent(session.sent, msg)
+        of10.count_sent(session.sent_one_by_one, msg)
     assert session.sent[of10.OFPT_FLOW_MOD] == counts.sent[of10.OFPT_FLOW_MOD] == 5
 
 
@@ -146,3 +146,18 @@ def test_each_controller_has_its_own_registry_and_the_global_one_is_untouched():
     first.openflow.received[of10.OFPT_PACKET_IN] += 1
     assert value(scrape(second), 'openflow_messages_received_total', type='packet_in') is None
     assert b'floodlight_ryu_' not in generate_latest(prometheus_client.REGISTRY)
+
+
+def test_raw_messages_are_counted_by_the_types_they_hold_and_kept_when_the_session_ends():
+    """Session.put counts a RawMessage (forwarding's answers) with one increment of its msg_types."""
+    counts = OpenFlowCounts()
+    session = counts.session()
+    both = of10.forwarding_flow_add_and_packet_out(1, 0xffff, b'\x00' * 6, b'\x02' * 6, 2, 5, 1, b'frame')
+    for msg in (both, both, of10.forwarding_flow_add(1, 0xffff, b'\x00' * 6, b'\x02' * 6, 2, 5, 1),
+                of10.packet_out(1, of10.output_actions([2]), b'frame')):
+        session.sent_raw[msg.msg_types] += 1
+    of10.count_sent(session.sent_one_by_one, of10.barrier())
+    expected = {of10.OFPT_FLOW_MOD: 3, of10.OFPT_PACKET_OUT: 3, of10.OFPT_BARRIER_REQUEST: 1}
+    assert {t: n for t, n in enumerate(session.sent) if n} == expected
+    counts.session_ended(session)
+    assert {t: n for t, n in enumerate(counts.sent) if n} == expected
