@@ -4,6 +4,7 @@ One app owns the ForwardingState (topology, devices, installed forwarding flows)
 reads all three. It mounts the REST routes that read them: topology, devices and the controller summary.
 With link discovery on, it signs and checks LLDP with the secret of --lldp-secret-file (made at first start).
 """
+import functools
 import logging
 import os
 import time
@@ -71,6 +72,7 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
         mount(wsgi, performance_rest.ROUTES, self)   # the monitor times this state's packet-in path
         stages = [s for s in perfmon.STAGES if s != perfmon.VIRTUAL_NETWORK or conf.virtual_network_filter]
         self._perfmon_stages = tuple(stages)
+        self.handle_packet_in = forwarding.handle_packet_in  # or the performance monitor's wrapper (set_perfmon)
 
     def start(self):
         thread = super().start()
@@ -87,7 +89,11 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
     def set_perfmon(self, enabled):
         """Start a fresh measurement of packet-in times (/wm/performance), or stop measuring."""
         LOG.info('performance monitor %s', 'enabled' if enabled else 'disabled')
-        self.state.perfmon = perfmon.PerfMonitor(time.time(), self._perfmon_stages) if enabled else None
+        monitor = perfmon.PerfMonitor(time.time(), self._perfmon_stages) if enabled else None
+        self.state.perfmon = monitor
+        # the packet-in path calls this: the monitor's timing wrapper only while it measures (no check per packet)
+        self.handle_packet_in = forwarding.handle_packet_in if monitor is None else functools.partial(
+            perfmon.timed_packet_in, monitor)
 
     def _ticker(self):
         while True:
@@ -116,11 +122,7 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
             return True  # an older session of a switch that has a newer one: ignored
         in_port, start, end, buffer_id = of10.packet_in_fields(buf, offset, msg_len)
         try:
-            if state.perfmon is None:
-                out = forwarding.handle_packet_in(state, dpid, in_port, buf[start:end], time.time(), buffer_id)
-            else:
-                out = perfmon.timed_packet_in(state.perfmon, state, dpid, in_port, buf[start:end], time.time(),
-                                              buffer_id)
+            out = self.handle_packet_in(state, dpid, in_port, buf[start:end], time.time(), buffer_id)
             if out:
                 self.switches.send_pairs(out)
         except Exception:  # one packet's bug must not end the switch's session (the receive loop would)
@@ -135,13 +137,7 @@ class ForwardingApp(BackgroundLoops, app_manager.RyuApp):
         msg = ev.msg
         if self.switches.is_superseded(msg.datapath):
             return
-        state = self.state
-        if state.perfmon is None:
-            out = forwarding.handle_packet_in(state, msg.datapath.id, msg.in_port, msg.data, time.time(),
-                                              msg.buffer_id)
-        else:
-            out = perfmon.timed_packet_in(state.perfmon, state, msg.datapath.id, msg.in_port, msg.data, time.time(),
-                                          msg.buffer_id)
+        out = self.handle_packet_in(self.state, msg.datapath.id, msg.in_port, msg.data, time.time(), msg.buffer_id)
         if out:
             self.switches.send_pairs(out)
 

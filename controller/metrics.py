@@ -36,7 +36,8 @@ class SessionCounts:
     """One session's OpenFlow messages by type number, received and sent, as cheap to count as can be: received
     and sent_one_by_one are lists indexed by the header's type byte; sent_raw counts RawMessages (the packet-in
     path's answers) by their `msg_types` (one dict increment for a flow-mod and its packet-out), expanded when
-    read. Floodlight's per-switch counters (rest.core) and /metrics read `sent`."""
+    read (a type number for a RawMessage of one message, bytes of the types for several). Floodlight's per-switch
+    counters (rest.core) and /metrics read `sent`."""
     __slots__ = ('received', 'sent_one_by_one', 'sent_raw')
 
     def __init__(self):
@@ -49,8 +50,11 @@ class SessionCounts:
         """Messages sent, by type number (a new list)."""
         total = list(self.sent_one_by_one)
         for msg_types, count in list(self.sent_raw.items()):
-            for msg_type in msg_types:
-                total[msg_type] += count
+            if type(msg_types) is int:  # a RawMessage of one message
+                total[msg_types] += count
+            else:
+                for msg_type in msg_types:
+                    total[msg_type] += count
         return total
 
 

@@ -162,15 +162,14 @@ class RawMessage(_MsgBase):
         self.datapath = None
         self.xid = None
         self.version = data[_VERSION_AT]
-        self.msg_type = data[_TYPE_AT]
+        self.msg_type = msg_type = data[_TYPE_AT]
         self.msg_len = len(data)
         self.buf = data
         self.offsets = offsets
-        # the type of each message held (bytes), which the session counts as sent: a builder of several knows
-        # theirs; one message's is a one-byte slice (CPython keeps those: no allocation)
+        # What the session counts it as (controller.metrics.SessionCounts.sent_raw): one message, its type number;
+        # several, the type of each (bytes; a builder of several knows them).
         if msg_types is None:
-            msg_types = data[_TYPE_AT:_TYPE_AT + 1] if offsets is _ONE_MESSAGE else bytes(
-                [data[offset + _TYPE_AT] for offset in offsets])
+            msg_types = msg_type if offsets is _ONE_MESSAGE else bytes([data[offset + _TYPE_AT] for offset in offsets])
         self.msg_types = msg_types
 
     def serialize(self):
@@ -284,8 +283,11 @@ def count_sent(counts, msg):
     its flow-mods. (Session.put counts a RawMessage itself, as here, without the call.)"""
     cls = type(msg)
     if cls is RawMessage:
-        for sent_type in msg.msg_types:
-            counts[sent_type] += 1
+        if msg.offsets is _ONE_MESSAGE:
+            counts[msg.msg_type] += 1
+        else:
+            for sent_type in msg.msg_types:
+                counts[sent_type] += 1
     elif cls is PackedFlowModBatch:
         counts[wire.OFPT_FLOW_MOD] += len(msg.bufs)
     else:
