@@ -1,18 +1,21 @@
-"""Two checkouts of this project under the same cbench load, alternating: is a change's packet-in cost within a
-bound (issue 15: the packet-in benchmark may not fall by more than 5%)?
+"""Two checkouts of this project under the same packet-in load: is a change's packet-in cost within a bound
+(issue 15: the packet-in benchmark may not fall by more than 5%)? docs/performance.md, "The packet-in path before
+and after issues 14-16", has what it showed.
 
-    python -m bench.compare --before /tmp/code-before --after . [--rounds 6] [--seconds 30] [--macs 100000]
-                            [--load cbench|packetin]
+    python -m bench.compare --before /tmp/code-before --after . --together [--rounds 6] [--seconds 20]
+                            [--macs 1000] [--load cbench|packetin]
 
-A checkout is a directory (`git archive COMMIT | tar -x -C DIR`). Runs go before, after, after, before, before,
-after, ... (each round swaps which goes first, so a drift of the machine during the run lands on both), each a
-run of ours alone (16 switches): `--load cbench` (bench.cbench.saturate: buffered packet-ins for --seconds, each
-answered by one flow-mod naming the buffer) or `--load packetin` (bench.packetin.throughput: --macs unbuffered
-packet-ins per switch, 64 in flight, each answered by a flow-mod and the packet in one write, as for Open
-vSwitch). Prints each run and, per measure, both means and medians
-and after/before: packet-ins answered per second (what the machine's other core, the generator's, also sways)
-and per controller CPU second (the controller's own cost per packet-in, which the generator's share does not
-move). Writes the runs to --out as JSON.
+A checkout is a directory (`git archive COMMIT | tar -x -C DIR`). The load, 16 switches of ours each:
+`--load cbench` (bench.cbench: buffered packet-ins as fast as the connection takes them, each answered by one
+flow-mod naming the buffer) or `--load packetin` (bench.switch.PacketInSwitch: unbuffered packet-ins, 64 in
+flight, each answered by a flow-mod and the packet in one write, as for Open vSwitch).
+
+`--together` (use it): each round runs both checkouts at once on the controller's core (run_together), so the
+machine's drift slows both alike; each round's after/before of packet-ins per controller CPU second is the
+measure. Without it, whole runs alternate before, after, after, before, ... (a drift between runs lands on both
+only on average: on this machine runs spread by 5-13%, more than the bound). Each round swaps which goes first.
+Prints each run, means and medians of the rate and of the rate per controller CPU second, and writes the runs to
+--out as JSON.
 """
 import argparse
 import json
