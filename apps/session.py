@@ -310,7 +310,8 @@ class Session(ryu_controller.Datapath):
 
     def put(self, msgs):
         """Queue messages in order; xids are set on return (the caller learns them at once). Each is counted as
-        sent here (/metrics, per-switch counters): written now, or queued for _drain unless the session ends."""
+        sent here (/metrics, per-switch counters), when it is handed to the session: a session that ends before
+        writing it (a closed one drops it at once) has counted it all the same."""
         sent_raw = self.sent_raw
         for msg in msgs:
             msg.datapath = self
