@@ -68,6 +68,15 @@ _VISIBLE = bytes(range(0x21, 0x7f))  # what a request target is made of
 _VERSIONS = {b'HTTP/1.1': 'HTTP/1.1', b'HTTP/1.0': 'HTTP/1.0'}
 
 
+def access_level(method, status_line):
+    """The access log's level for a request: INFO for what changes something or failed (a POST, PUT or DELETE; a
+    4xx or 5xx), DEBUG for a read that worked. The web UI and monitoring scripts poll several reads a second: at
+    INFO they would bury the pushes and the errors an operator looks for."""
+    if method in ('GET', 'HEAD', 'OPTIONS') and status_line[:1] in ('1', '2', '3'):
+        return logging.DEBUG
+    return logging.INFO
+
+
 class Request:
     """One parsed request head. `headers` maps lower-case names to latin-1 values (repeated ones joined by ',',
     as WSGI does); `length` is the Content-Length (None without one); `end` is where the body starts."""
@@ -440,7 +449,8 @@ class Connection:
         max_body = guard.max_body
         sock = self.sock
         idle = server.idle_timeout
-        access = ACCESS_LOG.isEnabledFor(logging.INFO)
+        reads_logged = ACCESS_LOG.isEnabledFor(logging.DEBUG)  # a successful GET/HEAD: DEBUG (access_level)
+        others_logged = ACCESS_LOG.isEnabledFor(logging.INFO)
         observe = server.observe
         while True:
             self.deadline = None
@@ -505,9 +515,11 @@ class Connection:
                 self.send_rest(unsent)
             if observe is not None:
                 observe(self.route, request.method, self.replied[0][:3], time.monotonic() - started)
-            if access:
-                ACCESS_LOG.info('%s "%s %s %s" %s %d', _address(self.address), request.method, request.target,
-                                request.version, self.replied[0][:3], self.replied[1])
+            if others_logged or reads_logged:
+                level = access_level(request.method, self.replied[0])
+                if (others_logged if level == logging.INFO else reads_logged):
+                    ACCESS_LOG.log(level, '%s "%s %s %s" %s %d', _address(self.address), request.method,
+                                   request.target, request.version, self.replied[0][:3], self.replied[1])
             if not self.keep_alive:
                 self.linger()
                 return

@@ -12,7 +12,7 @@ import pytest
 
 from tests.protocol.helpers import STATICFLOW_URL, SWITCHES_URL, colon_dpid
 from tests.protocol.test_security_rest import make_certificate
-from tests.lib.controller import ControllerProcess
+from tests.lib.controller import ControllerProcess, wait_for
 
 pytestmark = pytest.mark.protocol
 
@@ -271,3 +271,17 @@ def test_wsgi_environ_in_process():
     assert seen['body'] == b'abc' and 'HTTP_TRANSFER_ENCODING' not in seen
     assert seen['wsgi.url_scheme'] == 'http' and seen['SERVER_PROTOCOL'] == 'HTTP/1.1'
     assert isinstance(seen['wsgi.input'], io.BytesIO)
+
+
+def test_the_access_log_shows_pushes_and_errors_not_each_read(start_controller):
+    """What an operator reads at the default level while a web UI polls: the push, the 404; not the reads."""
+    controller = start_controller()
+    for _ in range(5):
+        assert controller.get('/wm/core/controller/switches/json')[0] == 200
+    assert controller.post('/wm/staticflowpusher/json', json.dumps({
+        'switch': '00:00:00:00:00:00:00:01', 'name': 'logged', 'actions': 'output=1'}))[0] == 200
+    assert controller.get('/wm/no/such/json')[0] == 404
+    wait_for(lambda: '"GET /wm/no/such/json HTTP/1.1" 404' in controller.log(), 5, what='the 404 logged')
+    log = controller.log()
+    assert '"POST /wm/staticflowpusher/json HTTP/1.1" 200' in log
+    assert '/wm/core/controller/switches/json' not in log

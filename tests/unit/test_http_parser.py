@@ -145,3 +145,15 @@ def test_a_cached_head_is_the_head():
     assert response_bytes('HTTP/1.1', '200 OK', headers, b'{}', True) == first
     assert response_bytes('HTTP/1.1', '200 OK', list(headers), b'{}', True) == first
     assert response_bytes('HTTP/1.1', '200 OK', headers, b'{}', False).count(b'Connection: close') == 1
+
+
+def test_the_access_log_keeps_reads_that_worked_at_debug():
+    """A polling web UI must not bury pushes and errors at INFO (rest.server.access_level)."""
+    import logging
+
+    from rest.server import access_level
+    assert access_level('GET', '200 OK') == access_level('HEAD', '304 Not Modified') == logging.DEBUG
+    assert access_level('OPTIONS', '204 No Content') == logging.DEBUG
+    for method, status in (('POST', '200 OK'), ('DELETE', '200 OK'), ('PUT', '204 No Content'),
+                           ('GET', '404 Not Found'), ('GET', '401 Unauthorized'), ('GET', '500 Internal Server Error')):
+        assert access_level(method, status) == logging.INFO, (method, status)
