@@ -24,7 +24,7 @@ class NullGuard:
     """What rest.server asks of rest.guard.RestGuard: no refusals, every POST answered by `answer`."""
     max_body = 1 << 20
 
-    def head_refusal(self, path, authorization):
+    def head_refusal(self, path, authorization, origin=None, fetch_site=None, host=None):
         return None
 
     def raw_route(self, method, path):
