@@ -67,8 +67,12 @@ def test_networks_decide_what_is_forwarded(start_controller, connect_peer):
     assert answer_to(peer, icmp_frame(H2, H1), 1) == ([], [])
     assert forwarded(*answer_to(peer, icmp_frame(H3, H2), 2)) == [(H2, H3, [3])]
 
-    # detached: H3 is in no network, its packets go nowhere
+    # detached: H3 is in no network, the flow to it is deleted and its packets go nowhere
+    mark = peer.mark()
     call(controller, 'DELETE', NETWORKS + '/blue/ports/port3/attachment')
+    delete = peer.wait_for_message(ofp.OFPT_FLOW_MOD, since=mark)
+    assert (delete.command, delete.match.dl_src, delete.match.dl_dst) == (ofp.OFPFC_DELETE_STRICT, H2, H3)
+    peer.echo()  # whatever else the detach sent is in before the next packet's answer is looked at
     assert answer_to(peer, icmp_frame(H2, H3), 3) == ([], [])
     call(controller, 'DELETE', NETWORKS + '/blue')
     assert [n['guid'] for n in get_json(controller, NETWORKS)] == ['red']
