@@ -57,9 +57,14 @@ def order(rounds):
         yield ('before', 'after') if i % 2 == 0 else ('after', 'before')
 
 
+def _ours_args(code_root, args):
+    """That checkout's flags for forwarding on and a host table that holds every source MAC of the run."""
+    return (forwarding_args(code_root) or []) + host_bound_args(code_root, args.switches * (args.macs + 1))
+
+
 def run(label, code_root, ctx, args):
     os.environ['BENCH_CODE_ROOT'] = code_root  # bench.controllers.Controller starts this checkout's controller
-    ours_args = (forwarding_args(code_root) or []) + host_bound_args(code_root, args.switches * (args.macs + 1))
+    ours_args = _ours_args(code_root, args)
     ctx = Context(ctx.workdir, ctx.pinning, code_root)
     if args.load == 'cbench':
         result = cbench.saturate('ours', ctx, args.switches, args.macs, args.seconds, extra_args=ours_args)
@@ -89,9 +94,8 @@ def run_together(roots, ctx, args, pair=('before', 'after')):
         for index, label in enumerate(pair):  # started in the round's order: neither is always the first
             code_root = roots[label]
             os.environ['BENCH_CODE_ROOT'] = code_root
-            extra = (forwarding_args(code_root) or []) + host_bound_args(code_root,
-                                                                         args.switches * (args.macs + 1))
-            controller = controllers.Controller('ours', ctx.workdir, ctx.pinning, extra_args=extra,
+            controller = controllers.Controller('ours', ctx.workdir, ctx.pinning,
+                                                extra_args=_ours_args(code_root, args),
                                                 code_root=code_root)
             started.append(controller)
             controller.start()
@@ -144,15 +148,15 @@ def summary(runs):
     for key, title in MEASURES:
         before = [r[key] for r in runs['before'] if key in r]
         after = [r[key] for r in runs['after'] if key in r]
-        if not before or not after:
-            continue
+        if not before or not after or not min(statistics.mean(before), statistics.median(before)):
+            continue  # a run too short to have a 1-s rate past its first tenth has no ratio
         lines.append('%s: before mean %.0f (sd %.0f) median %.0f, after mean %.0f (sd %.0f) median %.0f; '
                      'after/before %.3f (means), %.3f (medians)'
                      % (title, statistics.mean(before), statistics.stdev(before) if len(before) > 1 else 0,
                         statistics.median(before), statistics.mean(after),
                         statistics.stdev(after) if len(after) > 1 else 0, statistics.median(after),
-                                         statistics.mean(after) / statistics.mean(before),
-                                         statistics.median(after) / statistics.median(before)))
+                        statistics.mean(after) / statistics.mean(before),
+                        statistics.median(after) / statistics.median(before)))
     return lines
 
 

@@ -122,8 +122,9 @@ class RestGuard:
         """The path, origin and token checks of __call__ for a request head -> None, or (status line, headers,
         body) of the refusal. rest.server calls it before it reads the body (a refused body is never read whole).
         origin, fetch_site, host: the Origin, Sec-Fetch-Site and Host headers (None when absent)."""
-        if (origin or fetch_site) and self._from_other_site(origin, fetch_site, host) and not self._open(path):
-            return error_parts(403, CROSS_SITE % (origin or 'no Origin header')[:100])
+        cross_site = self._cross_site_reason(path, origin, fetch_site, host)
+        if cross_site is not None:
+            return error_parts(403, cross_site)
         if self.token is None and path[:1] == '/':
             return None
         if not path.startswith('/'):
@@ -162,16 +163,22 @@ class RestGuard:
 
     def _refusal(self, environ):
         path = environ.get('PATH_INFO', '')
-        origin, fetch_site = environ.get('HTTP_ORIGIN'), environ.get('HTTP_SEC_FETCH_SITE')
-        if (origin or fetch_site) and self._from_other_site(origin, fetch_site, environ.get('HTTP_HOST')) \
-                and not self._open(path):
-            return error_app(403, CROSS_SITE % (origin or 'no Origin header')[:100])
+        cross_site = self._cross_site_reason(path, environ.get('HTTP_ORIGIN'), environ.get('HTTP_SEC_FETCH_SITE'),
+                                             environ.get('HTTP_HOST'))
+        if cross_site is not None:
+            return error_app(403, cross_site)
         if not path.startswith('/'):  # the router's JSON 404 catches '/...' only; webob would answer in HTML
             return error_app(404, 'no such resource: %s' % path[:100])
         if self.token is not None and not self._open(path):
             if not self._authorized(environ.get('HTTP_AUTHORIZATION', '')):
                 return error_app(401, TOKEN_NEEDED, {'WWW-Authenticate': 'Bearer'})
         return self._body_refusal(environ)
+
+    def _cross_site_reason(self, path, origin, fetch_site, host):
+        """The 403's reason for a browser's request from another site's page to a path that is not open, or None."""
+        if (origin or fetch_site) and not self._open(path) and self._from_other_site(origin, fetch_site, host):
+            return CROSS_SITE % (origin or 'no Origin header')[:100]
+        return None
 
     def _from_other_site(self, origin, fetch_site, host):
         """Whether a browser sent this request for a page of another origin that `cors_origins` does not allow.
