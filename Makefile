@@ -69,9 +69,19 @@ test: install ovs-start
 	if [ -n "$$failed" ]; then echo "FAILED on Python$$failed"; exit 1; fi
 
 # The benchmarks talk to emulated switches on loopback only (no OVS). BENCH_ARGS: e.g. --quick, --only rest.
+# `make bench BEFORE=<commit>` then runs the packet-in path of that commit and of this tree side by side
+# (bench/compare.py --together, buffered and unbuffered): what a change to a hot path shows.
 bench: install
 	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench $(BENCH_ARGS)
+	@if [ -n "$(BEFORE)" ]; then \
+	  dir=$$(mktemp -d) && git archive "$(BEFORE)" | tar -x -C "$$dir" && \
+	  $(BIN)/python -m bench.compare --before "$$dir" --after . --together --macs 1000 \
+	    --out bench/out/compare-cbench.json && \
+	  $(BIN)/python -m bench.compare --before "$$dir" --after . --together --macs 1000 --load packetin \
+	    --out bench/out/compare-packetin.json; \
+	  status=$$?; rm -rf "$$dir"; exit $$status; \
+	fi
 
 clean:
 	rm -rf .venv .venv-[0-9]* $(VENV) *.egg-info
